@@ -1,0 +1,46 @@
+# carbonledger: `make run` to start a daemon here, `make test` to run every test.
+SWIFT   ?= swift
+CONFIG  ?= config/carbonledger.toml
+ORIGIN  ?= carbonledger.local/demo
+KEY     ?= var/lib/carbonledger.key
+PREFIX  ?= /usr/local
+RELEASE := .build/release
+
+.PHONY: deps build run test bench clean
+
+# Installs the system libraries that pkg-config cannot find (Debian names).
+deps:
+	@missing=""; \
+	pkg-config --exists libsodium || missing="$$missing libsodium-dev"; \
+	pkg-config --exists sqlite3   || missing="$$missing libsqlite3-dev"; \
+	pkg-config --exists libcrypto || missing="$$missing libssl-dev"; \
+	command -v curl    >/dev/null || missing="$$missing curl"; \
+	command -v setpriv >/dev/null || missing="$$missing util-linux"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product carbonledgerd
+	$(SWIFT) build -c release --product carbonctl
+
+# First run creates the signing key; the daemon creates the database.
+$(KEY):
+	@mkdir -p $(dir $(KEY)) var/run
+	$(RELEASE)/carbonctl keygen --origin $(ORIGIN) --out $(KEY)
+
+run: build
+	@$(MAKE) --no-print-directory $(KEY)
+	$(RELEASE)/carbonledgerd --config $(CONFIG)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: deps
+	$(SWIFT) build -c release --product carbonbench
+	$(RELEASE)/carbonbench
+
+clean:
+	rm -rf .build var

@@ -1,0 +1,74 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependencies point one way: executables -> CarbonDaemon -> CarbonStore
+// -> CarbonLedger -> (TransparencyLog, CarbonModel). The pure modules have no
+// clock, disk or socket; the shell modules wrap them.
+let package = Package(
+    name: "carbonledger",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "carbonledgerd", targets: ["carbonledgerd"]),
+        .executable(name: "carbonctl", targets: ["carbonctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+    ],
+    targets: [
+        // System libraries and the C shim for fast SHA-256.
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .target(name: "CSHA256", linkerSettings: [.linkedLibrary("crypto")]),
+
+        // Pure core.
+        .target(name: "CarbonModel"),
+        .target(name: "TransparencyLog", dependencies: ["CSodium", "CSHA256"]),
+        .target(name: "CarbonLedger", dependencies: ["CarbonModel", "TransparencyLog"]),
+
+        // Imperative shell.
+        .target(name: "CarbonConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "CarbonStore", dependencies: [
+            "CarbonLedger",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "CarbonDaemon", dependencies: [
+            "CarbonStore", "CarbonConfig",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "CarbonClient"),
+
+        // Executables.
+        .executableTarget(name: "carbonledgerd", dependencies: [
+            "CarbonDaemon",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "carbonctl", dependencies: [
+            "CarbonClient", "CarbonStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "carbonbench", dependencies: [
+            "CarbonClient", "CarbonStore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Tests.
+        .testTarget(name: "CarbonModelTests", dependencies: ["CarbonModel"]),
+        .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog"], resources: [.copy("Vectors")]),
+        .testTarget(name: "CarbonConfigTests", dependencies: ["CarbonConfig"]),
+        .testTarget(name: "CarbonClientTests", dependencies: ["CarbonClient"]),
+        .testTarget(name: "CarbonLedgerTests", dependencies: ["CarbonLedger"]),
+        .testTarget(name: "CarbonStoreTests", dependencies: ["CarbonStore", .product(name: "GRDB", package: "GRDB.swift")]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,168 @@
+/// A blocking HTTP/1.1 client for the daemon's Unix socket, used by `carbonctl`,
+/// the tests and the ingest benchmark.
+///
+/// One connection is kept alive across requests. If the daemon closed it while it
+/// sat idle, the next request reconnects first; and if a reused connection turns
+/// out dead before a single byte of the answer arrives, the request is sent once
+/// more on a fresh one. Not thread-safe: use one client per thread.
+public final class UnixHTTPClient {
+    /// The socket this client talks to.
+    public let socketPath: String
+    private let timeout: Duration?
+    private var connection: UnixSocketConnection?
+    private var reader: ResponseReader?
+    /// Requests answered on the current connection (0: fresh, so a failure is not a stale keep-alive).
+    private var answeredOnConnection = 0
+
+    /// Connects to the daemon at `socketPath`. `timeout`, if given, bounds each wait
+    /// for the socket to accept or deliver data (not the whole request).
+    public init(socketPath: String, timeout: Duration? = nil) throws {
+        self.socketPath = socketPath
+        self.timeout = timeout
+        try connect()
+    }
+
+    /// Sends one request and reads the whole response.
+    ///
+    /// Adds `Host: localhost` (unless `headers` has a Host) and `Content-Length`
+    /// (which `headers` must not set, nor `Transfer-Encoding`).
+    public func request(
+        _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = []
+    ) throws -> HTTPResponse {
+        let head = try Self.encodeHead(method, path, headers: headers, bodyCount: body.count)
+        let closeAfter = Self.asksClose(headers)
+        if connection == nil || (answeredOnConnection > 0 && connection!.isStale) {
+            try connect()
+        }
+        do {
+            return try exchange(method, head: head, body: body, closeAfter: closeAfter)
+        } catch is PeerGone where answeredOnConnection > 0 {
+            // The kept-alive connection died between our check and our request.
+            try connect()
+        } catch {
+            disconnect()
+            throw error is PeerGone ? ClientError.connectionClosed : error
+        }
+        do {
+            return try exchange(method, head: head, body: body, closeAfter: closeAfter)
+        } catch {
+            disconnect()
+            throw error is PeerGone ? ClientError.connectionClosed : error
+        }
+    }
+
+    /// Closes the connection; the next request opens a new one.
+    public func close() {
+        disconnect()
+    }
+
+    // MARK: Connection
+
+    private func connect() throws {
+        disconnect()
+        let connection = try UnixSocketConnection(path: socketPath, timeout: timeout)
+        self.connection = connection
+        self.reader = ResponseReader(connection: connection)
+    }
+
+    private func disconnect() {
+        reader = nil
+        connection = nil
+        answeredOnConnection = 0
+    }
+
+    /// One request and its response on the current connection.
+    private func exchange(_ method: String, head: [UInt8], body: [UInt8], closeAfter: Bool) throws -> HTTPResponse {
+        // Taken out while in use, so its buffer is never copied on write.
+        guard let connection, var reader = self.reader else { throw ClientError.connectionClosed }
+        self.reader = nil
+        // Small bodies go out in the same write as the head.
+        if body.count <= 64 * 1024 {
+            try (head + body).withUnsafeBytes { try connection.send($0) }
+        } else {
+            try head.withUnsafeBytes { try connection.send($0) }
+            try body.withUnsafeBytes { try connection.send($0) }
+        }
+        let responseHead = try reader.readHead()
+        let framing = try ResponseReader.framing(of: responseHead, method: method)
+        let responseBody: [UInt8]
+        do {
+            responseBody = try reader.readBody(framing)
+        } catch is PeerGone {
+            throw ClientError.connectionClosed
+        }
+        let response = HTTPResponse(
+            status: responseHead.status, reason: responseHead.reason,
+            headers: responseHead.headers, body: responseBody
+        )
+        if Self.keepsAlive(responseHead, framing) && !reader.hasUnreadBytes && !closeAfter {
+            self.reader = reader
+            answeredOnConnection += 1
+        } else {
+            disconnect()
+        }
+        return response
+    }
+
+    private static func keepsAlive(_ head: ResponseReader.Head, _ framing: ResponseReader.Framing) -> Bool {
+        if case .untilClose = framing { return false }
+        if head.status == 101 { return false }
+        let tokens = head.headers.filter { asciiCaseInsensitiveEqual($0.0, "Connection") }
+            .flatMap { $0.1.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: " \t").lowercased() }
+        if tokens.contains("close") { return false }
+        return head.version.minor >= 1 || tokens.contains("keep-alive")
+    }
+
+    /// Whether the request we sent said `Connection: close`.
+    private static func asksClose(_ requestHeaders: [(String, String)]) -> Bool {
+        requestHeaders.contains {
+            asciiCaseInsensitiveEqual($0.0, "Connection") && $0.1.lowercased().contains("close")
+        }
+    }
+
+    // MARK: Encoding
+
+    /// The request line and headers, refusing anything that could split the request.
+    static func encodeHead(
+        _ method: String, _ path: String, headers: [(String, String)], bodyCount: Int
+    ) throws -> [UInt8] {
+        guard !method.isEmpty, method.utf8.allSatisfy(isTokenByte) else {
+            throw ClientError.invalidRequest("method \"\(method)\" is not an HTTP token")
+        }
+        guard path.hasPrefix("/") || path == "*",
+              path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else {
+            throw ClientError.invalidRequest("target \"\(path)\" must start with / and hold no spaces or control characters (percent-encode them)")
+        }
+        var text = "\(method) \(path) HTTP/1.1\r\n"
+        if !headers.contains(where: { asciiCaseInsensitiveEqual($0.0, "Host") }) {
+            text += "Host: localhost\r\n"
+        }
+        for (name, value) in headers {
+            guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else {
+                throw ClientError.invalidRequest("header name \"\(name)\" is not an HTTP token")
+            }
+            guard !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
+                throw ClientError.invalidRequest("header \(name) holds a line break or NUL")
+            }
+            guard !asciiCaseInsensitiveEqual(name, "Content-Length"),
+                  !asciiCaseInsensitiveEqual(name, "Transfer-Encoding")
+            else {
+                throw ClientError.invalidRequest("the client sets \(name) itself, from the body")
+            }
+            text += "\(name): \(value)\r\n"
+        }
+        text += "Content-Length: \(bodyCount)\r\n\r\n"
+        return Array(text.utf8)
+    }
+}
+
+extension StringProtocol {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        var text = String(self)[...]
+        while let first = text.first, set.contains(first) { text = text.dropFirst() }
+        while let last = text.last, set.contains(last) { text = text.dropLast() }
+        return String(text)
+    }
+}

@@ -1,0 +1,115 @@
+import CarbonConfig
+import CarbonModel
+import CarbonStore
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import ServiceLifecycle
+import TransparencyLog
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// carbonledgerd: the store and the socket server, run until SIGTERM or SIGINT.
+public struct Daemon {
+    public static let version = "0.1.0"
+
+    let config: Config
+    let logger: Logger
+
+    public init(config: Config, logger: Logger) {
+        self.config = config
+        self.logger = logger
+    }
+
+    /// Opens the ledger, serves the socket, and on a shutdown signal lets
+    /// in-flight requests finish and commits what is queued before returning.
+    public func run() async throws {
+        let signer = try KeyFile.load(path: config.ledger.key)
+        guard signer.name == config.ledger.origin else {
+            throw DaemonError("ledger.origin is \"\(config.ledger.origin)\" but the key in \(config.ledger.key) is for \"\(signer.name)\"")
+        }
+        let zones = try config.program.zones.map { path in
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw DaemonError("program.zones: cannot read \(path)")
+            }
+            do { return try ZoneTree.parseCSV(text) } catch { throw DaemonError("program.zones: \(path): \(error)") }
+        }
+        try Self.makeParentDirectory(of: config.daemon.database)
+        try Self.makeParentDirectory(of: config.daemon.socket)
+        let store = try CarbonStore(
+            path: config.daemon.database, signer: signer,
+            synchronous: config.daemon.synchronous == .full ? .full : .normal, zones: zones, logger: logger)
+        defer { store.close() }
+
+        let access = AccessControl(Access(grants: config.grants, daemonUID: getuid(), resolver: SystemIdentityResolver()))
+        let limits = LimitsInForce(config.limits)
+        Connections.shared.setLimit(config.limits.maxConnections)
+        let router = Router(context: DaemonContext.self)
+        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: AccessMiddleware(control: access))
+        RegistryRoutes(store: store, version: Self.version).register(on: router)
+        IngestRoutes(store: store, limits: limits).register(on: router)
+        LedgerRoutes(store: store, verifierKey: signer.verifier.vkey, origin: signer.name).register(on: router)
+        MetricsRoutes(store: store).register(on: router)
+
+        let socket = config.daemon.socket
+        let mode = config.daemon.socketMode
+        let group = config.daemon.socketGroup
+        let logger = self.logger
+        var http = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [PeerCredentialsHandler()],
+            idleTimeout: .seconds(config.limits.idleTimeout.seconds))
+        http.httpDecoder = .init(
+            maxHeaderFieldSize: config.limits.maxHeaderBytes, maxHeaderListSize: config.limits.maxHeaderBytes)
+        let app = Application(
+            router: router,
+            server: .http1(configuration: http),
+            configuration: .init(address: .unixDomainSocket(path: socket), serverName: "carbonledgerd"),
+            onServerRunning: { _ in
+                do {
+                    try SocketPermissions.apply(path: socket, mode: mode, group: group)
+                    logger.info("serving", metadata: ["socket": "\(socket)", "origin": "\(signer.name)"])
+                } catch {
+                    logger.critical("\(error)")
+                }
+            },
+            logger: logger)
+        let services = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await services.run()
+    }
+
+    private static func makeParentDirectory(of path: String) throws {
+        let parent = (path as NSString).deletingLastPathComponent
+        guard !parent.isEmpty else { return }
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+    }
+}
+
+/// A startup failure, phrased for the operator.
+public struct DaemonError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The socket file's mode and group (interface.md section 1).
+enum SocketPermissions {
+    static func apply(path: String, mode: UInt16, group: String) throws {
+        if !group.isEmpty {
+            guard let entry = getgrnam(group) else { throw DaemonError("daemon.socket_group: no group \"\(group)\"") }
+            guard chown(path, uid_t.max, entry.pointee.gr_gid) == 0 else {
+                throw DaemonError("cannot give \(path) to group \(group): \(String(cString: strerror(errno)))")
+            }
+        }
+        guard chmod(path, mode_t(mode)) == 0 else {
+            throw DaemonError("cannot chmod \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

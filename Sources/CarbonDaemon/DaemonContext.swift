@@ -1,0 +1,47 @@
+import CarbonConfig
+import Hummingbird
+
+/// What a request knows about who sent it.
+public struct DaemonContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's kernel credentials (nil only if the socket could not say).
+    public let peer: PeerCredentials?
+    /// The connection was accepted past `limits.max_connections`.
+    let overLimit: Bool
+    /// The grant the peer matched, set by `AccessMiddleware`; nil: no grant.
+    public var authorization: Authorization?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        (peer, overLimit) = Connections.shared.peer(of: source.channel)
+    }
+
+    /// The peer's grant if its role is one of `roles`, else a 403 problem.
+    @discardableResult
+    func require(_ roles: Role...) throws -> Authorization {
+        guard let authorization else { throw Problem.noGrant(peer) }
+        guard roles.contains(authorization.role) else {
+            throw Problem(
+                .forbidden, "forbidden",
+                "role \(authorization.role.rawValue) may not do this (needs \(roles.map(\.rawValue).joined(separator: " or ")))")
+        }
+        return authorization
+    }
+
+    /// The peer's grant for any role but `metrics` (interface.md: "any granted peer").
+    @discardableResult
+    func requireGranted() throws -> Authorization {
+        try require(.utility, .consumer, .reader, .auditor, .planner, .admin)
+    }
+
+    /// Whether the peer may read the figures of `consumer` (owned by `utility`).
+    func mayRead(consumer: String, ofUtility utility: String) -> Bool {
+        guard let authorization else { return false }
+        switch authorization.role {
+        case .admin, .auditor, .reader: return true
+        case .utility: return authorization.utility == utility
+        case .consumer: return authorization.consumers.contains(consumer)
+        case .planner, .metrics: return false
+        }
+    }
+}

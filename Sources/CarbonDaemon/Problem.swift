@@ -1,0 +1,83 @@
+import CarbonConfig
+import CarbonModel
+import Foundation
+import Hummingbird
+
+/// An RFC 9457 problem: every error the daemon answers with.
+struct Problem: HTTPResponseError, CustomStringConvertible {
+    var status: HTTPResponse.Status
+    /// A stable slug, published as `type` = `urn:carbonledger:problem:<slug>`.
+    var slug: String
+    var detail: String
+    /// One element per bad record of a bulk body.
+    var errors: [RecordError]
+
+    init(_ status: HTTPResponse.Status, _ slug: String, _ detail: String, errors: [RecordError] = []) {
+        self.status = status
+        self.slug = slug
+        self.detail = detail
+        self.errors = errors
+    }
+
+    var description: String { "\(status.code) \(slug): \(detail)" }
+
+    static func noGrant(_ peer: PeerCredentials?) -> Problem {
+        let who = peer.map { "uid \($0.uid), gid \($0.gid)" } ?? "an unidentified peer"
+        return Problem(.forbidden, "no-grant", "no access grant matches \(who)")
+    }
+
+    static func badParameter(_ name: String, _ message: String) -> Problem {
+        Problem(.badRequest, "bad-parameter", "\(name): \(message)")
+    }
+
+    static func notFound(_ what: String) -> Problem {
+        Problem(.notFound, "not-found", what)
+    }
+
+    private struct Body: Encodable {
+        var type: String
+        var title: String
+        var status: Int
+        var detail: String
+        var errors: [RecordError]?
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = Body(
+            type: "urn:carbonledger:problem:\(slug)", title: status.reasonPhrase, status: status.code,
+            detail: detail, errors: errors.isEmpty ? nil : errors)
+        var response = try JSONResponse.encode(body, status: status)
+        response.headers[.contentType] = "application/problem+json"
+        return response
+    }
+}
+
+/// Turns every error into problem+json, including the framework's own (404, 413, ...).
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            throw problem
+        } catch let error as HTTPResponseError {
+            // Render the framework's errors with our body, keeping their status.
+            let detail = (error as? HTTPError)?.body ?? "\(error)"
+            throw Problem(error.status, "http-\(error.status.code)", detail)
+        } catch {
+            context.logger.error("request failed: \(error)")
+            throw Problem(.internalServerError, "internal", "the daemon could not complete the request: \(error)")
+        }
+    }
+}
+
+/// JSON bodies for answers.
+enum JSONResponse {
+    static func encode(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,139 @@
+import CarbonConfig
+import CarbonLedger
+import CarbonModel
+import CarbonStore
+import Hummingbird
+
+/// `POST /v1/readings` and `POST /v1/consumers`: bulk bodies in, ledger entries out.
+struct IngestRoutes {
+    let store: CarbonStore
+    let limits: LimitsInForce
+
+    func register(on router: Router<DaemonContext>) {
+        router.post("/v1/readings") { request, context in try await postReadings(request, context) }
+        router.post("/v1/consumers") { request, context in try await postConsumers(request, context) }
+    }
+
+    private func postReadings(_ request: Request, _ context: DaemonContext) async throws -> Response {
+        let authorization = try context.require(.utility, .admin)
+        let format = try bodyFormat(request)
+        let batchID = try batchID(request)
+        let limits = limits.current
+        let body = try await BodyReader.collect(request, limits: limits)
+        let parsed: ParsedBatch<Reading>
+        do {
+            parsed = try body.withUnsafeReadableBytes {
+                try ReadingParser.parse($0, format: format, maxRecords: limits.maxRecordsPerBatch)
+            }
+        } catch {
+            throw Problem(bodyError: error)
+        }
+        let batch = ReadingBatch(
+            submitter: Submitter(utility: authorization.role == .utility ? authorization.utility : nil),
+            batchID: batchID, partial: request.uri.queryParameters["partial"] == "true",
+            hashed: HashedReadings(readings: parsed.records, recordIndex: parsed.recordIndex),
+            parseErrors: parsed.errors)
+        return try answer(await store.writer.submit(.readings(batch)), records: parsed.count, noun: "readings")
+    }
+
+    private func postConsumers(_ request: Request, _ context: DaemonContext) async throws -> Response {
+        let authorization = try context.require(.utility, .admin)
+        let format = try bodyFormat(request)
+        let limits = limits.current
+        let body = try await BodyReader.collect(request, limits: limits)
+        let parsed: ParsedBatch<Consumer>
+        do {
+            parsed = try body.withUnsafeReadableBytes {
+                try ConsumerParser.parse($0, format: format, maxRecords: limits.maxRecordsPerBatch)
+            }
+        } catch {
+            throw Problem(bodyError: error)
+        }
+        let batch = ConsumerBatch(
+            submitter: Submitter(utility: authorization.role == .utility ? authorization.utility : nil),
+            partial: request.uri.queryParameters["partial"] == "true",
+            consumers: parsed.records, recordIndex: parsed.recordIndex, parseErrors: parsed.errors)
+        return try answer(await store.writer.submit(.consumers(batch)), records: parsed.count, noun: "consumers")
+    }
+
+    private func answer(_ outcome: IngestOutcome, records: Int, noun: String) throws -> Response {
+        switch outcome {
+        case .committed(let result):
+            return try JSONResponse.encode(IngestAnswer(result))
+        case .rejected(let kind, let errors):
+            let bad = Set(errors.map(\.index)).count
+            let detail = "\(bad) of \(records) \(noun) were refused, so none was stored (send ?partial=true to store the rest)"
+            switch kind {
+            case .forbidden: throw Problem(.forbidden, "foreign-records", detail, errors: errors)
+            case .invalid: throw Problem(.unprocessableContent, "invalid-records", detail, errors: errors)
+            case .conflict: throw Problem(.conflict, "conflicting-records", detail, errors: errors)
+            }
+        }
+    }
+
+    private func bodyFormat(_ request: Request) throws -> BodyFormat {
+        let contentType = request.headers[.contentType] ?? ""
+        guard let format = BodyFormat(contentType: contentType) else {
+            throw Problem(
+                .unsupportedMediaType, "unsupported-media-type",
+                "Content-Type \"\(contentType)\" is not supported; send application/json, application/x-ndjson or text/csv")
+        }
+        return format
+    }
+
+    private func batchID(_ request: Request) throws -> String? {
+        guard let id = request.headers[.init("Batch-Id")!] ?? request.uri.queryParameters["batch"].map(String.init) else {
+            return nil
+        }
+        guard (1...128).contains(id.utf8.count), id.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }) else {
+            throw Problem.badParameter("batch", "a batch id is 1 to 128 printable ASCII characters without spaces")
+        }
+        return id
+    }
+}
+
+/// The answer to an accepted batch (interface.md section 7).
+struct IngestAnswer: Encodable {
+    var accepted: Int
+    var duplicates: Int
+    var entry: UInt64?
+    var entries: [UInt64]
+    var checkpoint: String?
+    var errors: [RecordError]?
+    var replayed: Bool
+
+    init(_ result: IngestResult) {
+        accepted = result.accepted
+        duplicates = result.duplicates
+        entry = result.entry
+        entries = result.entries
+        checkpoint = result.checkpoint
+        errors = result.errors.isEmpty ? nil : result.errors
+        replayed = result.replayed
+    }
+
+    enum CodingKeys: CodingKey { case accepted, duplicates, entry, entries, checkpoint, errors, replayed }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(accepted, forKey: .accepted)
+        try container.encode(duplicates, forKey: .duplicates)
+        try container.encode(entry, forKey: .entry)  // explicit null when nothing was written
+        try container.encode(entries, forKey: .entries)
+        try container.encode(checkpoint, forKey: .checkpoint)
+        try container.encodeIfPresent(errors, forKey: .errors)
+        if replayed { try container.encode(true, forKey: .replayed) }
+    }
+}
+
+extension Problem {
+    /// A body that cannot be read as a whole.
+    init(bodyError error: any Error) {
+        switch error {
+        case BodyError.tooManyRecords(let limit):
+            self.init(.contentTooLarge, "too-many-records", "the body has more than \(limit) records (limits.max_records_per_batch)")
+        default:
+            self.init(.badRequest, "malformed-body", "\(error)")
+        }
+    }
+}

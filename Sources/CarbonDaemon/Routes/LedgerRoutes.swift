@@ -1,0 +1,113 @@
+import CarbonModel
+import CarbonStore
+import Hummingbird
+import TransparencyLog
+
+/// The ledger itself: checkpoint, key, entries and proofs.
+struct LedgerRoutes {
+    let store: CarbonStore
+    let verifierKey: String
+    let origin: String
+
+    func register(on router: Router<DaemonContext>) {
+        let ledger = router.group("/v1/ledger")
+        ledger.get("checkpoint") { _, context in
+            try context.requireGranted()
+            guard let checkpoint = try await store.reader.latestCheckpoint() else {
+                throw Problem.notFound("no checkpoint has been signed yet")
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: checkpoint.note)))
+        }
+        ledger.get("key") { _, context in
+            try context.requireGranted()
+            return try JSONResponse.encode(KeyAnswer(origin: origin, keys: [verifierKey]))
+        }
+        ledger.get("entries") { request, context in
+            try context.require(.auditor, .admin)
+            let start = try Query.uint(request, "start") ?? 0
+            let limit = try Query.limit(request)
+            let end = min(try Query.uint(request, "end") ?? start + UInt64(limit), start + UInt64(limit))
+            let (entries, size) = try await store.reader.entries(start: start, end: end)
+            return try JSONResponse.encode(EntriesAnswer(entries: entries.map(EntryAnswer.init), size: size))
+        }
+        ledger.get("proof/inclusion") { request, context in
+            try context.requireGranted()
+            guard let index = try Query.uint(request, "index") else { throw Problem.badParameter("index", "is required") }
+            let proof = try await queried { try await store.reader.inclusionProof(index: index, size: Query.uint(request, "size")) }
+            return try JSONResponse.encode(
+                InclusionAnswer(index: proof.index, size: proof.size, root: proof.root.base64, hashes: proof.hashes.map(\.base64)))
+        }
+        ledger.get("proof/consistency") { request, context in
+            try context.requireGranted()
+            guard let from = try Query.uint(request, "from") else { throw Problem.badParameter("from", "is required") }
+            let proof = try await queried { try await store.reader.consistencyProof(from: from, to: Query.uint(request, "to")) }
+            return try JSONResponse.encode(ConsistencyAnswer(from: proof.from, to: proof.to, hashes: proof.hashes.map(\.base64)))
+        }
+    }
+
+    private struct KeyAnswer: Encodable {
+        var origin: String
+        var keys: [String]
+    }
+
+    private struct EntryAnswer: Encodable {
+        var index: UInt64
+        var entry: String
+        var signature: String
+        var leaf_hash: String
+
+        init(_ stored: StoredEntry) {
+            index = stored.index
+            entry = String(decoding: stored.body, as: UTF8.self)
+            signature = Base64.encode(stored.signature)
+            leaf_hash = stored.leafHash.base64
+        }
+    }
+
+    private struct EntriesAnswer: Encodable {
+        var entries: [EntryAnswer]
+        var size: UInt64
+    }
+
+    private struct InclusionAnswer: Encodable {
+        var index: UInt64
+        var size: UInt64
+        var root: String
+        var hashes: [String]
+    }
+
+    private struct ConsistencyAnswer: Encodable {
+        var from: UInt64
+        var to: UInt64
+        var hashes: [String]
+    }
+}
+
+/// Runs a store query, turning its range errors into 400 problems.
+func queried<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as QueryError {
+        switch error {
+        case .outOfRange(let parameter, let message): throw Problem.badParameter(parameter, message)
+        }
+    }
+}
+
+/// Query-string parameters.
+enum Query {
+    static func uint(_ request: Request, _ name: String) throws -> UInt64? {
+        guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
+        guard let value = UInt64(text) else { throw Problem.badParameter(name, "must be a non-negative integer, got \"\(text)\"") }
+        return value
+    }
+
+    /// `limit`: default 100, at most 10,000 (interface.md section 2).
+    static func limit(_ request: Request) throws -> Int {
+        guard let value = try uint(request, "limit") else { return 100 }
+        guard (1...10_000).contains(value) else { throw Problem.badParameter("limit", "must be between 1 and 10000") }
+        return Int(value)
+    }
+}

@@ -1,0 +1,77 @@
+import CarbonModel
+import TransparencyLog
+
+/// What one ledger entry records, before it is given its time (ledger.md section 1).
+public enum LedgerEntry: Sendable, Equatable {
+    /// A batch of readings was accepted.
+    case readings(ReadingsEntry)
+    /// A consumer was registered or changed.
+    case consumer(Consumer)
+    /// The zone tree was loaded or changed.
+    case zones(ZonesEntry)
+
+    /// The entry's `kind` field.
+    public var kind: String {
+        switch self {
+        case .readings: "readings"
+        case .consumer: "consumer"
+        case .zones: "zones"
+        }
+    }
+
+    /// The canonical JSON bytes of the entry appended at `time` (Unix seconds).
+    public func canonicalBytes(time: Int64) -> [UInt8] {
+        var fields: [String: JSONValue] = ["v": .int(1), "kind": .string(kind), "time": .int(time)]
+        switch self {
+        case .readings(let entry):
+            fields["utility"] = .string(entry.utility)
+            fields["count"] = .int(Int64(entry.count))
+            fields["root"] = .string(entry.root.base64)
+            fields["first_start"] = .int(entry.firstStart)
+            fields["last_end"] = .int(entry.lastEnd)
+            fields["batch"] = entry.batch.map(JSONValue.string) ?? .null
+        case .consumer(let consumer):
+            fields["utility"] = .string(consumer.utility)
+            fields["consumer"] = .string(consumer.id)
+            fields["zone"] = .string(consumer.zone)
+            fields["class"] = .string(consumer.consumerClass.rawValue)
+            fields["normalizer"] = .int(consumer.normalizer)
+        case .zones(let entry):
+            fields["count"] = .int(Int64(entry.count))
+            fields["root"] = .string(entry.root.base64)
+        }
+        return JSONValue.object(fields).canonicalBytes()
+    }
+}
+
+/// A `readings` entry: one accepted batch, committed to by the RFC 6962 root of its reading leaves.
+public struct ReadingsEntry: Sendable, Equatable {
+    public var utility: String
+    public var count: Int
+    /// Root over the batch's reading leaves, in batch order.
+    public var root: Hash256
+    public var firstStart: Int64
+    public var lastEnd: Int64
+    /// The client's batch id, if it gave one.
+    public var batch: String?
+
+    public init(utility: String, count: Int, root: Hash256, firstStart: Int64, lastEnd: Int64, batch: String?) {
+        self.utility = utility
+        self.count = count
+        self.root = root
+        self.firstStart = firstStart
+        self.lastEnd = lastEnd
+        self.batch = batch
+    }
+}
+
+/// A `zones` entry: the zone tree, committed to by the root over its zone leaves ordered by zone.
+public struct ZonesEntry: Sendable, Equatable {
+    public var count: Int
+    public var root: Hash256
+
+    public init(tree: ZoneTree) {
+        count = tree.zones.count
+        root = RFC6962.rootHash(ofLeafHashes: tree.zones.map { RFC6962.leafHash($0.leafBytes) })
+    }
+}

@@ -1,0 +1,51 @@
+extension JSONValue {
+    /// How deep arrays and objects may nest in `parse` (deeper input is refused, not
+    /// recursed into, so no input can exhaust the stack).
+    public static let maximumDepth = 256
+
+    /// Parses strict JSON (RFC 8259) whose numbers are all integers.
+    ///
+    /// Refused, with `JSONParseError.kind`:
+    /// - `.notUTF8`: invalid UTF-8 (a byte order mark is not skipped either; it is a syntax error);
+    /// - `.nonInteger`: a valid number with a fraction or exponent (`1.5`, `1e3`, even `1.0`);
+    /// - `.numberOutOfRange`: an integer outside Int64;
+    /// - `.duplicateKey`: an object naming a key twice (keys compared as Swift strings);
+    /// - `.tooDeep`: nesting past `maximumDepth`;
+    /// - `.syntax`: anything else that is not JSON, including `012`, `+1`, lone surrogate
+    ///   escapes, and text after the value.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONValue {
+        if let offset = UTF8Validation.firstInvalidOffset(bytes) {
+            throw JSONParseError(kind: .notUTF8, offset: offset, message: "the text is not valid UTF-8")
+        }
+        var lexer = JSONLexer(bytes)
+        lexer.skipWhitespace()
+        guard !lexer.isAtEnd else {
+            throw JSONParseError(kind: .syntax, offset: lexer.position, message: "there is no JSON value")
+        }
+        let value = try lexer.parseValue(depth: 0, building: true)
+        lexer.skipWhitespace()
+        guard lexer.isAtEnd else { throw lexer.unexpected("the end after the JSON value") }
+        return value
+    }
+
+    /// Parses strict JSON whose numbers are all integers; see `parse(_: UnsafeRawBufferPointer)`.
+    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
+        let result = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(JSONParseError) -> JSONValue in try parse(UnsafeRawBufferPointer(buffer)) }
+        }
+        if let result { return try result.get() }
+        return try parse(Array(bytes))
+    }
+
+    /// Parses strict JSON text; see `parse(_: UnsafeRawBufferPointer)`.
+    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+        try parse(Array(text.utf8))
+    }
+
+    /// Whether `bytes` are canonical JSON: they parse, and encoding the result again
+    /// gives exactly the same bytes.
+    public static func isCanonical(_ bytes: some Collection<UInt8>) -> Bool {
+        guard let value = try? parse(bytes) else { return false }
+        return value.canonicalBytes().elementsEqual(bytes)
+    }
+}

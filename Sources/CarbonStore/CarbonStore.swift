@@ -1,0 +1,93 @@
+import CarbonLedger
+import CarbonModel
+import Foundation
+import GRDB
+import Logging
+import TransparencyLog
+
+/// How hard SQLite syncs a commit to disk (`PRAGMA synchronous`).
+public enum SynchronousMode: String, Sendable {
+    /// fsync the WAL at every commit: an acknowledged batch survives power loss.
+    case full = "FULL"
+    /// fsync only at WAL checkpoints: survives a crash of the process, not of the machine.
+    case normal = "NORMAL"
+}
+
+/// The embedded database: the registry, the readings and the signed ledger.
+public final class CarbonStore: Sendable {
+    /// The single writer every change goes through.
+    public let writer: LedgerWriter
+    /// Read-only queries.
+    public let reader: LedgerReader
+    /// WAL traffic of the writer connection.
+    public let walMonitor: WALMonitor
+    private let pool: DatabasePool
+
+    /// Opens (creating on first use) the database at `path`, checks it belongs to
+    /// `signer`'s ledger, and on first use records the zone tree as the first entry.
+    public init(
+        path: String, signer: NoteSigner, synchronous: SynchronousMode = .full, zones: ZoneTree?,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+        logger: Logger = Logger(label: "carbonledger.store")
+    ) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try Schema.migrator.migrate(pool)
+        let origin = signer.name
+        let walMonitor = WALMonitor()
+        let (cache, appender) = try pool.writeWithoutTransaction { db in
+            // GRDB sets NORMAL when it enables WAL; the writer connection is the only one that commits.
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
+            if let connection = db.sqliteConnection { walMonitor.install(on: connection) }
+            return try Self.prepare(db: db, signer: signer, origin: origin, zones: zones, time: clock())
+        }
+        self.pool = pool
+        self.walMonitor = walMonitor
+        self.reader = LedgerReader(pool: pool)
+        self.writer = LedgerWriter(pool: pool, cache: cache, appender: appender, clock: clock, logger: logger)
+    }
+
+    /// Checks the stored key and ledger, writes the genesis entry on first use,
+    /// and loads what the writer keeps in memory.
+    private static func prepare(
+        db: Database, signer: NoteSigner, origin: String, zones: ZoneTree?, time: Int64
+    ) throws -> (RegistryCache, LedgerAppender) {
+        var appender: LedgerAppender! = nil
+        try db.inTransaction(.immediate) {
+            let vkey = signer.verifier.vkey
+            if let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'vkey'") {
+                guard stored == vkey else {
+                    throw StoreError.keyMismatch(
+                        "this database belongs to the ledger key \(stored), but the key file holds \(vkey)")
+                }
+            } else {
+                try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('vkey', ?), ('origin', ?)", arguments: [vkey, origin])
+            }
+            appender = try LedgerAppender.load(db: db, signer: signer, origin: origin)
+            if appender.lastNote == nil {
+                // First start: the zone tree is the first entry, and even an empty
+                // ledger has a signed checkpoint to fetch.
+                if let zones {
+                    for zone in zones.zones {
+                        try db.execute(
+                            sql: "INSERT INTO zones(zone, parent, name) VALUES (?, ?, ?)",
+                            arguments: [zone.zone, zone.parent, zone.name])
+                    }
+                    _ = try appender.append(.zones(ZonesEntry(tree: zones)), time: time, db: db)
+                }
+                _ = try appender.publishCheckpoint(time: time, db: db)
+            }
+            return .commit
+        }
+        return (try RegistryCache.load(db: db), appender)
+    }
+
+    /// Commits what is queued and stops the writer; later submissions fail.
+    public func close() {
+        writer.stop()
+    }
+}

@@ -1,0 +1,200 @@
+import CarbonLedger
+import CarbonModel
+import Foundation
+import GRDB
+import TransparencyLog
+
+/// A stored ledger entry with its signature and leaf hash.
+public struct StoredEntry: Sendable, Equatable {
+    public var index: UInt64
+    public var body: [UInt8]
+    public var signature: [UInt8]
+    public var leafHash: Hash256
+}
+
+/// A signed checkpoint as stored.
+public struct StoredCheckpoint: Sendable, Equatable {
+    public var size: UInt64
+    public var root: Hash256
+    public var note: String
+    public var time: Int64
+}
+
+/// An RFC 9162 inclusion proof with the root it leads to.
+public struct InclusionAnswer: Sendable, Equatable {
+    public var index: UInt64
+    public var size: UInt64
+    public var root: Hash256
+    public var hashes: [Hash256]
+}
+
+/// The two-level proof of one reading (ledger.md section 5).
+public struct ReadingProof: Sendable, Equatable {
+    /// The consumer the reading belongs to (decides who may see the proof).
+    public var consumer: String
+    /// The reading leaf (canonical JSON).
+    public var reading: String
+    public var position: Int
+    public var batchSize: Int
+    public var batchPath: [Hash256]
+    public var entryIndex: UInt64
+    /// The `readings` entry (canonical JSON).
+    public var entry: String
+    public var entryPath: [Hash256]
+    /// The signed checkpoint `entryPath` leads to.
+    public var checkpoint: String
+}
+
+/// A query the ledger cannot answer as asked.
+public enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A parameter is out of range; `parameter` names it.
+    case outOfRange(parameter: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .outOfRange(let parameter, let message): "\(parameter): \(message)"
+        }
+    }
+}
+
+/// Read-only queries over the ledger and registry. Reads run on the pool's reader
+/// connections in snapshot isolation, never blocking the writer.
+public struct LedgerReader: Sendable {
+    let pool: DatabasePool
+
+    /// The latest checkpoint, nil before the first commit.
+    public func latestCheckpoint() async throws -> StoredCheckpoint? {
+        try await pool.read { db in try Self.latestCheckpoint(db) }
+    }
+
+    /// Entries `[start, end)`, cut to what exists, with the current tree size.
+    public func entries(start: UInt64, end: UInt64) async throws -> (entries: [StoredEntry], size: UInt64) {
+        try await pool.read { db in
+            let size = try Self.latestCheckpoint(db)?.size ?? 0
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.idx, e.body, e.signature, t.hash FROM entries e
+                    JOIN tree t ON t.level = 0 AND t.idx = e.idx
+                    WHERE e.idx >= ? AND e.idx < ? ORDER BY e.idx
+                    """,
+                arguments: [Int64(clamping: start), Int64(clamping: min(end, size))])
+            let entries = try rows.map { row in
+                guard let leaf = Hash256(bytes: row[3] as Data) else { throw StoreError.corrupt("leaf hash of entry \(row[0] as Int64)") }
+                return StoredEntry(
+                    index: UInt64(row[0] as Int64), body: Array(row[1] as Data), signature: Array(row[2] as Data), leafHash: leaf)
+            }
+            return (entries, size)
+        }
+    }
+
+    /// Inclusion proof of entry `index` in the tree of `size` (the latest when nil).
+    public func inclusionProof(index: UInt64, size: UInt64?) async throws -> InclusionAnswer {
+        try await pool.read { db in
+            let size = try Self.treeSize(size, db: db)
+            guard index < size else {
+                throw QueryError.outOfRange(parameter: "index", message: "must be below the tree size \(size)")
+            }
+            let nodes = StoredTree(db: db)
+            return InclusionAnswer(
+                index: index, size: size, root: try MerkleProofs.rootHash(size: size, nodes: nodes),
+                hashes: try MerkleProofs.inclusionProof(index: index, size: size, nodes: nodes))
+        }
+    }
+
+    /// Consistency proof from tree `from` to tree `to` (the latest when nil).
+    public func consistencyProof(from: UInt64, to: UInt64?) async throws -> (from: UInt64, to: UInt64, hashes: [Hash256]) {
+        try await pool.read { db in
+            let to = try Self.treeSize(to, db: db)
+            guard from <= to else { throw QueryError.outOfRange(parameter: "from", message: "must not exceed to (\(to))") }
+            return (from, to, try MerkleProofs.consistencyProof(from: from, to: to, nodes: StoredTree(db: db)))
+        }
+    }
+
+    /// The reading proof of the reading `(utility, meter, start)`, nil if no such reading.
+    public func readingProof(utility: String, meter: String, start: Int64) async throws -> ReadingProof? {
+        try await pool.read { db -> ReadingProof? in
+            guard
+                let meterID = try Int64.fetchOne(
+                    db, sql: "SELECT id FROM meters WHERE utility = ? AND meter = ?", arguments: [utility, meter]),
+                let rowID = try Int64.fetchOne(
+                    db, sql: "SELECT rowid FROM readings WHERE start = ? AND meter = ?", arguments: [start, meterID]),
+                let batch = try Row.fetchOne(
+                    db,
+                    sql: "SELECT entry, first_row, count FROM reading_batches WHERE first_row <= ? ORDER BY first_row DESC LIMIT 1",
+                    arguments: [rowID]),
+                let checkpoint = try Self.latestCheckpoint(db)
+            else { return nil }
+            let entryIndex: Int64 = batch["entry"]
+            let firstRow: Int64 = batch["first_row"]
+            let count: Int = batch["count"]
+            let position = Int(rowID - firstRow)
+            guard position < count else { throw StoreError.corrupt("reading row \(rowID) is in no batch") }
+            let readings = try Self.readings(rows: firstRow..<(firstRow + Int64(count)), db: db)
+            var leaf: [UInt8] = []
+            let leafHashes = readings.map { reading in
+                leaf.removeAll(keepingCapacity: true)
+                reading.writeLeaf(into: &leaf)
+                return RFC6962.leafHash(leaf)
+            }
+            guard let body = try Data.fetchOne(db, sql: "SELECT body FROM entries WHERE idx = ?", arguments: [entryIndex])
+            else { throw StoreError.corrupt("readings entry \(entryIndex) is missing") }
+            return ReadingProof(
+                consumer: readings[position].consumer,
+                reading: String(decoding: readings[position].leafBytes, as: UTF8.self),
+                position: position, batchSize: count,
+                batchPath: RFC6962.inclusionProof(index: position, leafHashes: leafHashes),
+                entryIndex: UInt64(entryIndex), entry: String(decoding: body, as: UTF8.self),
+                entryPath: try MerkleProofs.inclusionProof(
+                    index: UInt64(entryIndex), size: checkpoint.size, nodes: StoredTree(db: db)),
+                checkpoint: checkpoint.note)
+        }
+    }
+
+    /// The registry record of a consumer and the index of its latest `consumer` entry.
+    public func consumer(_ id: String) async throws -> (consumer: Consumer, entry: UInt64)? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT consumer, utility, zone, class, normalizer, entry FROM consumers WHERE consumer = ?",
+                arguments: [id])
+            else { return nil }
+            return (try ConsumerRow.consumer(from: row), UInt64(row["entry"] as Int64))
+        }
+    }
+
+    /// Readings stored in the given rowid range, in rowid order, as their leaves name them.
+    static func readings(rows: Range<Int64>, db: Database) throws -> [Reading] {
+        let cursor = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT m.utility, m.meter, c.consumer, r.start, r.duration_s, r.import_wh, r.export_wh, r.quality, r.ref
+                FROM readings r JOIN meters m ON m.id = r.meter JOIN consumers c ON c.id = r.consumer
+                WHERE r.rowid >= ? AND r.rowid < ? ORDER BY r.rowid
+                """,
+            arguments: [rows.lowerBound, rows.upperBound])
+        var readings: [Reading] = []
+        while let row = try cursor.next() {
+            guard let quality = QualityCode.quality(row[7]) else { throw StoreError.corrupt("reading quality code \(row[7] as Int64)") }
+            readings.append(Reading(
+                utility: row[0], meter: row[1], consumer: row[2], start: row[3], durationS: row[4],
+                importWh: row[5], exportWh: row[6], quality: quality, id: row[8]))
+        }
+        return readings
+    }
+
+    static func latestCheckpoint(_ db: Database) throws -> StoredCheckpoint? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT size, root, note, time FROM checkpoints ORDER BY size DESC LIMIT 1")
+        else { return nil }
+        guard let root = Hash256(bytes: row["root"] as Data) else { throw StoreError.corrupt("checkpoint root") }
+        return StoredCheckpoint(size: UInt64(row["size"] as Int64), root: root, note: row["note"], time: row["time"])
+    }
+
+    private static func treeSize(_ asked: UInt64?, db: Database) throws -> UInt64 {
+        let current = try latestCheckpoint(db)?.size ?? 0
+        guard let asked else { return current }
+        guard asked <= current else {
+            throw QueryError.outOfRange(parameter: "size", message: "the ledger has only \(current) entries")
+        }
+        return asked
+    }
+}

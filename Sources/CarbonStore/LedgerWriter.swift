@@ -1,0 +1,205 @@
+import CarbonLedger
+import Foundation
+import GRDB
+import Logging
+
+/// The single writer of the ledger: it takes batches from any number of
+/// requests and group-commits them: every batch waiting when a commit starts goes
+/// into one SQLite transaction with one checkpoint, so throughput grows with
+/// concurrency while each answer still waits for its own durable commit.
+///
+/// SQLite work blocks, so it runs on a thread of its own rather than on the
+/// (two-thread) cooperative pool.
+public final class LedgerWriter: @unchecked Sendable {
+    /// A unit of work for the writer.
+    public enum Job: Sendable {
+        case readings(ReadingBatch)
+        case consumers(ConsumerBatch)
+    }
+
+    private struct Pending {
+        var job: Job
+        var continuation: CheckedContinuation<IngestOutcome, any Error>
+    }
+
+    private let pool: DatabasePool
+    private let clock: @Sendable () -> Int64
+    private let logger: Logger
+
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var pending: [Pending] = []
+    private var stopping = false
+    private var finished = false
+
+    // Touched only by the writer thread (and by `init` before it starts).
+    private var cache: RegistryCache
+    private var appender: LedgerAppender
+
+    init(pool: DatabasePool, cache: RegistryCache, appender: LedgerAppender,
+         clock: @escaping @Sendable () -> Int64, logger: Logger) {
+        self.pool = pool
+        self.cache = cache
+        self.appender = appender
+        self.clock = clock
+        self.logger = logger
+        let thread = Thread { [self] in run() }
+        thread.name = "ledger-writer"
+        thread.start()
+    }
+
+    /// Queues `job` and returns once it is committed (or refused).
+    public func submit(_ job: Job) async throws -> IngestOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            condition.lock()
+            defer { condition.unlock() }
+            guard !stopping else {
+                continuation.resume(throwing: StoreError.stopped)
+                return
+            }
+            pending.append(Pending(job: job, continuation: continuation))
+            condition.signal()
+        }
+    }
+
+    /// Commits what is queued, refuses anything later, and returns when the writer thread has ended.
+    public func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while pending.isEmpty && !stopping { condition.wait() }
+            let group = pending
+            pending.removeAll(keepingCapacity: true)
+            if group.isEmpty {
+                finished = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            condition.unlock()
+            commit(group)
+        }
+    }
+
+    /// One transaction, one checkpoint, for every job of `group`.
+    private func commit(_ group: [Pending]) {
+        let time = clock()
+        var outcomes = [Result<IngestOutcome, any Error>](repeating: .failure(StoreError.stopped), count: group.count)
+        let appenderBefore = appender
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    // A batch id sent twice in one group is answered once.
+                    var replayOf: [Int: Int] = [:]
+                    var firstWithKey: [BatchKey: Int] = [:]
+                    for (k, pending) in group.enumerated() {
+                        let key = BatchKey(pending.job)
+                        if let key, let first = firstWithKey[key] {
+                            replayOf[k] = first
+                            continue
+                        }
+                        outcomes[k] = perform(pending.job, time: time, db: db)
+                        if let key, case .success(.committed) = outcomes[k] { firstWithKey[key] = k }
+                    }
+                    if appender.hasUnpublishedEntries {
+                        _ = try appender.publishCheckpoint(time: time, db: db)
+                    }
+                    for (k, pending) in group.enumerated() where replayOf[k] == nil {
+                        guard case .success(.committed(var result)) = outcomes[k], !result.replayed else { continue }
+                        result.checkpoint = appender.lastNote
+                        outcomes[k] = .success(.committed(result))
+                        if let key = BatchKey(pending.job) {
+                            try db.cachedStatement(sql: "INSERT INTO batch_ids(scope, batch, response) VALUES (?, ?, ?)")
+                                .execute(arguments: [key.scope, key.batch, try JSONEncoder().encode(result)])
+                        }
+                    }
+                    for (k, first) in replayOf { outcomes[k] = outcomes[first].map(\.replayed) }
+                    return .commit
+                }
+            }
+        } catch {
+            logger.error("commit failed, \(group.count) batches refused: \(error)")
+            appender = appenderBefore
+            reloadCache()
+            for pending in group { pending.continuation.resume(throwing: error) }
+            return
+        }
+        for (k, pending) in group.enumerated() { pending.continuation.resume(with: outcomes[k]) }
+    }
+
+    /// Runs one job in a savepoint so that its failure undoes only its own work.
+    private func perform(_ job: Job, time: Int64, db: Database) -> Result<IngestOutcome, any Error> {
+        let appenderBefore = appender
+        var outcome: IngestOutcome = .rejected(kind: .invalid, errors: [])
+        do {
+            try db.inSavepoint {
+                outcome = try run(job, time: time, db: db)
+                return .commit
+            }
+            return .success(outcome)
+        } catch {
+            logger.error("batch failed and was rolled back: \(error)")
+            appender = appenderBefore
+            reloadCache(db: db)
+            return .failure(error)
+        }
+    }
+
+    private func run(_ job: Job, time: Int64, db: Database) throws -> IngestOutcome {
+        let answer: (IngestResult?, [Rejection])
+        switch job {
+        case .readings(let batch):
+            if let key = BatchKey(job), let earlier = try earlierAnswer(key, db: db) { return .committed(earlier) }
+            answer = try ReadingIngest(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
+        case .consumers(let batch):
+            answer = try ConsumerRegistration(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
+        }
+        if let result = answer.0 { return .committed(result) }
+        let summary = answer.1.summarized() ?? (.invalid, [])
+        return .rejected(kind: summary.kind, errors: summary.errors)
+    }
+
+    private func earlierAnswer(_ key: BatchKey, db: Database) throws -> IngestResult? {
+        let statement = try db.cachedStatement(sql: "SELECT response FROM batch_ids WHERE scope = ? AND batch = ?")
+        guard let data = try Data.fetchOne(statement, arguments: [key.scope, key.batch]) else { return nil }
+        var result = try JSONDecoder().decode(IngestResult.self, from: data)
+        result.replayed = true
+        return result
+    }
+
+    private func reloadCache(db: Database? = nil) {
+        do {
+            cache = try db.map { try RegistryCache.load(db: $0) } ?? pool.read { try RegistryCache.load(db: $0) }
+        } catch {
+            logger.critical("cannot reload the registry after a failed commit: \(error)")
+        }
+    }
+}
+
+/// A client's batch id in its namespace.
+private struct BatchKey: Hashable {
+    var scope: String
+    var batch: String
+
+    init?(_ job: LedgerWriter.Job) {
+        guard case .readings(let batch) = job, let id = batch.batchID else { return nil }
+        self.scope = batch.submitter.scope
+        self.batch = id
+    }
+}
+
+extension IngestOutcome {
+    /// The same outcome, marked as an answer given again.
+    fileprivate var replayed: IngestOutcome {
+        guard case .committed(var result) = self else { return self }
+        result.replayed = true
+        return .committed(result)
+    }
+}

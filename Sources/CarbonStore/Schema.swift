@@ -1,0 +1,98 @@
+import GRDB
+
+/// The database layout, as versioned migrations.
+///
+/// Readings are stored time-major, in arrival order: a head-end pushes every
+/// meter's hour h, then hour h+1, so appending rows and the `(start, meter)` key
+/// touches only the right edge of the table and its one index. A meter-major
+/// index would make every batch rewrite nearly every index page (see
+/// docs/storage.md). Per-meter state (`meters.last_end`) answers the common
+/// "does this overlap anything stored?" question without touching readings.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta(
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                ) WITHOUT ROWID;
+
+                -- The ledger: entries, every perfect-subtree hash of the RFC 6962
+                -- tree over them, and every checkpoint ever signed.
+                CREATE TABLE entries(
+                    idx INTEGER PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    body BLOB NOT NULL,
+                    signature BLOB NOT NULL
+                );
+                CREATE TABLE tree(
+                    level INTEGER NOT NULL,
+                    idx INTEGER NOT NULL,
+                    hash BLOB NOT NULL,
+                    PRIMARY KEY(level, idx)
+                ) WITHOUT ROWID;
+                CREATE TABLE checkpoints(
+                    size INTEGER PRIMARY KEY,
+                    root BLOB NOT NULL,
+                    note TEXT NOT NULL,
+                    time INTEGER NOT NULL
+                );
+
+                CREATE TABLE zones(
+                    zone TEXT PRIMARY KEY,
+                    parent TEXT,
+                    name TEXT NOT NULL
+                ) WITHOUT ROWID;
+
+                CREATE TABLE consumers(
+                    id INTEGER PRIMARY KEY,
+                    consumer TEXT NOT NULL UNIQUE,
+                    utility TEXT NOT NULL,
+                    zone TEXT NOT NULL,
+                    class TEXT NOT NULL,
+                    normalizer INTEGER NOT NULL,
+                    entry INTEGER NOT NULL
+                );
+
+                CREATE TABLE meters(
+                    id INTEGER PRIMARY KEY,
+                    utility TEXT NOT NULL,
+                    meter TEXT NOT NULL,
+                    last_end INTEGER NOT NULL,
+                    max_duration INTEGER NOT NULL,
+                    UNIQUE(utility, meter)
+                );
+
+                -- rowid is arrival order; the readings of one batch are contiguous.
+                CREATE TABLE readings(
+                    start INTEGER NOT NULL,
+                    meter INTEGER NOT NULL,
+                    consumer INTEGER NOT NULL,
+                    duration_s INTEGER NOT NULL,
+                    import_wh INTEGER NOT NULL,
+                    export_wh INTEGER NOT NULL,
+                    quality INTEGER NOT NULL,
+                    ref TEXT
+                );
+                CREATE UNIQUE INDEX readings_key ON readings(start, meter);
+
+                -- Which rows each `readings` entry covers.
+                CREATE TABLE reading_batches(
+                    entry INTEGER PRIMARY KEY,
+                    first_row INTEGER NOT NULL UNIQUE,
+                    count INTEGER NOT NULL
+                );
+
+                -- Answers already given to batch ids, for idempotent retries.
+                CREATE TABLE batch_ids(
+                    scope TEXT NOT NULL,
+                    batch TEXT NOT NULL,
+                    response BLOB NOT NULL,
+                    PRIMARY KEY(scope, batch)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+}

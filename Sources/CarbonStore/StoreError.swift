@@ -1,0 +1,20 @@
+/// Failures of the store that are not the client's fault.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    /// The database contradicts itself or the ledger; the daemon must not sign on top of it.
+    case corrupt(String)
+    /// The key file does not belong to this ledger.
+    case keyMismatch(String)
+    /// An entry is larger than the 65,535 bytes a tile bundle can hold.
+    case entryTooLarge(kind: String, bytes: Int)
+    /// The writer has stopped (the daemon is shutting down).
+    case stopped
+
+    public var description: String {
+        switch self {
+        case .corrupt(let message): "ledger database is inconsistent: \(message)"
+        case .keyMismatch(let message): message
+        case .entryTooLarge(let kind, let bytes): "a \(kind) entry of \(bytes) bytes exceeds the 65535-byte limit"
+        case .stopped: "the ledger writer has stopped"
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+@main
+struct CarbonCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "carbonctl",
+        abstract: "Talk to carbonledgerd and check its signed ledger yourself.",
+        discussion: """
+            Commands that talk to the daemon use its Unix socket (--socket, or the
+            CARBONLEDGER_SOCKET environment variable, default var/run/carbonledger.sock).
+            What the daemon lets you do depends on the grant your user matches.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            Keygen.self, Health.self, Whoami.self, Consumers.self, Ingest.self,
+            CheckpointCommand.self, Proof.self, Verify.self,
+        ])
+}

@@ -1,0 +1,206 @@
+import ArgumentParser
+import Foundation
+import CarbonClient
+import TransparencyLog
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Ingest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Push a file of readings (JSON array, NDJSON or CSV).",
+        discussion: """
+            The format follows the file's extension (.json, .ndjson/.jsonl, .csv) unless
+            --format says otherwise. NDJSON and CSV files are sent in batches of
+            --batch-size records; each batch's id is derived from its content, so running
+            the same command again after an interruption stores nothing twice.
+            """)
+
+    @OptionGroup var options: ClientOptions
+
+    @Argument(help: "The file to send.")
+    var file: String
+
+    @Option(name: .long, help: "json, ndjson or csv (default: from the file's extension).")
+    var format: BodyFormatOption?
+
+    @Option(name: .long, help: "Records per request for NDJSON and CSV files.")
+    var batchSize = 10_000
+
+    @Flag(name: .long, help: "Store the good records of a batch and list the bad ones, instead of refusing the batch.")
+    var partial = false
+
+    func run() throws {
+        try send(file: file, path: "/v1/readings", noun: "readings", format: format, batchSize: batchSize,
+                 partial: partial, options: options)
+    }
+}
+
+struct Consumers: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Register consumers.",
+        subcommands: [Add.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register or update consumers from a file (JSON array, NDJSON or CSV).")
+
+        @OptionGroup var options: ClientOptions
+
+        @Argument(help: "The file to send.")
+        var file: String
+
+        @Option(name: .long, help: "json, ndjson or csv (default: from the file's extension).")
+        var format: BodyFormatOption?
+
+        @Flag(name: .long, help: "Store the good records and list the bad ones, instead of refusing the file.")
+        var partial = false
+
+        func run() throws {
+            try send(file: file, path: "/v1/consumers", noun: "consumers", format: format, batchSize: 100_000,
+                     partial: partial, options: options)
+        }
+    }
+}
+
+enum BodyFormatOption: String, ExpressibleByArgument, CaseIterable {
+    case json, ndjson, csv
+
+    var contentType: String {
+        switch self {
+        case .json: "application/json"
+        case .ndjson: "application/x-ndjson"
+        case .csv: "text/csv"
+        }
+    }
+
+    init?(fileName: String) {
+        switch (fileName as NSString).pathExtension.lowercased() {
+        case "json": self = .json
+        case "ndjson", "jsonl": self = .ndjson
+        case "csv": self = .csv
+        default: return nil
+        }
+    }
+}
+
+/// Sends a file in batches and prints what the daemon made of each.
+private func send(
+    file: String, path: String, noun: String, format: BodyFormatOption?, batchSize: Int, partial: Bool,
+    options: ClientOptions
+) throws {
+    guard let format = format ?? BodyFormatOption(fileName: file) else {
+        throw CommandFailure("cannot tell the format of \(file) from its extension; pass --format json, ndjson or csv")
+    }
+    guard let contents = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)") }
+    let batches = Batches.split(Array(contents), format: format, size: batchSize)
+    let daemon = try options.connect()
+    let progress = Progress(total: batches.reduce(0) { $0 + $1.records }, noun: noun)
+    var accepted = 0
+    var duplicates = 0
+    var lastCheckpoint = ""
+    for (number, batch) in batches.enumerated() {
+        let id = "sha256:" + SHA256.hash(batch.body).hex.prefix(32)
+        let query = "?batch=\(id)" + (partial ? "&partial=true" : "")
+        let response: HTTPResponseBody
+        do {
+            response = try decodeAnswer(daemon.post(path + query, contentType: format.contentType, body: batch.body))
+        } catch let failure as CommandFailure {
+            progress.finish()
+            throw CommandFailure(
+                batches.count > 1 ? "batch \(number + 1) of \(batches.count) (records from \(batch.firstRecord)): \(failure)" : "\(failure)")
+        }
+        if options.json { print(String(decoding: response.raw, as: UTF8.self)) }
+        accepted += response.accepted
+        duplicates += response.duplicates
+        lastCheckpoint = response.checkpoint ?? lastCheckpoint
+        for error in response.errors ?? [] {
+            FileHandle.standardError.write(Data("record \(batch.firstRecord + error.index) \(error.field): \(error.message)\n".utf8))
+        }
+        progress.advance(by: batch.records)
+    }
+    progress.finish()
+    if !options.json {
+        print("\(accepted) \(noun) accepted, \(duplicates) duplicates")
+        if !lastCheckpoint.isEmpty { print("checkpoint:\n\(lastCheckpoint)", terminator: "") }
+    }
+}
+
+private struct HTTPResponseBody: Decodable {
+    struct RecordError: Decodable { var index: Int; var field: String; var message: String }
+    var accepted: Int
+    var duplicates: Int
+    var checkpoint: String?
+    var errors: [RecordError]?
+    var raw: [UInt8] = []
+
+    enum CodingKeys: CodingKey { case accepted, duplicates, checkpoint, errors }
+}
+
+private func decodeAnswer(_ response: HTTPResponse) throws -> HTTPResponseBody {
+    var body = try decode(HTTPResponseBody.self, from: response)
+    body.raw = response.body
+    return body
+}
+
+/// A file cut into request bodies of at most `size` records, each with the header (CSV).
+enum Batches {
+    struct Batch {
+        var body: [UInt8]
+        /// 0-based index in the file of the batch's first record.
+        var firstRecord: Int
+        var records: Int
+    }
+
+    static func split(_ bytes: [UInt8], format: BodyFormatOption, size: Int) -> [Batch] {
+        guard format != .json else { return [Batch(body: bytes, firstRecord: 0, records: 0)] }
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+            .filter { !$0.allSatisfy { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: " ") } }
+        var header: [UInt8] = []
+        if format == .csv, !lines.isEmpty { header = Array(lines.removeFirst()) + [UInt8(ascii: "\n")] }
+        // A quoted CSV field may hold a newline: then send the file whole rather than cut a record.
+        if format == .csv, bytes.contains(UInt8(ascii: "\"")) {
+            return [Batch(body: bytes, firstRecord: 0, records: lines.count)]
+        }
+        var batches: [Batch] = []
+        var start = 0
+        while start < lines.count {
+            let end = min(start + size, lines.count)
+            var body = header
+            for line in lines[start..<end] {
+                body += line
+                body.append(UInt8(ascii: "\n"))
+            }
+            batches.append(Batch(body: body, firstRecord: start, records: end - start))
+            start = end
+        }
+        return batches.isEmpty ? [Batch(body: bytes, firstRecord: 0, records: 0)] : batches
+    }
+}
+
+/// A one-line progress bar on a terminal; silent otherwise.
+final class Progress {
+    private let total: Int
+    private let noun: String
+    private var done = 0
+    private let enabled = isatty(STDERR_FILENO) == 1
+
+    init(total: Int, noun: String) {
+        self.total = total
+        self.noun = noun
+    }
+
+    func advance(by count: Int) {
+        done += count
+        guard enabled, total > 0 else { return }
+        let width = 30
+        let filled = width * done / total
+        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+        FileHandle.standardError.write(Data("\r[\(bar)] \(100 * done / total)% \(done)/\(total) \(noun)".utf8))
+    }
+
+    func finish() {
+        if enabled && done > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

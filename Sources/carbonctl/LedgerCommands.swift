@@ -1,0 +1,208 @@
+import ArgumentParser
+import CarbonModel
+import Foundation
+import TransparencyLog
+
+/// A verifier key given on the command line.
+struct KeyOption: ParsableArguments {
+    @Option(name: .long, help: "The ledger's verifier key (name+hexid+base64), as published by its operator.")
+    var key: String?
+
+    func verifier() throws -> NoteVerifier? {
+        guard let key else { return nil }
+        do { return try NoteVerifier(key) } catch { throw CommandFailure("--key: \(error)") }
+    }
+
+    func requiredVerifier() throws -> NoteVerifier {
+        guard let verifier = try verifier() else { throw CommandFailure("--key is required: pass the ledger's verifier key") }
+        return verifier
+    }
+}
+
+/// Opens a signed checkpoint with the verifier, or fails naming why.
+func openCheckpoint(_ note: String, verifier: NoteVerifier) throws -> Checkpoint {
+    do {
+        return try SignedCheckpoint.open(note, verifiers: [verifier]).checkpoint
+    } catch {
+        throw CommandFailure("the checkpoint does not verify with \(verifier.vkey): \(error)\n\(note)", exitCode: 3)
+    }
+}
+
+struct CheckpointCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint",
+        abstract: "Print the latest signed checkpoint, verified when --key is given.")
+
+    @OptionGroup var options: ClientOptions
+    @OptionGroup var keyOption: KeyOption
+
+    func run() throws {
+        let note = try options.connect().get("/v1/ledger/checkpoint").text
+        guard let verifier = try keyOption.verifier() else { return print(note, terminator: "") }
+        let checkpoint = try openCheckpoint(note, verifier: verifier)
+        if options.json {
+            print("{\"origin\":\"\(checkpoint.origin)\",\"size\":\(checkpoint.size),\"root\":\"\(checkpoint.rootHash.base64)\",\"verified\":true}")
+        } else {
+            print(note, terminator: "")
+            print("verified: size \(checkpoint.size), signed by \(verifier.name)")
+        }
+    }
+}
+
+struct Proof: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fetch and check an inclusion proof of an entry or of one reading.",
+        discussion: """
+            --index N proves entry N in the latest checkpoint. --reading UTILITY/METER/START
+            proves one reading: its leaf in its batch's root, and the batch's readings entry
+            in the checkpoint. Both proofs are checked here, with --key, by RFC 6962 rules.
+            """)
+
+    @OptionGroup var options: ClientOptions
+    @OptionGroup var keyOption: KeyOption
+
+    @Option(name: .long, help: "The entry index to prove.")
+    var index: UInt64?
+
+    @Option(name: .long, help: "The reading to prove, as UTILITY/METER/START (START: Unix seconds or RFC 3339).")
+    var reading: String?
+
+    func validate() throws {
+        guard (index == nil) != (reading == nil) else { throw ValidationError("give exactly one of --index and --reading") }
+    }
+
+    func run() throws {
+        let verifier = try keyOption.requiredVerifier()
+        let daemon = try options.connect()
+        let note = try daemon.get("/v1/ledger/checkpoint").text
+        let checkpoint = try openCheckpoint(note, verifier: verifier)
+        if let index {
+            try proveEntry(index, checkpoint: checkpoint, daemon: daemon)
+        } else if let reading {
+            try proveReading(reading, daemon: daemon, verifier: verifier)
+        }
+    }
+
+    private func proveEntry(_ index: UInt64, checkpoint: Checkpoint, daemon: Daemon) throws {
+        struct Entries: Decodable {
+            struct Entry: Decodable { var index: UInt64; var entry: String; var signature: String; var leaf_hash: String }
+            var entries: [Entry]
+        }
+        struct Inclusion: Decodable { var index: UInt64; var size: UInt64; var root: String; var hashes: [String] }
+        let proofResponse = try daemon.get("/v1/ledger/proof/inclusion?index=\(index)&size=\(checkpoint.size)")
+        let proof = try decode(Inclusion.self, from: proofResponse)
+        let entries = try daemon.get("/v1/ledger/entries?start=\(index)&end=\(index + 1)", as: Entries.self)
+        guard let entry = entries.entries.first, entry.index == index else { throw CommandFailure("no entry \(index)") }
+        let leaf = RFC6962.leafHash(Array(entry.entry.utf8))
+        try checkInclusion(leaf: leaf, index: index, size: checkpoint.size, hashes: proof.hashes, root: checkpoint.rootHash,
+                           what: "entry \(index)")
+        if options.json { return print(proofResponse.text) }
+        print("entry \(index) is in the checkpoint of size \(checkpoint.size) (\(proof.hashes.count) hashes)")
+        print(entry.entry)
+    }
+
+    private func proveReading(_ key: String, daemon: Daemon, verifier: NoteVerifier) throws {
+        struct ReadingProofAnswer: Decodable {
+            var reading: String
+            var position: Int
+            var batch_size: Int
+            var batch_path: [String]
+            var entry_index: UInt64
+            var entry: String
+            var entry_path: [String]
+            var checkpoint: String
+        }
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else {
+            throw CommandFailure("--reading must be UTILITY/METER/START, got \"\(key)\"")
+        }
+        let path = parts.map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0) }
+        let response = try daemon.get("/v1/readings/\(path[0])/\(path[1])/\(path[2])/proof")
+        let proof = try decode(ReadingProofAnswer.self, from: response)
+        let checkpoint = try openCheckpoint(proof.checkpoint, verifier: verifier)
+        try checkInclusion(
+            leaf: RFC6962.leafHash(Array(proof.entry.utf8)), index: proof.entry_index, size: checkpoint.size,
+            hashes: proof.entry_path, root: checkpoint.rootHash, what: "readings entry \(proof.entry_index)")
+        guard case .object(let fields) = try JSONValue.parse(Array(proof.entry.utf8)),
+            case .string(let rootText)? = fields["root"], let batchRoot = Hash256(base64: rootText)
+        else { throw CommandFailure("the readings entry has no root: \(proof.entry)", exitCode: 3) }
+        try checkInclusion(
+            leaf: RFC6962.leafHash(Array(proof.reading.utf8)), index: UInt64(proof.position),
+            size: UInt64(proof.batch_size), hashes: proof.batch_path, root: batchRoot, what: "the reading")
+        if options.json { return print(response.text) }
+        print("reading \(proof.position) of \(proof.batch_size) in entry \(proof.entry_index), "
+              + "in the checkpoint of size \(checkpoint.size): verified")
+        print(proof.reading)
+    }
+}
+
+/// Checks an RFC 6962 inclusion proof given as base64 hashes.
+func checkInclusion(leaf: Hash256, index: UInt64, size: UInt64, hashes: [String], root: Hash256, what: String) throws {
+    let proof = try hashes.map { text in
+        guard let hash = Hash256(base64: text) else { throw CommandFailure("malformed proof hash \(text)", exitCode: 3) }
+        return hash
+    }
+    do {
+        try RFC6962.verifyInclusion(leafHash: leaf, index: index, size: size, proof: proof, root: root)
+    } catch {
+        throw CommandFailure("\(what) is NOT proven in the tree of size \(size): \(error)", exitCode: 3)
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the whole ledger: checkpoint signature, every entry's signature, and the root.",
+        discussion: """
+            Fetches the latest checkpoint and checks it with --key, then fetches every entry,
+            checks its own signature and leaf hash, and recomputes the RFC 6962 root over all
+            of them, which must equal the checkpoint's. Needs the auditor or admin role.
+            """)
+
+    @OptionGroup var options: ClientOptions
+    @OptionGroup var keyOption: KeyOption
+
+    func run() throws {
+        struct Entries: Decodable {
+            struct Entry: Decodable { var index: UInt64; var entry: String; var signature: String; var leaf_hash: String }
+            var entries: [Entry]
+        }
+        let verifier = try keyOption.requiredVerifier()
+        let daemon = try options.connect()
+        let checkpoint = try openCheckpoint(daemon.get("/v1/ledger/checkpoint").text, verifier: verifier)
+        var frontier = MerkleFrontier()
+        let progress = Progress(total: Int(checkpoint.size), noun: "entries")
+        while frontier.size < checkpoint.size {
+            let page = try daemon.get(
+                "/v1/ledger/entries?start=\(frontier.size)&end=\(checkpoint.size)&limit=10000", as: Entries.self)
+            guard !page.entries.isEmpty else { throw CommandFailure("the daemon returned no entry at \(frontier.size)", exitCode: 3) }
+            for entry in page.entries {
+                let index = frontier.size
+                guard entry.index == index else { throw CommandFailure("expected entry \(index), got \(entry.index)", exitCode: 3) }
+                let body = Array(entry.entry.utf8)
+                let leaf = RFC6962.leafHash(body)
+                guard Hash256(base64: entry.leaf_hash) == leaf else {
+                    throw CommandFailure("entry \(index): leaf_hash does not match the entry's bytes", exitCode: 3)
+                }
+                guard let signature = Base64.decode(entry.signature),
+                    EntrySignature.verify(entry: body, signature: signature, verifier: verifier)
+                else { throw CommandFailure("entry \(index): signature does not verify with \(verifier.vkey)", exitCode: 3) }
+                guard JSONValue.isCanonical(body) else {
+                    throw CommandFailure("entry \(index): not canonical JSON", exitCode: 3)
+                }
+                _ = frontier.append(leaf)
+            }
+            progress.advance(by: page.entries.count)
+        }
+        progress.finish()
+        guard frontier.rootHash() == checkpoint.rootHash else {
+            throw CommandFailure(
+                "the \(checkpoint.size) entries hash to \(frontier.rootHash().base64), not the checkpoint root "
+                    + checkpoint.rootHash.base64, exitCode: 3)
+        }
+        if options.json {
+            print("{\"size\":\(checkpoint.size),\"root\":\"\(checkpoint.rootHash.base64)\",\"verified\":true}")
+        } else {
+            print("verified \(checkpoint.size) entries: every signature, and the root \(checkpoint.rootHash.base64)")
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import CarbonConfig
+import CarbonDaemon
+import Foundation
+import Logging
+
+@main
+struct CarbonLedgerDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "carbonledgerd",
+        abstract: "Serve the carbonledger API on a Unix socket and keep its signed ledger.",
+        discussion: """
+            Reads readings and registrations over HTTP/1.1 + JSON on the Unix socket of
+            the config file, stores them in the embedded SQLite database and signs every
+            commit into the ledger. Stop it with SIGTERM or SIGINT: in-flight requests
+            finish and queued batches are committed first.
+            """,
+        version: Daemon.version)
+
+    @Option(name: .long, help: "The TOML config file.")
+    var config: String = "config/carbonledger.toml"
+
+    @Flag(name: .long, help: "Validate the config file, print what is wrong, and exit.")
+    var checkConfig = false
+
+    @Option(name: .long, help: "Override daemon.socket.")
+    var socket: String?
+
+    @Option(name: .long, help: "Override daemon.database.")
+    var database: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        var settings: Config
+        do {
+            settings = try Config.load(path: config)
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        let base = FileManager.default.currentDirectoryPath
+        func resolved(_ path: String) -> String { path.hasPrefix("/") ? path : base + "/" + path }
+        if let socket { settings.daemon.socket = resolved(socket) }
+        if let database { settings.daemon.database = resolved(database) }
+        if checkConfig {
+            print("\(config): ok")
+            return
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let logger = Logger(label: "carbonledgerd")
+        do {
+            try await Daemon(config: settings, logger: logger).run()
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
