@@ -68,6 +68,7 @@ let package = Package(
         .testTarget(name: "CarbonConfigTests", dependencies: ["CarbonConfig"]),
         .testTarget(name: "CarbonClientTests", dependencies: ["CarbonClient"]),
         .testTarget(name: "CarbonLedgerTests", dependencies: ["CarbonLedger"]),
+        .testTarget(name: "CarbonDaemonTests", dependencies: ["CarbonClient", "CarbonStore"]),
         .testTarget(name: "CarbonStoreTests", dependencies: ["CarbonStore", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
