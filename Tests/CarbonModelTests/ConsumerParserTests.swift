@@ -77,3 +77,28 @@ struct ConsumerParserTests {
         #expect(bodyError { try consumers("", .json) } == .empty)
     }
 }
+
+@Suite("Consumer batches")
+struct ConsumerBatchTests {
+    @Test("every bad consumer is listed with its index, in all three formats")
+    func badRecordsListed() throws {
+        let objects = [
+            #"{"consumer":"c-0","utility":"u","zone":"z","class":"public"}"#,
+            #"{"consumer":"c-1","utility":"u","zone":"z","class":"home"}"#,
+            #"{"consumer":"c-2","utility":"u","zone":"z","class":"public","normalizer":0}"#,
+            #"{"consumer":"c-3","utility":"u","zone":"z","class":"public"}"#,
+            #"{"consumer":"","utility":"u","zone":"z","class":"public"}"#,
+        ]
+        let csv = "consumer,utility,zone,class,normalizer\nc-0,u,z,public,\nc-1,u,z,home,\nc-2,u,z,public,0\n\nc-3,u,z,public,\n,u,z,public,\n"
+        for (text, format) in [("[" + objects.joined(separator: ",") + "]", BodyFormat.json),
+                               (objects.joined(separator: "\r\n"), .ndjson), (csv, .csv)] {
+            let batch = try consumers(text, format)
+            #expect(batch.count == 5, "\(format)")
+            #expect(batch.recordIndex == [0, 3], "\(format)")
+            #expect(batch.records.map(\.id) == ["c-0", "c-3"], "\(format)")
+            #expect(batch.errors.map(\.index) == [1, 2, 4], "\(format)")
+            #expect(batch.errors.map(\.field) == ["class", "normalizer", "consumer"], "\(format)")
+            #expect(checkInvariants(batch))
+        }
+    }
+}

@@ -172,3 +172,16 @@ struct ReadingFieldRuleTests {
         #expect(error == RecordError(index: 0, field: "import_wh", message: error.message))
     }
 }
+
+@Suite("Reading error sizes")
+struct ReadingErrorSizeTests {
+    @Test("a huge unknown key or value gives a short error")
+    func hugeValues() throws {
+        let key = String(repeating: "k", count: 100_000)
+        let batch = try readings("[" + readingJSON(meter: String(repeating: "m", count: 100_000), extra: ",\"\(key)\":1") + "]", .json)
+        #expect(batch.errors.map(\.field) == ["meter", String(repeating: "k", count: 128)])
+        #expect(batch.errors.allSatisfy { $0.message.utf8.count < 400 })
+        #expect(batch.errors[0].message.contains("(it has 100000)"))
+        #expect(batch.errors[0].message.contains("mmmm…\""))
+    }
+}

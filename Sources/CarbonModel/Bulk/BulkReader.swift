@@ -67,7 +67,7 @@ struct BulkReader<Draft: RecordDraft> {
     ) {
         guard let position else {
             let name = name()
-            reader.reject(name, fields.unknownFieldMessage(name))
+            reader.reject(MessageText.fieldName(name), fields.unknownFieldMessage(name))
             return
         }
         let field = fields.fields[position]

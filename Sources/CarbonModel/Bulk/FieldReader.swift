@@ -78,7 +78,7 @@ struct FieldReader {
     mutating func name(_ value: RawValue, _ field: String) -> String? {
         let checked = withText(value) { text -> Result<String, TextProblem> in
             if let problem = FieldReader.nameProblem(text) { return .failure(problem) }
-            return .success(String(decoding: text, as: UTF8.self))
+            return .success(FieldReader.string(text))
         }
         switch checked {
         case .success(let name)?: return name
@@ -92,7 +92,7 @@ struct FieldReader {
     mutating func reference(_ value: RawValue, _ field: String) -> String? {
         let checked = withText(value) { text -> Result<String, TextProblem> in
             if let problem = FieldReader.textProblem(text) { return .failure(problem) }
-            return .success(String(decoding: text, as: UTF8.self))
+            return .success(FieldReader.string(text))
         }
         switch checked {
         case .success(let text)?: return text
@@ -164,6 +164,16 @@ struct FieldReader {
     }
 
     // MARK: Text checks
+
+    /// A `String` of UTF-8 that is known to be valid. Through this initializer a short
+    /// ASCII name becomes a small string with no validation pass (the common case).
+    @inline(__always)
+    static func string(_ text: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: text.count) { buffer in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: text)
+            return text.count
+        }
+    }
 
     /// The longest name or reference, in bytes.
     static var maximumTextBytes: Int { 128 }

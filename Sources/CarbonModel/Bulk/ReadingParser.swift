@@ -26,9 +26,14 @@
 ///   element; in NDJSON the non-blank line (blank lines are not counted; a line that is
 ///   not JSON is one bad record and reading goes on); in CSV the row after the header
 ///   (entirely empty lines are not counted).
+/// - JSON: an array of objects; a single bare object is taken as a batch of one. An
+///   element that is not an object is a bad record. `[]` is a valid empty batch.
 /// - A body whose structure is broken (JSON array syntax, CSV quoting), that is not
-///   UTF-8, that has no records at all, or that holds more than `maxRecords` records
-///   throws `BodyError` instead. A leading UTF-8 byte order mark is ignored.
+///   UTF-8, that has no records at all (empty or whitespace; CSV without a header), or
+///   that holds more than `maxRecords` records throws `BodyError` instead; the limit is
+///   checked as each record starts, so nothing past record `maxRecords` is built. A
+///   leading UTF-8 byte order mark is ignored.
+/// - Messages show the offending value quoted like JSON and cut at 64 bytes.
 public enum ReadingParser {
     /// Allowed `start` values: [2000-01-01T00:00:00Z, 2100-01-01T00:00:00Z).
     public static var startRange: Range<Int64> { 946_684_800..<4_102_444_800 }

@@ -62,7 +62,7 @@ struct JSONLexer {
         switch b {
         case 0x0A: return newlineEndsRecord ? "the end of the line" : "a line break"
         case 0x20...0x7E: return "'\(Character(Unicode.Scalar(b)))'"
-        case 0x00..<0x20, 0x7F: return "control character U+00\(hexByte(b))"
+        case 0x00..<0x20, 0x7F: return "control character U+00\(MessageText.hex(b))"
         default:
             // Valid UTF-8 (checked before lexing): show the whole character.
             let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
@@ -119,7 +119,7 @@ struct JSONLexer {
                 if b == 0x0A {
                     throw error(.syntax, "the line ends inside a string (missing '\"')", at: i)
                 }
-                throw error(.syntax, "control character U+00\(hexByte(b)) inside a string must be escaped", at: i)
+                throw error(.syntax, "control character U+00\(MessageText.hex(b)) inside a string must be escaped", at: i)
             }
         }
     }
@@ -397,10 +397,4 @@ enum SWAR {
         let x = word ^ (ones &* UInt64(byte))
         return (x &- ones) & ~x & highs != 0
     }
-}
-
-/// Two uppercase hex digits, as in `U+001F` (messages only; canonical JSON escapes in lowercase).
-func hexByte(_ b: UInt8) -> String {
-    let digits = Array("0123456789ABCDEF".utf8)
-    return String(decoding: [digits[Int(b >> 4)], digits[Int(b & 0x0F)]], as: UTF8.self)
 }

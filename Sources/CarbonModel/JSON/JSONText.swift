@@ -19,8 +19,7 @@ enum JSONText {
     /// Appends a quoted, minimally escaped string.
     @inline(__always)
     static func appendString(_ value: String, to bytes: inout [UInt8]) {
-        var value = value
-        value.withUTF8 { appendString(utf8: UnsafeRawBufferPointer($0), to: &bytes) }
+        withWritten(maximumCount: ByteCursor.maximumStringBytes(value.utf8.count), to: &bytes) { $0.string(value) }
     }
 
     /// Appends quoted, minimally escaped UTF-8 (see `ByteCursor.string(utf8:)`).
@@ -84,26 +83,43 @@ struct ByteCursor {
         }
         if value < 0 { byte(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        var digits = 0
-        var rest = magnitude
-        repeat {
-            digits &+= 1
-            rest /= 10
-        } while rest != 0
-        var i = count &+ digits
-        count = i
-        repeat {
-            i &-= 1
-            base[i] = UInt8(truncatingIfNeeded: magnitude % 10) &+ 0x30
-            magnitude /= 10
-        } while magnitude != 0
+        // Two digits at a time, backwards into scratch space, then one copy.
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &scratch) { buffer in
+            ByteCursor.digitPairs.withUTF8Buffer { pairs in
+                var i = buffer.count
+                while magnitude >= 100 {
+                    let pair = Int(truncatingIfNeeded: magnitude % 100) &* 2
+                    magnitude /= 100
+                    i &-= 2
+                    buffer[i] = pairs[pair]
+                    buffer[i &+ 1] = pairs[pair &+ 1]
+                }
+                if magnitude >= 10 {
+                    let pair = Int(truncatingIfNeeded: magnitude) &* 2
+                    i &-= 2
+                    buffer[i] = pairs[pair]
+                    buffer[i &+ 1] = pairs[pair &+ 1]
+                } else {
+                    i &-= 1
+                    buffer[i] = UInt8(truncatingIfNeeded: magnitude) &+ 0x30
+                }
+                raw(UnsafeRawBufferPointer(rebasing: buffer[i...]))
+            }
+        }
     }
+
+    /// "00" to "99", for writing two digits at once.
+    private static let digitPairs: StaticString =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
     /// A string, quoted and minimally escaped.
     @inline(__always)
     mutating func string(_ value: String) {
-        var value = value
-        value.withUTF8 { string(utf8: UnsafeRawBufferPointer($0)) }
+        // Native strings (all of them on Linux) lend their bytes without a copy.
+        if value.utf8.withContiguousStorageIfAvailable({ string(utf8: UnsafeRawBufferPointer($0)) }) == nil {
+            Array(value.utf8).withUnsafeBytes { string(utf8: $0) }
+        }
     }
 
     /// Quoted, minimally escaped UTF-8, as RFC 8785: `\"`, `\\`, `\b \f \n \r \t`, other

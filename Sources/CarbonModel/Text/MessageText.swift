@@ -36,4 +36,21 @@ enum MessageText {
         while cut > 0 && text[cut] & 0xC0 == 0x80 { cut -= 1 }
         return cut
     }
+
+    /// Two uppercase hex digits, as in `U+001F` (messages only; canonical JSON escapes
+    /// are lower case).
+    static func hex(_ b: UInt8) -> String {
+        let digits = Array("0123456789ABCDEF".utf8)
+        return String(decoding: [digits[Int(b >> 4)], digits[Int(b & 0x0F)]], as: UTF8.self)
+    }
+
+    /// A field name from the body as an error's `field`: cut at `FieldReader.maximumTextBytes`
+    /// so that a huge unknown key cannot make a huge answer.
+    static func fieldName(_ name: String) -> String {
+        guard name.utf8.count > FieldReader.maximumTextBytes else { return name }
+        var cut = FieldReader.maximumTextBytes
+        let utf8 = Array(name.utf8)
+        while cut > 0 && utf8[cut] & 0xC0 == 0x80 { cut -= 1 }
+        return String(decoding: utf8[..<cut], as: UTF8.self)
+    }
 }
