@@ -23,6 +23,9 @@ struct LedgerAppender {
         self.lastNote = lastNote
     }
 
+    /// The index the next appended entry gets.
+    var nextIndex: UInt64 { frontier.size }
+
     /// Whether entries were appended since the last checkpoint.
     var hasUnpublishedEntries: Bool { frontier.size > lastCheckpoint.size }
 

@@ -117,20 +117,14 @@ public struct LedgerReader: Sendable {
             guard
                 let meterID = try Int64.fetchOne(
                     db, sql: "SELECT id FROM meters WHERE utility = ? AND meter = ?", arguments: [utility, meter]),
-                let rowID = try Int64.fetchOne(
-                    db, sql: "SELECT rowid FROM readings WHERE start = ? AND meter = ?", arguments: [start, meterID]),
-                let batch = try Row.fetchOne(
-                    db,
-                    sql: "SELECT entry, first_row, count FROM reading_batches WHERE first_row <= ? ORDER BY first_row DESC LIMIT 1",
-                    arguments: [rowID]),
+                let placed = try Row.fetchOne(
+                    db, sql: "SELECT batch, position FROM readings WHERE start = ? AND meter = ?", arguments: [start, meterID]),
                 let checkpoint = try Self.latestCheckpoint(db)
             else { return nil }
-            let entryIndex: Int64 = batch["entry"]
-            let firstRow: Int64 = batch["first_row"]
-            let count: Int = batch["count"]
-            let position = Int(rowID - firstRow)
-            guard position < count else { throw StoreError.corrupt("reading row \(rowID) is in no batch") }
-            let readings = try Self.readings(rows: firstRow..<(firstRow + Int64(count)), db: db)
+            let entryIndex: Int64 = placed["batch"]
+            let position: Int = placed["position"]
+            let readings = try Self.readings(ofBatch: entryIndex, db: db)
+            guard position < readings.count else { throw StoreError.corrupt("reading at \(start) of meter \(meter) is outside its batch") }
             var leaf: [UInt8] = []
             let leafHashes = readings.map { reading in
                 leaf.removeAll(keepingCapacity: true)
@@ -142,7 +136,7 @@ public struct LedgerReader: Sendable {
             return ReadingProof(
                 consumer: readings[position].consumer,
                 reading: String(decoding: readings[position].leafBytes, as: UTF8.self),
-                position: position, batchSize: count,
+                position: position, batchSize: readings.count,
                 batchPath: RFC6962.inclusionProof(index: position, leafHashes: leafHashes),
                 entryIndex: UInt64(entryIndex), entry: String(decoding: body, as: UTF8.self),
                 entryPath: try MerkleProofs.inclusionProof(
@@ -162,22 +156,34 @@ public struct LedgerReader: Sendable {
         }
     }
 
-    /// Readings stored in the given rowid range, in rowid order, as their leaves name them.
-    static func readings(rows: Range<Int64>, db: Database) throws -> [Reading] {
+    /// The readings of one `readings` entry, in batch order, as their leaves name them.
+    static func readings(ofBatch entry: Int64, db: Database) throws -> [Reading] {
+        guard let span = try Row.fetchOne(
+            db, sql: "SELECT first_start, last_start, count FROM reading_batches WHERE entry = ?", arguments: [entry])
+        else { throw StoreError.corrupt("readings entry \(entry) has no batch record") }
+        let count: Int = span["count"]
         let cursor = try Row.fetchCursor(
             db,
             sql: """
-                SELECT m.utility, m.meter, c.consumer, r.start, r.duration_s, r.import_wh, r.export_wh, r.quality, r.ref
+                SELECT r.position, m.utility, m.meter, c.consumer, r.start, r.duration_s, r.import_wh, r.export_wh,
+                    r.quality, r.ref
                 FROM readings r JOIN meters m ON m.id = r.meter JOIN consumers c ON c.id = r.consumer
-                WHERE r.rowid >= ? AND r.rowid < ? ORDER BY r.rowid
+                WHERE r.start >= ? AND r.start <= ? AND r.batch = ?
                 """,
-            arguments: [rows.lowerBound, rows.upperBound])
-        var readings: [Reading] = []
+            arguments: [span["first_start"] as Int64, span["last_start"] as Int64, entry])
+        var slots = [Reading?](repeating: nil, count: count)
         while let row = try cursor.next() {
-            guard let quality = QualityCode.quality(row[7]) else { throw StoreError.corrupt("reading quality code \(row[7] as Int64)") }
-            readings.append(Reading(
-                utility: row[0], meter: row[1], consumer: row[2], start: row[3], durationS: row[4],
-                importWh: row[5], exportWh: row[6], quality: quality, id: row[8]))
+            let position: Int = row[0]
+            guard let quality = QualityCode.quality(row[8]), slots.indices.contains(position), slots[position] == nil else {
+                throw StoreError.corrupt("reading at position \(position) of entry \(entry)")
+            }
+            slots[position] = Reading(
+                utility: row[1], meter: row[2], consumer: row[3], start: row[4], durationS: row[5],
+                importWh: row[6], exportWh: row[7], quality: quality, id: row[9])
+        }
+        let readings = slots.compactMap { $0 }
+        guard readings.count == count else {
+            throw StoreError.corrupt("entry \(entry) covers \(count) readings but \(readings.count) are stored")
         }
         return readings
     }

@@ -35,12 +35,17 @@ public final class LedgerWriter: @unchecked Sendable {
     // Touched only by the writer thread (and by `init` before it starts).
     private var cache: RegistryCache
     private var appender: LedgerAppender
+    /// Entries below this are covered by the stored meter-state snapshot.
+    private var meterStateSavedAt: UInt64
+    /// How many entries may pass between meter-state snapshots (bounds the replay at startup).
+    static let meterStateInterval: UInt64 = 256
 
     init(pool: DatabasePool, cache: RegistryCache, appender: LedgerAppender,
          clock: @escaping @Sendable () -> Int64, logger: Logger) {
         self.pool = pool
         self.cache = cache
         self.appender = appender
+        self.meterStateSavedAt = appender.nextIndex
         self.clock = clock
         self.logger = logger
         let thread = Thread { [self] in run() }
@@ -78,6 +83,7 @@ public final class LedgerWriter: @unchecked Sendable {
             let group = pending
             pending.removeAll(keepingCapacity: true)
             if group.isEmpty {
+                saveMeterState()
                 finished = true
                 condition.broadcast()
                 condition.unlock()
@@ -107,6 +113,10 @@ public final class LedgerWriter: @unchecked Sendable {
                         }
                         outcomes[k] = perform(pending.job, time: time, db: db)
                         if let key, case .success(.committed) = outcomes[k] { firstWithKey[key] = k }
+                    }
+                    if cache.unsavedMeterCount > 0, appender.nextIndex >= meterStateSavedAt + Self.meterStateInterval {
+                        try cache.saveMeterState(db: db, asOf: appender.nextIndex)
+                        meterStateSavedAt = appender.nextIndex
                     }
                     if appender.hasUnpublishedEntries {
                         _ = try appender.publishCheckpoint(time: time, db: db)
@@ -164,6 +174,16 @@ public final class LedgerWriter: @unchecked Sendable {
         if let result = answer.0 { return .committed(result) }
         let summary = answer.1.summarized() ?? (.invalid, [])
         return .rejected(kind: summary.kind, errors: summary.errors)
+    }
+
+    /// A last snapshot on the way out, so the next start replays nothing.
+    private func saveMeterState() {
+        guard cache.unsavedMeterCount > 0 else { return }
+        do {
+            try pool.write { db in try cache.saveMeterState(db: db, asOf: appender.nextIndex) }
+        } catch {
+            logger.warning("could not save meter state on shutdown (the next start replays it): \(error)")
+        }
     }
 
     private func earlierAnswer(_ key: BatchKey, db: Database) throws -> IngestResult? {

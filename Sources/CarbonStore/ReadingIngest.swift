@@ -7,8 +7,8 @@ import TransparencyLog
 /// Deciding and storing one batch of readings inside the writer's transaction.
 ///
 /// Cost per reading on the common path (a meter's next interval): two hash
-/// lookups (consumer, meter), one row and one index entry appended. Only a
-/// reading that starts before its meter's last stored end is checked against
+/// lookups (consumer, meter) and one row appended to the readings B-tree. Only
+/// a reading that starts before its meter's last stored end is checked against
 /// stored rows, with one bounded range query.
 struct ReadingIngest {
     let batch: ReadingBatch
@@ -16,27 +16,28 @@ struct ReadingIngest {
 
     private enum Status: UInt8 { case accepted, duplicate, rejected }
 
-    /// A meter as seen by this batch.
-    private struct Slot {
-        var key: MeterKey
-        var stored: MeterState?
-        /// The latest end among this batch's readings of the meter taken so far, in body order.
-        var batchEnd: Int64 = .min
+    /// Where each reading's meter is: a position in the cache, or a meter new to this batch.
+    private enum MeterRef {
+        case known(Int)
+        case new(Int)
     }
 
     /// Decides every record; stores the accepted ones unless the batch is refused.
-    /// Returns the outcome and the appended `readings` entry, if any.
     func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (IngestResult?, [Rejection]) {
         let readings = batch.hashed.readings
         let recordIndex = batch.hashed.recordIndex
         var rejections = batch.parseErrors.map { Rejection(.invalid, index: $0.index, field: $0.field, $0.message) }
         var status = [Status](repeating: .accepted, count: readings.count)
-        var slotOfMeter: [MeterKey: Int] = [:]
-        slotOfMeter.reserveCapacity(readings.count)
-        var slots: [Slot] = []
-        var slotOfReading = [Int](repeating: 0, count: readings.count)
+        var consumerRow = [Int64](repeating: 0, count: readings.count)
+        var meterOf = [MeterRef](repeating: .known(0), count: readings.count)
+        // Meters first seen in this batch, by name, and the latest end taken so far per meter.
+        var newMeters: [String: Int] = [:]
+        var newMeterNames: [String] = []
+        var batchEnd: [Int: Int64] = [:]
+        var newMeterEnd: [Int64] = []
         var outOfOrder = false
-        let batchUtility = batch.submitter.utility ?? readings.first?.utility
+        let batchUtility = batch.submitter.utility ?? readings.first?.utility ?? ""
+        let knownMeters = cache.meterPositions(of: batchUtility)
 
         func reject(_ i: Int, _ kind: RejectionKind, _ field: String, _ message: String) {
             status[i] = .rejected
@@ -58,65 +59,121 @@ struct ReadingIngest {
                 continue
             }
             guard reading.utility == batchUtility else {
-                reject(i, .invalid, "utility", "a batch carries one utility's readings; this one is for \"\(batchUtility ?? "")\"")
+                reject(i, .invalid, "utility", "a batch carries one utility's readings; this one is for \"\(batchUtility)\"")
                 continue
             }
-            let key = MeterKey(utility: reading.utility, meter: reading.meter)
-            let slot: Int
-            if let known = slotOfMeter[key] {
-                slot = known
-            } else {
-                slot = slots.count
-                slots.append(Slot(key: key, stored: cache.meters[key]))
-                slotOfMeter[key] = slot
-            }
-            slotOfReading[i] = slot
-            if let stored = slots[slot].stored, reading.start < stored.lastEnd {
-                switch try compareWithStored(reading, consumerRow: consumer.rowID, meter: stored) {
-                case .none: break
-                case .duplicate:
-                    status[i] = .duplicate
-                    continue
-                case .conflict(let field, let message):
-                    reject(i, .conflict, field, message)
-                    continue
+            consumerRow[i] = consumer.rowID
+            if let position = knownMeters[reading.meter] {
+                meterOf[i] = .known(position)
+                let stored = cache.meters[position]
+                if reading.start < stored.lastEnd {
+                    switch try compareWithStored(reading, consumerRow: consumer.rowID, meter: stored) {
+                    case .none: break
+                    case .duplicate:
+                        status[i] = .duplicate
+                        continue
+                    case .conflict(let field, let message):
+                        reject(i, .conflict, field, message)
+                        continue
+                    }
                 }
-            }
-            if reading.start < slots[slot].batchEnd {
-                outOfOrder = true
+                if reading.start < batchEnd[position, default: .min] {
+                    outOfOrder = true
+                } else {
+                    batchEnd[position] = reading.end
+                }
             } else {
-                slots[slot].batchEnd = reading.end
+                let slot = newMeters[reading.meter] ?? {
+                    newMeterNames.append(reading.meter)
+                    newMeterEnd.append(.min)
+                    newMeters[reading.meter] = newMeterNames.count - 1
+                    return newMeterNames.count - 1
+                }()
+                meterOf[i] = .new(slot)
+                if reading.start < newMeterEnd[slot] {
+                    outOfOrder = true
+                } else {
+                    newMeterEnd[slot] = reading.end
+                }
             }
         }
         if outOfOrder {
-            rejections += checkWithinBatch(readings, slotOfReading: slotOfReading, status: &status)
+            rejections += checkWithinBatch(readings, meterOf: meterOf, status: &status)
         }
 
         let duplicates = status.lazy.filter { $0 == .duplicate }.count
         guard rejections.isEmpty || batch.partial else { return (nil, rejections) }
 
         let accepted = readings.indices.filter { status[$0] == .accepted }
-        guard !accepted.isEmpty, let utility = batchUtility else {
-            return (IngestResult(accepted: 0, duplicates: duplicates, entry: nil, entries: [], checkpoint: nil,
-                                 errors: rejections.summarized()?.errors ?? []), rejections)
+        let errors = rejections.summarized()?.errors ?? []
+        guard !accepted.isEmpty else {
+            return (IngestResult(accepted: 0, duplicates: duplicates, entry: nil, entries: [], checkpoint: nil, errors: errors),
+                    rejections)
         }
-        let firstRow = try store(
-            accepted.map { readings[$0] }, slots: slots, slotOfReading: accepted.map { slotOfReading[$0] }, cache: &cache)
+        // Meters new to the ledger get their ids now, in order of first appearance.
+        let insertMeter = try db.cachedStatement(sql: "INSERT INTO meters(utility, meter) VALUES (?, ?)")
+        var newMeterPositions: [Int] = []
+        for name in newMeterNames {
+            try insertMeter.execute(arguments: [batchUtility, name])
+            newMeterPositions.append(cache.addMeter(id: db.lastInsertedRowID, utility: batchUtility, meter: name))
+        }
+        let entryIndex = appender.nextIndex
+        var firstStart = Int64.max
+        var lastStart = Int64.min
+        var lastEnd = Int64.min
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO readings(start, meter, consumer, duration_s, import_wh, export_wh, quality, ref, batch, position)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let handle = insert.sqliteStatement
+        sqlite3_bind_int64(handle, 9, Int64(entryIndex))
+        for (position, i) in accepted.enumerated() {
+            let reading = readings[i]
+            let meter: Int
+            switch meterOf[i] {
+            case .known(let known): meter = known
+            case .new(let slot): meter = newMeterPositions[slot]
+            }
+            sqlite3_bind_int64(handle, 1, reading.start)
+            sqlite3_bind_int64(handle, 2, cache.meters[meter].id)
+            sqlite3_bind_int64(handle, 3, consumerRow[i])
+            sqlite3_bind_int64(handle, 4, reading.durationS)
+            sqlite3_bind_int64(handle, 5, reading.importWh)
+            sqlite3_bind_int64(handle, 6, reading.exportWh)
+            sqlite3_bind_int64(handle, 7, QualityCode.code(reading.quality))
+            sqlite3_bind_int64(handle, 10, Int64(position))
+            let code: Int32
+            if var ref = reading.id {
+                code = ref.withUTF8 { text in
+                    sqlite3_bind_text(handle, 8, text.baseAddress, Int32(text.count), SQLiteBinding.transient)
+                    return sqlite3_step(handle)
+                }
+            } else {
+                sqlite3_bind_null(handle, 8)
+                code = sqlite3_step(handle)
+            }
+            sqlite3_reset(handle)
+            guard code == SQLITE_DONE else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
+            }
+            cache.extendMeter(at: meter, end: reading.end, duration: reading.durationS)
+            firstStart = min(firstStart, reading.start)
+            lastStart = max(lastStart, reading.start)
+            lastEnd = max(lastEnd, reading.end)
+        }
         let root =
             accepted.count == readings.count
             ? batch.hashed.rootOfAll
             : RFC6962.rootHash(ofLeafHashes: accepted.map { batch.hashed.leafHashes[$0] })
         let entry = ReadingsEntry(
-            utility: utility, count: accepted.count, root: root,
-            firstStart: accepted.lazy.map { readings[$0].start }.min()!,
-            lastEnd: accepted.lazy.map { readings[$0].end }.max()!,
+            utility: batchUtility, count: accepted.count, root: root, firstStart: firstStart, lastEnd: lastEnd,
             batch: batch.batchID)
         let index = try appender.append(.readings(entry), time: time, db: db)
-        try db.cachedStatement(sql: "INSERT INTO reading_batches(entry, first_row, count) VALUES (?, ?, ?)")
-            .execute(arguments: [Int64(index), firstRow, accepted.count])
+        guard index == entryIndex else { throw StoreError.corrupt("readings entry got index \(index), expected \(entryIndex)") }
+        try db.cachedStatement(sql: "INSERT INTO reading_batches(entry, first_start, last_start, count) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [Int64(index), firstStart, lastStart, accepted.count])
         let result = IngestResult(
-            accepted: accepted.count, duplicates: duplicates, entry: index, entries: [index], checkpoint: nil,
-            errors: rejections.summarized()?.errors ?? [])
+            accepted: accepted.count, duplicates: duplicates, entry: index, entries: [index], checkpoint: nil, errors: errors)
         return (result, rejections)
     }
 
@@ -157,17 +214,21 @@ struct ReadingIngest {
 
     /// The slow path for a batch that is not in time order per meter: sort, then
     /// find repeated keys (duplicates or conflicts) and overlapping intervals.
-    private func checkWithinBatch(
-        _ readings: [Reading], slotOfReading: [Int], status: inout [Status]
-    ) -> [Rejection] {
+    private func checkWithinBatch(_ readings: [Reading], meterOf: [MeterRef], status: inout [Status]) -> [Rejection] {
+        func meterKey(_ i: Int) -> Int {
+            switch meterOf[i] {
+            case .known(let position): position
+            case .new(let slot): -1 - slot
+            }
+        }
         let recordIndex = batch.hashed.recordIndex
         let order = readings.indices.filter { status[$0] == .accepted }.sorted {
-            (slotOfReading[$0], readings[$0].start, $0) < (slotOfReading[$1], readings[$1].start, $1)
+            (meterKey($0), readings[$0].start, $0) < (meterKey($1), readings[$1].start, $1)
         }
         var rejections: [Rejection] = []
         var previous: Int? = nil
         for i in order {
-            guard let p = previous, slotOfReading[p] == slotOfReading[i] else {
+            guard let p = previous, meterKey(p) == meterKey(i) else {
                 previous = i
                 continue
             }
@@ -191,72 +252,6 @@ struct ReadingIngest {
             }
         }
         return rejections
-    }
-
-    /// Appends the accepted readings (contiguous rowids) and advances their meters' state.
-    /// Returns the rowid of the first.
-    private func store(
-        _ readings: [Reading], slots: [Slot], slotOfReading: [Int], cache: inout RegistryCache
-    ) throws -> Int64 {
-        var meterIDs = [Int64](repeating: 0, count: slots.count)
-        var lastEnd = slots.map { $0.stored?.lastEnd ?? .min }
-        var maxDuration = slots.map { $0.stored?.maxDuration ?? 0 }
-        for (slot, state) in slots.enumerated() {
-            if let stored = state.stored { meterIDs[slot] = stored.id }
-        }
-        let newMeter = try db.cachedStatement(
-            sql: "INSERT INTO meters(utility, meter, last_end, max_duration) VALUES (?, ?, 0, 0)")
-        for slot in Set(slotOfReading) where slots[slot].stored == nil {
-            try newMeter.execute(arguments: [slots[slot].key.utility, slots[slot].key.meter])
-            meterIDs[slot] = db.lastInsertedRowID
-        }
-
-        let consumerRows = readings.map { cache.consumers[$0.consumer]!.rowID }
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO readings(start, meter, consumer, duration_s, import_wh, export_wh, quality, ref)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let handle = insert.sqliteStatement
-        var firstRow: Int64 = 0
-        for (k, reading) in readings.enumerated() {
-            let slot = slotOfReading[k]
-            sqlite3_bind_int64(handle, 1, reading.start)
-            sqlite3_bind_int64(handle, 2, meterIDs[slot])
-            sqlite3_bind_int64(handle, 3, consumerRows[k])
-            sqlite3_bind_int64(handle, 4, reading.durationS)
-            sqlite3_bind_int64(handle, 5, reading.importWh)
-            sqlite3_bind_int64(handle, 6, reading.exportWh)
-            sqlite3_bind_int64(handle, 7, QualityCode.code(reading.quality))
-            let code: Int32
-            if var ref = reading.id {
-                code = ref.withUTF8 { text in
-                    sqlite3_bind_text(handle, 8, text.baseAddress, Int32(text.count), SQLiteBinding.transient)
-                    return sqlite3_step(handle)
-                }
-            } else {
-                sqlite3_bind_null(handle, 8)
-                code = sqlite3_step(handle)
-            }
-            sqlite3_reset(handle)
-            guard code == SQLITE_DONE else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
-            }
-            let row = db.lastInsertedRowID
-            if k == 0 {
-                firstRow = row
-            } else if row != firstRow + Int64(k) {
-                throw StoreError.corrupt("reading rows of one batch are not contiguous (\(row) after \(firstRow) + \(k - 1))")
-            }
-            lastEnd[slot] = max(lastEnd[slot], reading.end)
-            maxDuration[slot] = max(maxDuration[slot], reading.durationS)
-        }
-
-        let update = try db.cachedStatement(sql: "UPDATE meters SET last_end = ?, max_duration = ? WHERE id = ?")
-        for slot in Set(slotOfReading) {
-            try update.execute(arguments: [lastEnd[slot], maxDuration[slot], meterIDs[slot]])
-            cache.meters[slots[slot].key] = MeterState(id: meterIDs[slot], lastEnd: lastEnd[slot], maxDuration: maxDuration[slot])
-        }
-        return firstRow
     }
 }
 

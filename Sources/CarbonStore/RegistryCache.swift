@@ -10,10 +10,10 @@ struct MeterKey: Hashable, Sendable {
 /// What the writer needs to know of a meter without reading its readings.
 struct MeterState: Sendable {
     var id: Int64
-    /// The latest end of any stored reading of the meter.
-    var lastEnd: Int64
+    /// The latest end of any stored reading of the meter (.min: none yet).
+    var lastEnd: Int64 = .min
     /// The longest stored reading, bounding how far back an overlap can start.
-    var maxDuration: Int64
+    var maxDuration: Int64 = 0
 }
 
 /// A registered consumer and its row id.
@@ -26,19 +26,73 @@ struct ConsumerState: Sendable {
 /// checking a reading costs two hash lookups, not queries. Only the writer
 /// changes these tables; after a failed commit it reloads the copy.
 struct RegistryCache: Sendable {
-    var meters: [MeterKey: MeterState] = [:]
+    /// Meter states by position; positions never move, so a batch keeps them in an array.
+    private(set) var meters: [MeterState] = []
+    /// utility -> meter -> position in `meters`.
+    private var meterPositions: [String: [String: Int]] = [:]
+    /// Positions changed since the last `meter_state` snapshot.
+    private var dirtyMeters: [Int] = []
+    private var isDirty: [Bool] = []
     var consumers: [String: ConsumerState] = [:]
     var zones: ZoneTree
+
+    /// The positions of one utility's meters (look it up once per batch).
+    func meterPositions(of utility: String) -> [String: Int] { meterPositions[utility] ?? [:] }
+
+    /// Registers a new meter (already inserted in `meters`) and returns its position.
+    mutating func addMeter(id: Int64, utility: String, meter: String) -> Int {
+        meters.append(MeterState(id: id))
+        isDirty.append(false)
+        meterPositions[utility, default: [:]][meter] = meters.count - 1
+        return meters.count - 1
+    }
+
+    /// Records a stored reading's interval in its meter's state.
+    mutating func extendMeter(at position: Int, end: Int64, duration: Int64) {
+        meters[position].lastEnd = max(meters[position].lastEnd, end)
+        meters[position].maxDuration = max(meters[position].maxDuration, duration)
+        if !isDirty[position] {
+            isDirty[position] = true
+            dirtyMeters.append(position)
+        }
+    }
+
+    /// Meters changed since the last snapshot.
+    var unsavedMeterCount: Int { dirtyMeters.count }
+
+    /// Writes the changed meters' state and marks the snapshot as covering entries below `asOf`.
+    mutating func saveMeterState(db: Database, asOf: UInt64) throws {
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO meter_state(meter, last_end, max_duration) VALUES (?, ?, ?)
+            ON CONFLICT(meter) DO UPDATE SET last_end = excluded.last_end, max_duration = excluded.max_duration
+            """)
+        for position in dirtyMeters {
+            let state = meters[position]
+            try upsert.execute(arguments: [state.id, state.lastEnd, state.maxDuration])
+            isDirty[position] = false
+        }
+        dirtyMeters.removeAll(keepingCapacity: true)
+        try db.execute(
+            sql: "INSERT INTO meta(key, value) VALUES ('meter_state_as_of', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            arguments: [String(asOf)])
+    }
 
     static func load(db: Database) throws -> RegistryCache {
         let zoneRows = try Row.fetchAll(db, sql: "SELECT zone, parent, name FROM zones")
         let zones = try ZoneTree(zoneRows.map { Zone(zone: $0["zone"], parent: $0["parent"], name: $0["name"]) })
         var cache = RegistryCache(zones: zones)
-        let meters = try Row.fetchCursor(db, sql: "SELECT id, utility, meter, last_end, max_duration FROM meters")
+        var positionOfID: [Int64: Int] = [:]
+        let meters = try Row.fetchCursor(db, sql: """
+            SELECT m.id, m.utility, m.meter, s.last_end, s.max_duration
+            FROM meters m LEFT JOIN meter_state s ON s.meter = m.id ORDER BY m.id
+            """)
         while let row = try meters.next() {
-            cache.meters[MeterKey(utility: row["utility"], meter: row["meter"])] =
-                MeterState(id: row["id"], lastEnd: row["last_end"], maxDuration: row["max_duration"])
+            let position = cache.addMeter(id: row[0], utility: row[1], meter: row[2])
+            cache.meters[position].lastEnd = row[3] ?? .min
+            cache.meters[position].maxDuration = row[4] ?? 0
+            positionOfID[row[0]] = position
         }
+        try cache.replayBatchesAfterSnapshot(db: db, positionOfID: positionOfID)
         let consumers = try Row.fetchCursor(
             db, sql: "SELECT id, consumer, utility, zone, class, normalizer FROM consumers")
         while let row = try consumers.next() {
@@ -46,6 +100,24 @@ struct RegistryCache: Sendable {
             cache.consumers[record.id] = ConsumerState(rowID: row["id"], record: record)
         }
         return cache
+    }
+
+    /// Brings meter state up to date with the readings of entries the snapshot does not cover.
+    private mutating func replayBatchesAfterSnapshot(db: Database, positionOfID: [Int64: Int]) throws {
+        let asOf = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'meter_state_as_of'").flatMap { Int64($0) } ?? 0
+        guard let from = try Int64.fetchOne(
+            db, sql: "SELECT min(first_start) FROM reading_batches WHERE entry >= ?", arguments: [asOf])
+        else { return }
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT meter, start, duration_s FROM readings WHERE start >= ? AND batch >= ?", arguments: [from, asOf])
+        while let row = try rows.next() {
+            guard let position = positionOfID[row[0]] else {
+                throw StoreError.corrupt("a reading names meter id \(row[0] as Int64), which is not registered")
+            }
+            let start: Int64 = row[1]
+            let duration: Int64 = row[2]
+            extendMeter(at: position, end: start + duration, duration: duration)
+        }
     }
 }
 

@@ -2,12 +2,11 @@ import GRDB
 
 /// The database layout, as versioned migrations.
 ///
-/// Readings are stored time-major, in arrival order: a head-end pushes every
-/// meter's hour h, then hour h+1, so appending rows and the `(start, meter)` key
-/// touches only the right edge of the table and its one index. A meter-major
-/// index would make every batch rewrite nearly every index page (see
-/// docs/storage.md). Per-meter state (`meters.last_end`) answers the common
-/// "does this overlap anything stored?" question without touching readings.
+/// Readings are stored time-major: a head-end pushes every meter's hour h, then
+/// hour h+1, so a batch appends to the right edge of the one `(start, meter)`
+/// B-tree. A meter-major key would make every batch rewrite nearly every page
+/// (see docs/storage.md). Per-meter state answers the common "does this overlap
+/// anything stored?" question without touching readings.
 enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -55,16 +54,25 @@ enum Schema {
                     entry INTEGER NOT NULL
                 );
 
+                -- Meter ids are per utility; `meter_state` is a snapshot of each
+                -- meter's latest end, brought up to date at startup from the
+                -- batches after it (meta `meter_state_as_of`), so a batch does not
+                -- rewrite a row per meter.
                 CREATE TABLE meters(
                     id INTEGER PRIMARY KEY,
                     utility TEXT NOT NULL,
                     meter TEXT NOT NULL,
-                    last_end INTEGER NOT NULL,
-                    max_duration INTEGER NOT NULL,
                     UNIQUE(utility, meter)
                 );
+                CREATE TABLE meter_state(
+                    meter INTEGER PRIMARY KEY,
+                    last_end INTEGER NOT NULL,
+                    max_duration INTEGER NOT NULL
+                );
 
-                -- rowid is arrival order; the readings of one batch are contiguous.
+                -- One B-tree keyed by (start, meter): a head-end's batches append at
+                -- its right edge. `batch` and `position` place the reading in its
+                -- `readings` entry's tree.
                 CREATE TABLE readings(
                     start INTEGER NOT NULL,
                     meter INTEGER NOT NULL,
@@ -73,14 +81,17 @@ enum Schema {
                     import_wh INTEGER NOT NULL,
                     export_wh INTEGER NOT NULL,
                     quality INTEGER NOT NULL,
-                    ref TEXT
-                );
-                CREATE UNIQUE INDEX readings_key ON readings(start, meter);
+                    ref TEXT,
+                    batch INTEGER NOT NULL,
+                    position INTEGER NOT NULL,
+                    PRIMARY KEY(start, meter)
+                ) WITHOUT ROWID;
 
-                -- Which rows each `readings` entry covers.
+                -- The time span of each `readings` entry's readings.
                 CREATE TABLE reading_batches(
                     entry INTEGER PRIMARY KEY,
-                    first_row INTEGER NOT NULL UNIQUE,
+                    first_start INTEGER NOT NULL,
+                    last_start INTEGER NOT NULL,
                     count INTEGER NOT NULL
                 );
 

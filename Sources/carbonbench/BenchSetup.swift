@@ -201,8 +201,8 @@ struct BenchSetup {
 
         var insert: OpaquePointer?
         sqlite3_prepare_v2(db, """
-            INSERT INTO readings(start, meter, consumer, duration_s, import_wh, export_wh, quality, ref)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO readings(start, meter, consumer, duration_s, import_wh, export_wh, quality, ref, batch, position)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, -1, &insert, nil)
         defer { sqlite3_finalize(insert) }
         // Rows are built before the clock starts, as the daemon's clients build their bodies.
@@ -210,8 +210,9 @@ struct BenchSetup {
         let sizeBefore = fileSize(floor.path) + fileSize(floor.path + "-wal")
         let writtenBefore = try ProcessIO.writeBytes(pid: getpid())
         let started = DispatchTime.now()
-        for batch in rows {
+        for (number, batch) in rows.enumerated() {
             try exec("BEGIN IMMEDIATE")
+            sqlite3_bind_int64(insert, 9, Int64(1_000_000 + number))
             for (meter, r) in batch.enumerated() {
                 sqlite3_bind_int64(insert, 1, r.start)
                 sqlite3_bind_int64(insert, 2, meterID[meter])
@@ -221,6 +222,7 @@ struct BenchSetup {
                 sqlite3_bind_int64(insert, 6, r.exportWh)
                 sqlite3_bind_int64(insert, 7, 0)
                 sqlite3_bind_text(insert, 8, r.id!, -1, SQLiteTransient)
+                sqlite3_bind_int64(insert, 10, Int64(meter))
                 guard sqlite3_step(insert) == SQLITE_DONE else { throw BenchFailure(String(cString: sqlite3_errmsg(db))) }
                 sqlite3_reset(insert)
             }
