@@ -33,7 +33,7 @@ struct ReadingIngest {
         // Meters first seen in this batch, by name, and the latest end taken so far per meter.
         var newMeters: [String: Int] = [:]
         var newMeterNames: [String] = []
-        var batchEnd: [Int: Int64] = [:]
+        var batchEnd = [Int64](repeating: .min, count: cache.meters.count)
         var newMeterEnd: [Int64] = []
         var outOfOrder = false
         let batchUtility = batch.submitter.utility ?? readings.first?.utility ?? ""
@@ -77,7 +77,7 @@ struct ReadingIngest {
                         continue
                     }
                 }
-                if reading.start < batchEnd[position, default: .min] {
+                if reading.start < batchEnd[position] {
                     outOfOrder = true
                 } else {
                     batchEnd[position] = reading.end
@@ -145,8 +145,11 @@ struct ReadingIngest {
             let code: Int32
             if var ref = reading.id {
                 code = ref.withUTF8 { text in
-                    sqlite3_bind_text(handle, 8, text.baseAddress, Int32(text.count), SQLiteBinding.transient)
-                    return sqlite3_step(handle)
+                    // Static: SQLite reads the text during this step, while the buffer is alive.
+                    sqlite3_bind_text(handle, 8, text.baseAddress, Int32(text.count), nil)
+                    let code = sqlite3_step(handle)
+                    sqlite3_bind_null(handle, 8)
+                    return code
                 }
             } else {
                 sqlite3_bind_null(handle, 8)
@@ -265,9 +268,4 @@ enum QualityCode {
         default: nil
         }
     }
-}
-
-/// SQLite's SQLITE_TRANSIENT, which Swift cannot import as a macro.
-enum SQLiteBinding {
-    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 }
