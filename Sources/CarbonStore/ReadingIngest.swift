@@ -67,7 +67,7 @@ struct ReadingIngest {
                 meterOf[i] = .known(position)
                 let stored = cache.meters[position]
                 if reading.start < stored.lastEnd {
-                    switch try compareWithStored(reading, consumerRow: consumer.rowID, meter: stored) {
+                    switch try compare(reading, consumerRow: consumer.rowID, meter: stored) {
                     case .none: break
                     case .duplicate:
                         status[i] = .duplicate
@@ -159,7 +159,7 @@ struct ReadingIngest {
             guard code == SQLITE_DONE else {
                 throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
             }
-            cache.extendMeter(at: meter, end: reading.end, duration: reading.durationS)
+            cache.extendMeter(at: meter, start: reading.start, duration: reading.durationS)
             firstStart = min(firstStart, reading.start)
             lastStart = max(lastStart, reading.start)
             lastEnd = max(lastEnd, reading.end)
@@ -186,6 +186,26 @@ struct ReadingIngest {
         case conflict(field: String, message: String)
     }
 
+    /// Compares a reading that starts before its meter's latest end with what is
+    /// stored: in memory when the meter's recent intervals answer, else by query.
+    private func compare(_ reading: Reading, consumerRow: Int64, meter: MeterState) throws -> StoredMatch {
+        guard reading.start >= meter.recent.floor else {
+            return try compareWithStored(reading, consumerRow: consumerRow, meter: meter)
+        }
+        switch meter.recent.meeting(start: reading.start, end: reading.end) {
+        case .nothing:
+            return .none
+        case .sameStart:
+            return try compareWithStored(reading, consumerRow: consumerRow, meter: meter)
+        case .overlap(let start, let end):
+            return .conflict(field: "start", message: Self.overlapMessage(reading, storedStart: start, storedEnd: end))
+        }
+    }
+
+    private static func overlapMessage(_ reading: Reading, storedStart: Int64, storedEnd: Int64) -> String {
+        "meter \"\(reading.meter)\" interval [\(reading.start), \(reading.end)) overlaps the stored reading [\(storedStart), \(storedEnd))"
+    }
+
     /// Compares a reading with the stored readings of its meter that could overlap it.
     private func compareWithStored(_ reading: Reading, consumerRow: Int64, meter: MeterState) throws -> StoredMatch {
         let statement = try db.cachedStatement(sql: """
@@ -199,10 +219,7 @@ struct ReadingIngest {
             let duration: Int64 = row[1]
             guard start + duration > reading.start else { continue }
             guard start == reading.start else {
-                return .conflict(
-                    field: "start",
-                    message: "meter \"\(reading.meter)\" interval [\(reading.start), \(reading.end)) overlaps the stored "
-                        + "reading [\(start), \(start + duration))")
+                return .conflict(field: "start", message: Self.overlapMessage(reading, storedStart: start, storedEnd: start + duration))
             }
             let stored: (Int64, Int64, Int64, Int64, Int64, String?) = (duration, row[2], row[3], row[4], row[5], row[6])
             let sent = (reading.durationS, consumerRow, reading.importWh, reading.exportWh,

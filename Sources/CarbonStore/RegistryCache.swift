@@ -14,6 +14,51 @@ struct MeterState: Sendable {
     var lastEnd: Int64 = .min
     /// The longest stored reading, bounding how far back an overlap can start.
     var maxDuration: Int64 = 0
+    /// The latest stored intervals, so that batches of concurrent clients arriving
+    /// out of order (hour h after hour h+1) are checked without a query.
+    var recent = RecentIntervals()
+}
+
+/// The four stored intervals of a meter that end last, and a floor: every stored
+/// interval not held here ends at or before `floor`. So an interval that starts
+/// at or after `floor` can only overlap one of the four.
+struct RecentIntervals: Sendable {
+    private var starts = SIMD4<Int64>(repeating: 0)
+    private var ends = SIMD4<Int64>(repeating: .min)  // .min marks an empty slot
+    private(set) var floor: Int64 = .min
+
+    /// Nothing is held; every stored interval ends at or before `floor`.
+    init(floor: Int64 = .min) { self.floor = floor }
+
+    /// Holds `[start, end)`, dropping the held interval that ends first.
+    mutating func insert(start: Int64, end: Int64) {
+        var victim = 0
+        for slot in 1..<4 where ends[slot] < ends[victim] { victim = slot }
+        guard ends[victim] == .min || ends[victim] < end else {
+            floor = max(floor, end)  // older than all four held: not worth holding
+            return
+        }
+        if ends[victim] != .min { floor = max(floor, ends[victim]) }
+        starts[victim] = start
+        ends[victim] = end
+    }
+
+    /// What a new interval meets among the held ones (meaningful only if `start >= floor`).
+    enum Meeting: Equatable {
+        case nothing
+        /// A held interval starts at the same instant: the same reading, or a conflict.
+        case sameStart
+        case overlap(start: Int64, end: Int64)
+    }
+
+    func meeting(start: Int64, end: Int64) -> Meeting {
+        var meeting = Meeting.nothing
+        for slot in 0..<4 where ends[slot] != .min && starts[slot] < end && start < ends[slot] {
+            if starts[slot] == start { return .sameStart }
+            meeting = .overlap(start: starts[slot], end: ends[slot])
+        }
+        return meeting
+    }
 }
 
 /// A registered consumer and its row id.
@@ -48,9 +93,10 @@ struct RegistryCache: Sendable {
     }
 
     /// Records a stored reading's interval in its meter's state.
-    mutating func extendMeter(at position: Int, end: Int64, duration: Int64) {
-        meters[position].lastEnd = max(meters[position].lastEnd, end)
+    mutating func extendMeter(at position: Int, start: Int64, duration: Int64) {
+        meters[position].lastEnd = max(meters[position].lastEnd, start + duration)
         meters[position].maxDuration = max(meters[position].maxDuration, duration)
+        meters[position].recent.insert(start: start, end: start + duration)
         if !isDirty[position] {
             isDirty[position] = true
             dirtyMeters.append(position)
@@ -90,6 +136,7 @@ struct RegistryCache: Sendable {
             let position = cache.addMeter(id: row[0], utility: row[1], meter: row[2])
             cache.meters[position].lastEnd = row[3] ?? .min
             cache.meters[position].maxDuration = row[4] ?? 0
+            cache.meters[position].recent = RecentIntervals(floor: cache.meters[position].lastEnd)
             positionOfID[row[0]] = position
         }
         try cache.replayBatchesAfterSnapshot(db: db, positionOfID: positionOfID)
@@ -116,7 +163,7 @@ struct RegistryCache: Sendable {
             }
             let start: Int64 = row[1]
             let duration: Int64 = row[2]
-            extendMeter(at: position, end: start + duration, duration: duration)
+            extendMeter(at: position, start: start, duration: duration)
         }
     }
 }

@@ -217,3 +217,31 @@ import TransparencyLog
         }
     }
 }
+
+@Suite struct OutOfOrderTests {
+    let hour: Int64 = 1_790_000_000 / 3600 * 3600
+
+    @Test func concurrentClientsHoursArriveOutOfOrderAndAreCheckedExactly() async throws {
+        let ledger = try TestLedger()
+        _ = try await ledger.register([consumer("c1")])
+        // Hours 5, 3, 4, 1 arrive in that order (four clients racing), then a retry and two bad ones.
+        for h: Int64 in [5, 3, 4, 1] {
+            #expect(try await ledger.ingest([reading("m1", consumer: "c1", start: hour + h * 3600)]).result?.accepted == 1)
+        }
+        let retry = try await ledger.ingest([reading("m1", consumer: "c1", start: hour + 4 * 3600)])
+        #expect(retry.result?.duplicates == 1)
+        let changed = try await ledger.ingest([reading("m1", consumer: "c1", start: hour + 3 * 3600, wh: 7)])
+        #expect(changed.rejection?.kind == .conflict)
+        let straddling = try await ledger.ingest([reading("m1", consumer: "c1", start: hour + 2 * 3600 + 1800)])
+        #expect(straddling.rejection?.kind == .conflict)
+        #expect(straddling.rejection?.errors.first?.message.contains("overlaps the stored reading") == true)
+        // An old interval far behind the recent ones is checked against the database.
+        #expect(try await ledger.ingest([reading("m1", consumer: "c1", start: hour + 1800)]).rejection?.kind == .conflict)
+        #expect(try await ledger.ingest([reading("m1", consumer: "c1", start: hour - 3600)]).result?.accepted == 1)
+        // After a restart nothing is held in memory, and the same answers come from the database.
+        try ledger.reopen()
+        #expect(try await ledger.ingest([reading("m1", consumer: "c1", start: hour + 4 * 3600)]).result?.duplicates == 1)
+        #expect(try await ledger.ingest([reading("m1", consumer: "c1", start: hour + 2 * 3600 + 1800)]).rejection?.kind == .conflict)
+        #expect(try await ledger.ingest([reading("m1", consumer: "c1", start: hour + 2 * 3600)]).result?.accepted == 1)
+    }
+}
