@@ -2,39 +2,24 @@ import CarbonConfig
 import Hummingbird
 import Synchronization
 
-/// The grants in force, replaceable on reload, with each peer's answer cached
-/// (resolving user and group names reads the system databases).
+/// The grants in force, replaceable on reload. Each connection's grant is decided
+/// once, when its first request arrives, and again after a reload.
 final class AccessControl: Sendable {
-    private struct State {
-        var access: Access
-        var answers: [PeerKey: Authorization?] = [:]
-    }
-
-    private struct PeerKey: Hashable {
-        var uid: UInt32
-        var gid: UInt32
-    }
-
-    private let state: Mutex<State>
+    private let state: Mutex<(access: Access, generation: Int)>
 
     init(_ access: Access) {
-        state = Mutex(State(access: access))
+        state = Mutex((access, 0))
     }
 
     /// Puts new grants in force for every later request.
     func replace(_ access: Access) {
-        state.withLock { $0 = State(access: access) }
+        state.withLock { $0 = (access, $0.generation + 1) }
     }
 
-    func authorize(_ peer: PeerCredentials) -> Authorization? {
-        let key = PeerKey(uid: peer.uid, gid: peer.gid)
-        // Resolved under the lock so an answer never outlives a reload.
-        return state.withLock { state in
-            if let cached = state.answers[key] { return cached }
-            let answer = state.access.authorize(peer)
-            state.answers[key] = .some(answer)
-            return answer
-        }
+    /// The grant of the connection `channel`.
+    func authorize(connection channel: ObjectIdentifier) -> Authorization? {
+        let (access, generation) = state.withLock { $0 }
+        return Connections.shared.authorization(of: channel, generation: generation, decide: access.authorize)
     }
 }
 
@@ -48,7 +33,7 @@ struct AccessMiddleware: RouterMiddleware {
             throw Problem(.serviceUnavailable, "too-many-connections", "the daemon serves its maximum number of connections; retry later")
         }
         var context = context
-        context.authorization = context.peer.flatMap(control.authorize)
+        context.authorization = control.authorize(connection: context.connection)
         return try await next(request, context)
     }
 }

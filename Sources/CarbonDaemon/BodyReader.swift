@@ -30,6 +30,9 @@ enum BodyReader {
                     return try await body.collect(upTo: maximum)
                 } catch is NIOTooManyBytesError {
                     throw tooLarge(limits)
+                } catch {
+                    // The client sent a body that ends early or is not valid HTTP framing.
+                    throw Problem(.badRequest, "malformed-body", "the request body could not be read: \(error)")
                 }
             }
             group.addTask {

@@ -60,8 +60,9 @@ public struct Daemon {
         let mode = config.daemon.socketMode
         let group = config.daemon.socketGroup
         let logger = self.logger
+        let requestTimeout = TimeAmount.seconds(config.limits.requestTimeout.seconds)
         var http = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [PeerCredentialsHandler()],
+            additionalChannelHandlers: [PeerCredentialsHandler(), ProtocolGuard(requestTimeout: requestTimeout)],
             idleTimeout: .seconds(config.limits.idleTimeout.seconds))
         http.httpDecoder = .init(
             maxHeaderFieldSize: config.limits.maxHeaderBytes, maxHeaderListSize: config.limits.maxHeaderBytes)

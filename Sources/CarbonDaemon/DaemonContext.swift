@@ -8,12 +8,15 @@ public struct DaemonContext: RequestContext {
     public let peer: PeerCredentials?
     /// The connection was accepted past `limits.max_connections`.
     let overLimit: Bool
+    /// Which connection the request came on.
+    let connection: ObjectIdentifier
     /// The grant the peer matched, set by `AccessMiddleware`; nil: no grant.
     public var authorization: Authorization?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         (peer, overLimit) = Connections.shared.peer(of: source.channel)
+        connection = ObjectIdentifier(source.channel)
     }
 
     /// The peer's grant if its role is one of `roles`, else a 403 problem.

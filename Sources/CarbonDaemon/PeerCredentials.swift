@@ -22,6 +22,9 @@ final class Connections: Sendable {
     private struct Entry {
         var peer: PeerCredentials?
         var overLimit: Bool
+        /// The grant decided for this connection, and under which grants generation.
+        var authorization: Authorization?
+        var generation = -1
     }
 
     private let table = Mutex<[ObjectIdentifier: Entry]>([:])
@@ -44,6 +47,22 @@ final class Connections: Sendable {
 
     func closed(_ channel: any Channel) {
         _ = table.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    /// The connection's grant, decided once per connection and again after a reload
+    /// (`generation` changes), so group membership is looked up when a peer connects.
+    func authorization(
+        of channel: ObjectIdentifier, generation: Int, decide: (PeerCredentials) -> Authorization?
+    ) -> Authorization? {
+        table.withLock { table in
+            guard var entry = table[channel], let peer = entry.peer else { return nil }
+            if entry.generation != generation {
+                entry.authorization = decide(peer)
+                entry.generation = generation
+                table[channel] = entry
+            }
+            return entry.authorization
+        }
     }
 
     /// The peer of `channel` and whether it was accepted past the connection limit.

@@ -111,10 +111,21 @@ public enum IngestOutcome: Sendable, Equatable {
 }
 
 extension [Rejection] {
-    /// The worst kind among the rejections, and all their errors ordered by record.
+    /// The worst kind among the rejections, and one error per bad record ordered by
+    /// record (interface.md: one element per bad record). A record with several
+    /// problems is named by its first field, and its message lists them all.
     func summarized() -> (kind: RejectionKind, errors: [RecordError])? {
         guard let worst = map(\.kind).max() else { return nil }
-        let errors = map(\.error).sorted { ($0.index, $0.field) < ($1.index, $1.field) }
-        return (worst, errors)
+        var byRecord: [Int: RecordError] = [:]
+        for rejection in self {
+            let error = rejection.error
+            if var first = byRecord[error.index] {
+                first.message += "; " + error.message
+                byRecord[error.index] = first
+            } else {
+                byRecord[error.index] = error
+            }
+        }
+        return (worst, byRecord.values.sorted { $0.index < $1.index })
     }
 }

@@ -88,14 +88,16 @@ struct BulkFormatTests {
         ])
     }
 
-    @Test("CSV: header problems refuse the whole body")
-    func csvHeaderProblems() {
-        #expect(bodyError { try readings("utility,meter,consumer,start,duration_s,import_wh,importWh\n", .csv) }
-            == .badHeader(message: #"unknown column "importWh": did you mean import_wh?"#))
-        #expect(bodyError { try readings("utility,meter,consumer,start,duration_s\n", .csv) }
-            == .badHeader(message: "required column import_wh is missing"))
-        #expect(bodyError { try readings("utility,meter\n", .csv) }
-            == .badHeader(message: "required columns consumer, start, duration_s, import_wh are missing"))
+    @Test("CSV: a repeated or unnamed column refuses the body; unknown and missing ones fail each record")
+    func csvHeaderProblems() throws {
+        let unknown = try readings("utility,meter,consumer,start,duration_s,import_wh,importWh\nu,m,c,946684800,3600,1,5\nu,m,c,946688400,3600,1,\n", .csv)
+        #expect(unknown.errors == [RecordError(index: 0, field: "importWh", message: #"unknown column "importWh": did you mean import_wh?"#)])
+        #expect(unknown.recordIndex == [1])
+        let missing = try readings("utility,meter,consumer,start,duration_s\nu,m,c,946684800,3600\nu,m,c,946688400,3600\n", .csv)
+        #expect(missing.errors.map(\.index) == [0, 1])
+        #expect(missing.errors.map(\.field) == ["import_wh", "import_wh"])
+        #expect(bodyError { try readings("colour,size\n", .csv) }
+            == .badHeader(message: "the first row names none of the fields (utility, meter, consumer, start, duration_s, import_wh, export_wh, quality, id); is it a header?"))
         #expect(bodyError { try readings("utility,meter,meter,consumer,start,duration_s,import_wh\n", .csv) }
             == .badHeader(message: "column meter appears twice"))
         #expect(bodyError { try readings("utility,,meter,consumer,start,duration_s,import_wh\n", .csv) }
@@ -198,7 +200,7 @@ struct BulkFormatTests {
             #expect(bodyError { try readings("", format) } == .empty)
             let blank = bodyError { try readings(" \n\r\n\t", format) }
             if format == .csv {
-                #expect(blank == .badHeader(message: #"unknown column " "; the columns are utility, meter, consumer, start, duration_s, import_wh, export_wh, quality, id"#))
+                #expect(blank == .badHeader(message: "the first row names none of the fields (utility, meter, consumer, start, duration_s, import_wh, export_wh, quality, id); is it a header?"))
             } else {
                 #expect(blank == .empty)
             }

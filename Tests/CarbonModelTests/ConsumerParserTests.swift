@@ -62,10 +62,9 @@ struct ConsumerParserTests {
         #expect(typo.first?.message.contains("did you mean class?") == true)
         let (_, twice) = try one(#"{"consumer":"c","utility":"u","zone":"z","class":"public","zone":"y"}"#)
         #expect(twice.map(\.message) == ["zone appears more than once in the record"])
-        #expect(bodyError { try consumers("consumer,utility,zone\nc,u,z\n", .csv) }
-            == .badHeader(message: "required column class is missing"))
-        #expect(bodyError { try consumers("consumer,utility,zone,class,colour\n", .csv) }
-            == .badHeader(message: #"unknown column "colour"; the columns are consumer, utility, zone, class, normalizer"#))
+        #expect(try consumers("consumer,utility,zone\nc,u,z\n", .csv).errors.map(\.field) == ["class"])
+        #expect(try consumers("consumer,utility,zone,class,colour\nc,u,z,public,red\n", .csv).errors
+            == [RecordError(index: 0, field: "colour", message: #"unknown column "colour"; the columns are consumer, utility, zone, class, normalizer"#)])
     }
 
     @Test("limits and bad bodies")

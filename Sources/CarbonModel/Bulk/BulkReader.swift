@@ -268,10 +268,17 @@ struct BulkReader<Draft: RecordDraft> {
         }
     }
 
-    /// The field of each header cell; refuses unknown, repeated and unnamed columns and
-    /// missing required ones.
-    private func headerColumns(_ cells: [CSVReader.Cell]) throws(BodyError) -> [Int] {
-        var columns: [Int] = []
+    /// A header cell: the position of the field it names, or the name of a column no field has.
+    private enum Column {
+        case field(Int)
+        case unknown(String)
+    }
+
+    /// The field of each header cell; refuses repeated and unnamed columns. An unknown
+    /// column, like a missing required one, makes each record bad (not the body), so that
+    /// every record is named, as for JSON.
+    private func headerColumns(_ cells: [CSVReader.Cell]) throws(BodyError) -> [Column] {
+        var columns: [Column] = []
         var seen: UInt64 = 0
         for (number, cell) in zip(1..., cells) {
             let value = RawValue.cell(cell.content, doubledQuotes: cell.doubledQuotes)
@@ -280,32 +287,35 @@ struct BulkReader<Draft: RecordDraft> {
             } ?? ("", nil)
             guard !name.isEmpty else { throw .badHeader(message: "column \(number) has no name") }
             guard let position else {
-                throw .badHeader(message: fields.unknownFieldMessage(name, noun: "column"))
+                columns.append(.unknown(name))
+                continue
             }
             let bit: UInt64 = 1 << UInt64(position)
             guard seen & bit == 0 else { throw .badHeader(message: "column \(name) appears twice") }
             seen |= bit
-            columns.append(position)
+            columns.append(.field(position))
         }
-        let missing = fields.requiredMask & ~seen
-        if missing != 0 {
-            let names = fields.fields.indices.filter { missing & (1 << UInt64($0)) != 0 }
-                .map { fields.fields[$0].rawValue }
-            throw .badHeader(
-                message: "required column\(names.count > 1 ? "s" : "") \(names.joined(separator: ", ")) "
-                    + "\(names.count > 1 ? "are" : "is") missing")
+        guard seen != 0 else {
+            throw .badHeader(message: "the first row names none of the fields (\(fields.fields.map(\.rawValue).joined(separator: ", "))); is it a header?")
         }
         return columns
     }
 
-    private mutating func readRow(_ cells: [CSVReader.Cell], columns: [Int]) {
+    private mutating func readRow(_ cells: [CSVReader.Cell], columns: [Column]) {
         guard cells.count == columns.count else {
             reader.reject("", "the row has \(cells.count) cells, but the header has \(columns.count) columns")
             return
         }
         var draft = Draft()
         var seen: UInt64 = 0
-        for (cell, position) in zip(cells, columns) where !cell.content.isEmpty {
+        for (cell, column) in zip(cells, columns) where !cell.content.isEmpty {
+            let position: Int
+            switch column {
+            case .field(let field): position = field
+            case .unknown(let name):
+                reader.reject(String(name.prefix(128)), fields.unknownFieldMessage(name, noun: "column"))
+                continue
+            }
             if cell.strayQuote {
                 let name = fields.fields[position].rawValue
                 seen |= 1 << UInt64(position)
