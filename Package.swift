@@ -29,18 +29,19 @@ let package = Package(
 
         // Pure core.
         .target(name: "CarbonModel"),
+        .target(name: "CarbonAPI", dependencies: ["CarbonModel"]),
         .target(name: "TransparencyLog", dependencies: ["CSodium", "CSHA256"]),
         .target(name: "CarbonLedger", dependencies: ["CarbonModel", "TransparencyLog"]),
 
         // Imperative shell.
         .target(name: "CarbonConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "CarbonStore", dependencies: [
-            "CarbonLedger",
+            "CarbonLedger", "CarbonAPI",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CarbonDaemon", dependencies: [
-            "CarbonStore", "CarbonConfig",
+            "CarbonStore", "CarbonConfig", "CarbonAPI",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -58,7 +59,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "carbonctl", dependencies: [
-            "CarbonClient", "CarbonStore",
+            "CarbonClient", "CarbonStore", "CarbonAPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "carbonbench", dependencies: [
@@ -73,7 +74,7 @@ let package = Package(
         .testTarget(name: "CarbonConfigTests", dependencies: ["CarbonConfig"]),
         .testTarget(name: "CarbonClientTests", dependencies: ["CarbonClient"]),
         .testTarget(name: "CarbonLedgerTests", dependencies: ["CarbonLedger"]),
-        .testTarget(name: "CarbonDaemonTests", dependencies: ["CarbonClient", "CarbonStore"]),
+        .testTarget(name: "CarbonDaemonTests", dependencies: ["CarbonClient", "CarbonStore", "CarbonAPI"]),
         .testTarget(name: "CarbonStoreTests", dependencies: ["CarbonStore", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]

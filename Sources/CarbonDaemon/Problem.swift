@@ -1,3 +1,4 @@
+import CarbonAPI
 import CarbonConfig
 import CarbonModel
 import Foundation
@@ -34,16 +35,8 @@ struct Problem: HTTPResponseError, CustomStringConvertible {
         Problem(.notFound, "not-found", what)
     }
 
-    private struct Body: Encodable {
-        var type: String
-        var title: String
-        var status: Int
-        var detail: String
-        var errors: [RecordError]?
-    }
-
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = Body(
+        let body = ProblemAnswer(
             type: "urn:carbonledger:problem:\(slug)", title: status.reasonPhrase, status: status.code,
             detail: detail, errors: errors.isEmpty ? nil : errors)
         var response = try JSONResponse.encode(body, status: status)

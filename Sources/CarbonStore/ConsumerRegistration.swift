@@ -1,3 +1,4 @@
+import CarbonAPI
 import CarbonLedger
 import CarbonModel
 import GRDB
@@ -8,7 +9,7 @@ struct ConsumerRegistration {
     let batch: ConsumerBatch
     let db: Database
 
-    func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (IngestResult?, [Rejection]) {
+    func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (IngestAnswer?, [Rejection]) {
         var rejections = batch.parseErrors.map { Rejection(.invalid, index: $0.index, field: $0.field, $0.message) }
         var changes: [Consumer] = []
         var seenInBatch: [String: (record: Consumer, index: Int)] = [:]
@@ -68,7 +69,7 @@ struct ConsumerRegistration {
             cache.consumers[consumer.id] = ConsumerState(rowID: id, record: consumer)
             entries.append(index)
         }
-        let result = IngestResult(
+        let result = IngestAnswer(
             accepted: changes.count, duplicates: duplicates, entry: entries.first, entries: entries,
             checkpoint: nil, errors: rejections.summarized()?.errors ?? [])
         return (result, rejections)

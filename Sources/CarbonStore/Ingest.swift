@@ -1,3 +1,4 @@
+import CarbonAPI
 import CarbonLedger
 import CarbonModel
 
@@ -73,39 +74,10 @@ public struct ConsumerBatch: Sendable {
     }
 }
 
-/// What became of a batch.
-public struct IngestResult: Sendable, Equatable, Codable {
-    /// Records stored by this batch.
-    public var accepted: Int
-    /// Records that were already stored with the same content.
-    public var duplicates: Int
-    /// Index of the first ledger entry this batch wrote, nil when it wrote none.
-    public var entry: UInt64?
-    /// Every ledger entry this batch wrote (one for readings, one per changed consumer).
-    public var entries: [UInt64]
-    /// The signed checkpoint that contains the batch's entries (the latest one when it wrote none).
-    public var checkpoint: String?
-    /// Refused records (with `?partial=true`).
-    public var errors: [RecordError]
-    /// Whether this answer was recorded earlier for the same batch id.
-    public var replayed: Bool
-
-    public init(accepted: Int, duplicates: Int, entry: UInt64?, entries: [UInt64], checkpoint: String?,
-                errors: [RecordError], replayed: Bool = false) {
-        self.accepted = accepted
-        self.duplicates = duplicates
-        self.entry = entry
-        self.entries = entries
-        self.checkpoint = checkpoint
-        self.errors = errors
-        self.replayed = replayed
-    }
-}
-
 /// The writer's answer to a batch.
 public enum IngestOutcome: Sendable, Equatable {
     /// Committed durably (possibly nothing new).
-    case committed(IngestResult)
+    case committed(IngestAnswer)
     /// Refused as a whole; nothing was stored. `kind` is the worst rejection.
     case rejected(kind: RejectionKind, errors: [RecordError])
 }

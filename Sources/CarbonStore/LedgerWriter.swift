@@ -1,3 +1,4 @@
+import CarbonAPI
 import CarbonLedger
 import Foundation
 import GRDB
@@ -163,7 +164,7 @@ public final class LedgerWriter: @unchecked Sendable {
     }
 
     private func run(_ job: Job, time: Int64, db: Database) throws -> IngestOutcome {
-        let answer: (IngestResult?, [Rejection])
+        let answer: (IngestAnswer?, [Rejection])
         switch job {
         case .readings(let batch):
             if let key = BatchKey(job), let earlier = try earlierAnswer(key, db: db) { return .committed(earlier) }
@@ -186,10 +187,10 @@ public final class LedgerWriter: @unchecked Sendable {
         }
     }
 
-    private func earlierAnswer(_ key: BatchKey, db: Database) throws -> IngestResult? {
+    private func earlierAnswer(_ key: BatchKey, db: Database) throws -> IngestAnswer? {
         let statement = try db.cachedStatement(sql: "SELECT response FROM batch_ids WHERE scope = ? AND batch = ?")
         guard let data = try Data.fetchOne(statement, arguments: [key.scope, key.batch]) else { return nil }
-        var result = try JSONDecoder().decode(IngestResult.self, from: data)
+        var result = try JSONDecoder().decode(IngestAnswer.self, from: data)
         result.replayed = true
         return result
     }

@@ -1,3 +1,4 @@
+import CarbonAPI
 import CarbonLedger
 import CarbonModel
 import GRDB
@@ -23,7 +24,7 @@ struct ReadingIngest {
     }
 
     /// Decides every record; stores the accepted ones unless the batch is refused.
-    func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (IngestResult?, [Rejection]) {
+    func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (IngestAnswer?, [Rejection]) {
         let readings = batch.hashed.readings
         let recordIndex = batch.hashed.recordIndex
         var rejections = batch.parseErrors.map { Rejection(.invalid, index: $0.index, field: $0.field, $0.message) }
@@ -107,7 +108,7 @@ struct ReadingIngest {
         let accepted = readings.indices.filter { status[$0] == .accepted }
         let errors = rejections.summarized()?.errors ?? []
         guard !accepted.isEmpty else {
-            return (IngestResult(accepted: 0, duplicates: duplicates, entry: nil, entries: [], checkpoint: nil, errors: errors),
+            return (IngestAnswer(accepted: 0, duplicates: duplicates, entry: nil, entries: [], checkpoint: nil, errors: errors),
                     rejections)
         }
         // Meters new to the ledger get their ids now, in order of first appearance.
@@ -175,7 +176,7 @@ struct ReadingIngest {
         guard index == entryIndex else { throw StoreError.corrupt("readings entry got index \(index), expected \(entryIndex)") }
         try db.cachedStatement(sql: "INSERT INTO reading_batches(entry, first_start, last_start, count) VALUES (?, ?, ?, ?)")
             .execute(arguments: [Int64(index), firstStart, lastStart, accepted.count])
-        let result = IngestResult(
+        let result = IngestAnswer(
             accepted: accepted.count, duplicates: duplicates, entry: index, entries: [index], checkpoint: nil, errors: errors)
         return (result, rejections)
     }

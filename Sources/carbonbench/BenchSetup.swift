@@ -1,4 +1,5 @@
 import CarbonClient
+import CarbonAPI
 import CarbonLedger
 import CarbonModel
 import CarbonStore

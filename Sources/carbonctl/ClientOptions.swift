@@ -1,4 +1,5 @@
 import ArgumentParser
+import CarbonAPI
 import CarbonClient
 import Foundation
 
@@ -69,17 +70,11 @@ struct CommandFailure: Error, CustomStringConvertible {
 
     /// A daemon's problem+json answer, with every record error it lists.
     init(problem response: HTTPResponse) {
-        struct Problem: Decodable {
-            struct RecordError: Decodable { var index: Int; var field: String; var message: String }
-            var title: String?
-            var detail: String?
-            var errors: [RecordError]?
-        }
-        guard let problem = try? JSONDecoder().decode(Problem.self, from: Data(response.body)) else {
+        guard let problem = try? JSONDecoder().decode(ProblemAnswer.self, from: Data(response.body)) else {
             self.init("HTTP \(response.status): \(response.text.prefix(500))")
             return
         }
-        var lines = ["\(response.status) \(problem.title ?? ""): \(problem.detail ?? "")"]
+        var lines = ["\(response.status) \(problem.title): \(problem.detail)"]
         for error in problem.errors ?? [] {
             lines.append("  record \(error.index)\(error.field.isEmpty ? "" : " \(error.field)"): \(error.message)")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CarbonAPI
 import Foundation
 import CarbonClient
 import TransparencyLog
@@ -103,19 +104,20 @@ private func send(
     for (number, batch) in batches.enumerated() {
         let id = "sha256:" + SHA256.hash(batch.body).hex.prefix(32)
         let query = "?batch=\(id)" + (partial ? "&partial=true" : "")
-        let response: HTTPResponseBody
+        let raw: HTTPResponse
         do {
-            response = try decodeAnswer(daemon.post(path + query, contentType: format.contentType, body: batch.body))
+            raw = try daemon.post(path + query, contentType: format.contentType, body: batch.body)
         } catch let failure as CommandFailure {
             progress.finish()
             throw CommandFailure(
                 batches.count > 1 ? "batch \(number + 1) of \(batches.count) (records from \(batch.firstRecord)): \(failure)" : "\(failure)")
         }
-        if options.json { print(String(decoding: response.raw, as: UTF8.self)) }
+        let response = try decode(IngestAnswer.self, from: raw)
+        if options.json { print(raw.text) }
         accepted += response.accepted
         duplicates += response.duplicates
         lastCheckpoint = response.checkpoint ?? lastCheckpoint
-        for error in response.errors ?? [] {
+        for error in response.errors {
             FileHandle.standardError.write(Data("record \(batch.firstRecord + error.index) \(error.field): \(error.message)\n".utf8))
         }
         progress.advance(by: batch.records)
@@ -125,23 +127,6 @@ private func send(
         print("\(accepted) \(noun) accepted, \(duplicates) duplicates")
         if !lastCheckpoint.isEmpty { print("checkpoint:\n\(lastCheckpoint)", terminator: "") }
     }
-}
-
-private struct HTTPResponseBody: Decodable {
-    struct RecordError: Decodable { var index: Int; var field: String; var message: String }
-    var accepted: Int
-    var duplicates: Int
-    var checkpoint: String?
-    var errors: [RecordError]?
-    var raw: [UInt8] = []
-
-    enum CodingKeys: CodingKey { case accepted, duplicates, checkpoint, errors }
-}
-
-private func decodeAnswer(_ response: HTTPResponse) throws -> HTTPResponseBody {
-    var body = try decode(HTTPResponseBody.self, from: response)
-    body.raw = response.body
-    return body
 }
 
 /// A file cut into request bodies of at most `size` records, each with the header (CSV).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CarbonAPI
 import CarbonModel
 import Foundation
 import TransparencyLog
@@ -84,14 +85,9 @@ struct Proof: ParsableCommand {
     }
 
     private func proveEntry(_ index: UInt64, checkpoint: Checkpoint, daemon: Daemon) throws {
-        struct Entries: Decodable {
-            struct Entry: Decodable { var index: UInt64; var entry: String; var signature: String; var leaf_hash: String }
-            var entries: [Entry]
-        }
-        struct Inclusion: Decodable { var index: UInt64; var size: UInt64; var root: String; var hashes: [String] }
         let proofResponse = try daemon.get("/v1/ledger/proof/inclusion?index=\(index)&size=\(checkpoint.size)")
-        let proof = try decode(Inclusion.self, from: proofResponse)
-        let entries = try daemon.get("/v1/ledger/entries?start=\(index)&end=\(index + 1)", as: Entries.self)
+        let proof = try decode(InclusionAnswer.self, from: proofResponse)
+        let entries = try daemon.get("/v1/ledger/entries?start=\(index)&end=\(index + 1)", as: EntriesAnswer.self)
         guard let entry = entries.entries.first, entry.index == index else { throw CommandFailure("no entry \(index)") }
         let leaf = RFC6962.leafHash(Array(entry.entry.utf8))
         try checkInclusion(leaf: leaf, index: index, size: checkpoint.size, hashes: proof.hashes, root: checkpoint.rootHash,
@@ -102,16 +98,6 @@ struct Proof: ParsableCommand {
     }
 
     private func proveReading(_ key: String, daemon: Daemon, verifier: NoteVerifier) throws {
-        struct ReadingProofAnswer: Decodable {
-            var reading: String
-            var position: Int
-            var batch_size: Int
-            var batch_path: [String]
-            var entry_index: UInt64
-            var entry: String
-            var entry_path: [String]
-            var checkpoint: String
-        }
         let parts = key.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else {
             throw CommandFailure("--reading must be UTILITY/METER/START, got \"\(key)\"")
@@ -162,10 +148,6 @@ struct Verify: ParsableCommand {
     @OptionGroup var keyOption: KeyOption
 
     func run() throws {
-        struct Entries: Decodable {
-            struct Entry: Decodable { var index: UInt64; var entry: String; var signature: String; var leaf_hash: String }
-            var entries: [Entry]
-        }
         let verifier = try keyOption.requiredVerifier()
         let daemon = try options.connect()
         let checkpoint = try openCheckpoint(daemon.get("/v1/ledger/checkpoint").text, verifier: verifier)
@@ -173,7 +155,7 @@ struct Verify: ParsableCommand {
         let progress = Progress(total: Int(checkpoint.size), noun: "entries")
         while frontier.size < checkpoint.size {
             let page = try daemon.get(
-                "/v1/ledger/entries?start=\(frontier.size)&end=\(checkpoint.size)&limit=10000", as: Entries.self)
+                "/v1/ledger/entries?start=\(frontier.size)&end=\(checkpoint.size)&limit=10000", as: EntriesAnswer.self)
             guard !page.entries.isEmpty else { throw CommandFailure("the daemon returned no entry at \(frontier.size)", exitCode: 3) }
             for entry in page.entries {
                 let index = frontier.size

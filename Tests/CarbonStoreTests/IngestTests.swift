@@ -1,3 +1,4 @@
+import CarbonAPI
 import CarbonLedger
 import CarbonModel
 import CarbonStore
@@ -175,7 +176,7 @@ import TransparencyLog
 
     @Test func concurrentBatchesAllCommitIntoOneConsistentLedger() async throws {
         let ledger = try await ledgerWithConsumers()
-        let results = try await withThrowingTaskGroup(of: IngestResult?.self) { group in
+        let results = try await withThrowingTaskGroup(of: IngestAnswer?.self) { group in
             for batch in 0..<16 {
                 group.addTask {
                     try await ledger.ingest((0..<50).map { reading("m\(batch)-\($0)", consumer: "c1", start: hour) }).result

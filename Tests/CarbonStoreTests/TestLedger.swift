@@ -1,3 +1,4 @@
+import CarbonAPI
 import CarbonLedger
 import CarbonModel
 import CarbonStore
@@ -76,7 +77,7 @@ func reading(_ meter: String, consumer: String, start: Int64, wh: Int64 = 1000, 
 }
 
 extension IngestOutcome {
-    var result: IngestResult? {
+    var result: IngestAnswer? {
         if case .committed(let result) = self { return result }
         return nil
     }

@@ -1,3 +1,4 @@
+import CarbonAPI
 import CarbonConfig
 import CarbonLedger
 import CarbonModel
@@ -59,7 +60,7 @@ struct IngestRoutes {
     private func answer(_ outcome: IngestOutcome, records: Int, noun: String) throws -> Response {
         switch outcome {
         case .committed(let result):
-            return try JSONResponse.encode(IngestAnswer(result))
+            return try JSONResponse.encode(result)
         case .rejected(let kind, let errors):
             let bad = Set(errors.map(\.index)).count
             let detail = "\(bad) of \(records) \(noun) were refused, so none was stored (send ?partial=true to store the rest)"
@@ -89,40 +90,6 @@ struct IngestRoutes {
             throw Problem.badParameter("batch", "a batch id is 1 to 128 printable ASCII characters without spaces")
         }
         return id
-    }
-}
-
-/// The answer to an accepted batch (interface.md section 7).
-struct IngestAnswer: Encodable {
-    var accepted: Int
-    var duplicates: Int
-    var entry: UInt64?
-    var entries: [UInt64]
-    var checkpoint: String?
-    var errors: [RecordError]?
-    var replayed: Bool
-
-    init(_ result: IngestResult) {
-        accepted = result.accepted
-        duplicates = result.duplicates
-        entry = result.entry
-        entries = result.entries
-        checkpoint = result.checkpoint
-        errors = result.errors.isEmpty ? nil : result.errors
-        replayed = result.replayed
-    }
-
-    enum CodingKeys: CodingKey { case accepted, duplicates, entry, entries, checkpoint, errors, replayed }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(accepted, forKey: .accepted)
-        try container.encode(duplicates, forKey: .duplicates)
-        try container.encode(entry, forKey: .entry)  // explicit null when nothing was written
-        try container.encode(entries, forKey: .entries)
-        try container.encode(checkpoint, forKey: .checkpoint)
-        try container.encodeIfPresent(errors, forKey: .errors)
-        if replayed { try container.encode(true, forKey: .replayed) }
     }
 }
 

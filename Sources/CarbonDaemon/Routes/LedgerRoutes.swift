@@ -1,3 +1,4 @@
+import CarbonAPI
 import CarbonModel
 import CarbonStore
 import Hummingbird
@@ -30,7 +31,13 @@ struct LedgerRoutes {
             let limit = try Query.limit(request)
             let end = min(try Query.uint(request, "end") ?? start + UInt64(limit), start + UInt64(limit))
             let (entries, size) = try await store.reader.entries(start: start, end: end)
-            return try JSONResponse.encode(EntriesAnswer(entries: entries.map(EntryAnswer.init), size: size))
+            return try JSONResponse.encode(EntriesAnswer(
+                entries: entries.map {
+                    EntryAnswer(
+                        index: $0.index, entry: String(decoding: $0.body, as: UTF8.self),
+                        signature: Base64.encode($0.signature), leaf_hash: $0.leafHash.base64)
+                },
+                size: size))
         }
         ledger.get("proof/inclusion") { request, context in
             try context.requireGranted()
@@ -45,43 +52,6 @@ struct LedgerRoutes {
             let proof = try await queried { try await store.reader.consistencyProof(from: from, to: Query.uint(request, "to")) }
             return try JSONResponse.encode(ConsistencyAnswer(from: proof.from, to: proof.to, hashes: proof.hashes.map(\.base64)))
         }
-    }
-
-    private struct KeyAnswer: Encodable {
-        var origin: String
-        var keys: [String]
-    }
-
-    private struct EntryAnswer: Encodable {
-        var index: UInt64
-        var entry: String
-        var signature: String
-        var leaf_hash: String
-
-        init(_ stored: StoredEntry) {
-            index = stored.index
-            entry = String(decoding: stored.body, as: UTF8.self)
-            signature = Base64.encode(stored.signature)
-            leaf_hash = stored.leafHash.base64
-        }
-    }
-
-    private struct EntriesAnswer: Encodable {
-        var entries: [EntryAnswer]
-        var size: UInt64
-    }
-
-    private struct InclusionAnswer: Encodable {
-        var index: UInt64
-        var size: UInt64
-        var root: String
-        var hashes: [String]
-    }
-
-    private struct ConsistencyAnswer: Encodable {
-        var from: UInt64
-        var to: UInt64
-        var hashes: [String]
     }
 }
 

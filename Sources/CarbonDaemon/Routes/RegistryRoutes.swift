@@ -1,3 +1,4 @@
+import CarbonAPI
 import CarbonConfig
 import CarbonModel
 import CarbonStore
@@ -32,7 +33,10 @@ struct RegistryRoutes {
             guard context.mayRead(consumer: id, ofUtility: found.consumer.utility) else {
                 throw Problem(.forbidden, "forbidden", "this peer may not read consumer \"\(id)\"")
             }
-            return try JSONResponse.encode(ConsumerAnswer(found.consumer, entry: found.entry))
+            let record = found.consumer
+            return try JSONResponse.encode(ConsumerAnswer(
+                consumer: record.id, utility: record.utility, zone: record.zone, class: record.consumerClass.rawValue,
+                normalizer: record.normalizer, entry: found.entry))
         }
         router.get("/v1/readings/{utility}/{meter}/{start}/proof") { _, context in
             try context.require(.utility, .consumer, .reader, .auditor, .admin)
@@ -48,7 +52,10 @@ struct RegistryRoutes {
             guard context.mayRead(consumer: proof.consumer, ofUtility: utility) else {
                 throw Problem(.forbidden, "forbidden", "this peer may not read consumer \"\(proof.consumer)\"")
             }
-            return try JSONResponse.encode(ReadingProofAnswer(proof))
+            return try JSONResponse.encode(ReadingProofAnswer(
+                reading: proof.reading, position: proof.position, batch_size: proof.batchSize,
+                batch_path: proof.batchPath.map(\.base64), entry_index: proof.entryIndex, entry: proof.entry,
+                entry_path: proof.entryPath.map(\.base64), checkpoint: proof.checkpoint))
         }
     }
 
@@ -57,62 +64,5 @@ struct RegistryRoutes {
         let raw = try context.parameters.require(name)
         guard let decoded = raw.removingPercentEncoding else { throw Problem.badParameter(name, "malformed percent-encoding") }
         return decoded
-    }
-
-    private struct HealthAnswer: Encodable {
-        var status: String
-        var version: String
-        var size: UInt64
-        var last_checkpoint: String?
-    }
-
-    private struct WhoamiAnswer: Encodable {
-        var uid: UInt32?
-        var gid: UInt32?
-        var pid: Int32?
-        var role: String
-        var utility: String?
-        var consumers: [String]?
-        var grant: Int
-    }
-
-    private struct ConsumerAnswer: Encodable {
-        var consumer: String
-        var utility: String
-        var zone: String
-        var `class`: String
-        var normalizer: Int64
-        var entry: UInt64
-
-        init(_ record: Consumer, entry: UInt64) {
-            consumer = record.id
-            utility = record.utility
-            zone = record.zone
-            `class` = record.consumerClass.rawValue
-            normalizer = record.normalizer
-            self.entry = entry
-        }
-    }
-
-    private struct ReadingProofAnswer: Encodable {
-        var reading: String
-        var position: Int
-        var batch_size: Int
-        var batch_path: [String]
-        var entry_index: UInt64
-        var entry: String
-        var entry_path: [String]
-        var checkpoint: String
-
-        init(_ proof: ReadingProof) {
-            reading = proof.reading
-            position = proof.position
-            batch_size = proof.batchSize
-            batch_path = proof.batchPath.map(\.base64)
-            entry_index = proof.entryIndex
-            entry = proof.entry
-            entry_path = proof.entryPath.map(\.base64)
-            checkpoint = proof.checkpoint
-        }
     }
 }
