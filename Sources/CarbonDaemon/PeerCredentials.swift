@@ -54,15 +54,19 @@ final class Connections: Sendable {
     func authorization(
         of channel: ObjectIdentifier, generation: Int, decide: (PeerCredentials) -> Authorization?
     ) -> Authorization? {
-        table.withLock { table in
-            guard var entry = table[channel], let peer = entry.peer else { return nil }
-            if entry.generation != generation {
-                entry.authorization = decide(peer)
-                entry.generation = generation
-                table[channel] = entry
-            }
-            return entry.authorization
+        let known = table.withLock { table -> (peer: PeerCredentials?, cached: Authorization??) in
+            guard let entry = table[channel] else { return (nil, nil) }
+            return (entry.peer, entry.generation == generation ? .some(entry.authorization) : nil)
         }
+        if let cached = known.cached { return cached }
+        guard let peer = known.peer else { return nil }
+        // Name-service lookups may block (LDAP): never under the lock every connection takes.
+        let authorization = decide(peer)
+        table.withLock { table in
+            table[channel]?.authorization = authorization
+            table[channel]?.generation = generation
+        }
+        return authorization
     }
 
     /// The peer of `channel` and whether it was accepted past the connection limit.

@@ -15,19 +15,18 @@ final class ProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    /// Where the connection is in its current exchange.
-    private enum Phase {
-        /// Between requests.
-        case idle
-        /// Bytes of a request head have arrived, the head is not complete.
-        case head
-        /// The router has the request (until its response ends).
-        case request
-    }
-
     private let requestTimeout: TimeAmount
-    private var phase = Phase.idle
+    /// Requests whose head arrived and whose response has not ended (more than one when pipelined).
+    private var inFlight = 0
+    /// The latest request's head arrived but not yet its end (its body is still coming).
+    private var readingRequest = false
+    /// Armed when the first bytes of a request head arrive between requests.
     private var deadline: Scheduled<Void>?
+    /// A problem was answered and the connection is closing.
+    private var refused = false
+
+    /// No request is being read or answered: bytes now start a new request head.
+    private var betweenRequests: Bool { inFlight == 0 && !readingRequest }
 
     init(requestTimeout: TimeAmount) {
         self.requestTimeout = requestTimeout
@@ -36,7 +35,11 @@ final class ProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         // The first bytes of a request are only visible before the HTTP decoder.
         let watcher = FirstBytesWatcher { [weak self] in self?.requestBytesArrived(context: context) }
-        try? context.pipeline.syncOperations.addHandler(watcher, position: .first)
+        do {
+            try context.pipeline.syncOperations.addHandler(watcher, position: .first)
+        } catch {
+            context.fireErrorCaught(error)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -44,10 +47,9 @@ final class ProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func requestBytesArrived(context: ChannelHandlerContext) {
-        guard phase == .idle else { return }
-        phase = .head
+        guard betweenRequests, deadline == nil, !refused else { return }
         deadline = context.eventLoop.assumeIsolated().scheduleTask(in: requestTimeout) { [weak self] in
-            guard let self, self.phase == .head else { return }
+            guard let self, self.betweenRequests, !self.refused else { return }
             self.refuse(
                 context: context, status: .requestTimeout, slug: "request-timeout",
                 detail: "the request head did not arrive within \(self.requestTimeout.nanoseconds / 1_000_000_000) s (limits.request_timeout)")
@@ -55,22 +57,34 @@ final class ProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) {
-            phase = .request
+        switch unwrapInboundIn(data) {
+        case .head:
+            inFlight += 1
+            readingRequest = true
             deadline?.cancel()
+            deadline = nil
+        case .end:
+            readingRequest = false
+        case .body:
+            break
         }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { phase = .idle }
+        if case .end = unwrapOutboundIn(data) { inFlight = max(0, inFlight - 1) }
         context.write(data, promise: promise)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let parserError = error as? HTTPParserError, phase != .request else {
+        // While a request is being read or answered, its own handling owns the error.
+        guard let parserError = error as? HTTPParserError, betweenRequests, !refused else {
             return context.fireErrorCaught(error)
         }
+        refuse(context: context, parserError)
+    }
+
+    private func refuse(context: ChannelHandlerContext, _ parserError: HTTPParserError) {
         if case .headerOverflow = parserError {
             refuse(context: context, status: .contentTooLarge, slug: "header-too-large",
                    detail: "the request line and headers exceed limits.max_header_bytes")
@@ -82,7 +96,8 @@ final class ProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// Answers with a problem and closes the connection: its byte stream is no longer trustworthy.
     private func refuse(context: ChannelHandlerContext, status: HTTPResponse.Status, slug: String, detail: String) {
         deadline?.cancel()
-        phase = .request
+        deadline = nil
+        refused = true
         let body = #"{"detail":\#(Self.quoted(detail)),"status":\#(status.code),"title":\#(Self.quoted(status.reasonPhrase)),"type":"urn:carbonledger:problem:\#(slug)"}"#
         var head = HTTPResponse(status: status)
         head.headerFields[.contentType] = "application/problem+json"

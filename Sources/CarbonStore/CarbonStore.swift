@@ -22,6 +22,7 @@ public final class CarbonStore: Sendable {
     /// WAL traffic of the writer connection.
     public let walMonitor: WALMonitor
     private let pool: DatabasePool
+    private let lock: DatabaseLock
 
     /// Opens (creating on first use) the database at `path`, checks it belongs to
     /// `signer`'s ledger, and on first use records the zone tree as the first entry.
@@ -30,6 +31,7 @@ public final class CarbonStore: Sendable {
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "carbonledger.store")
     ) throws {
+        let lock = try DatabaseLock(databasePath: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
@@ -46,6 +48,7 @@ public final class CarbonStore: Sendable {
             return try Self.prepare(db: db, signer: signer, origin: origin, zones: zones, time: clock())
         }
         self.pool = pool
+        self.lock = lock
         self.walMonitor = walMonitor
         self.reader = LedgerReader(pool: pool)
         self.writer = LedgerWriter(pool: pool, cache: cache, appender: appender, clock: clock, logger: logger)
@@ -89,5 +92,6 @@ public final class CarbonStore: Sendable {
     /// Commits what is queued and stops the writer; later submissions fail.
     public func close() {
         writer.stop()
+        lock.release()
     }
 }

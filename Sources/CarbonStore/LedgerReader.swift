@@ -107,6 +107,9 @@ public struct LedgerReader: Sendable {
         try await pool.read { db in
             let to = try Self.treeSize(to, db: db)
             guard from <= to else { throw QueryError.outOfRange(parameter: "from", message: "must not exceed to (\(to))") }
+            guard from > 0 else {
+                throw QueryError.outOfRange(parameter: "from", message: "must be at least 1: every tree extends the empty one")
+            }
             return (from, to, try MerkleProofs.consistencyProof(from: from, to: to, nodes: StoredTree(db: db)))
         }
     }

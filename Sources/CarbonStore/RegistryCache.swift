@@ -110,7 +110,8 @@ struct RegistryCache: Sendable {
     mutating func saveMeterState(db: Database, asOf: UInt64) throws {
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO meter_state(meter, last_end, max_duration) VALUES (?, ?, ?)
-            ON CONFLICT(meter) DO UPDATE SET last_end = excluded.last_end, max_duration = excluded.max_duration
+            ON CONFLICT(meter) DO UPDATE SET
+                last_end = max(last_end, excluded.last_end), max_duration = max(max_duration, excluded.max_duration)
             """)
         for position in dirtyMeters {
             let state = meters[position]
@@ -119,7 +120,10 @@ struct RegistryCache: Sendable {
         }
         dirtyMeters.removeAll(keepingCapacity: true)
         try db.execute(
-            sql: "INSERT INTO meta(key, value) VALUES ('meter_state_as_of', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            sql: """
+                INSERT INTO meta(key, value) VALUES ('meter_state_as_of', ?) ON CONFLICT(key) DO UPDATE SET
+                    value = CASE WHEN CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER) THEN excluded.value ELSE value END
+                """,
             arguments: [String(asOf)])
     }
 

@@ -8,6 +8,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case entryTooLarge(kind: String, bytes: Int)
     /// The writer has stopped (the daemon is shutting down).
     case stopped
+    /// Another process has the database open for writing.
+    case locked(String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .keyMismatch(let message): message
         case .entryTooLarge(let kind, let bytes): "a \(kind) entry of \(bytes) bytes exceeds the 65535-byte limit"
         case .stopped: "the ledger writer has stopped"
+        case .locked(let message): message
         }
     }
 }

@@ -185,3 +185,19 @@ struct ReadingErrorSizeTests {
         #expect(batch.errors[0].message.contains("mmmm…\""))
     }
 }
+
+@Suite struct NormalizationTests {
+    @Test func namesMustBeNFCSoThatOneNameHasOneSpelling() throws {
+        let nfc = "Zo\u{00EB}-1"
+        let nfd = "Zoe\u{0308}-1"
+        #expect(nfc == nfd)  // Swift compares canonically, which is why keys must be NFC
+        let good = try readings(#"{"utility":"u","meter":"m","consumer":"\#(nfc)","start":946684800,"duration_s":60,"import_wh":1}"#, .ndjson)
+        #expect(good.errors.isEmpty)
+        let bad = try readings(#"{"utility":"u","meter":"m","consumer":"\#(nfd)","start":946684800,"duration_s":60,"import_wh":1}"#, .ndjson)
+        #expect(bad.errors.map(\.field) == ["consumer"])
+        #expect(bad.errors.first?.message.contains("NFC") == true)
+        // A CJK compatibility ideograph normalizes to another character: refused too.
+        let compatibility = try readings(#"{"utility":"u","meter":"\#u{F900}","consumer":"c","start":946684800,"duration_s":60,"import_wh":1}"#, .ndjson)
+        #expect(compatibility.errors.map(\.field) == ["meter"])
+    }
+}

@@ -213,8 +213,15 @@ import TransparencyLog
     @Test func anotherKeyCannotOpenTheLedger() async throws {
         let ledger = try await ledgerWithConsumers()
         let stranger = try NoteSigner(skey: NoteSigner.generate(name: "test.example/ledger").skey)
-        #expect(throws: StoreError.self) {
-            _ = try CarbonStore(path: ledger.path, signer: stranger, zones: nil)
+        // While the store is open, a second one on the same database is refused outright.
+        #expect { _ = try CarbonStore(path: ledger.path, signer: ledger.signer, zones: nil) } throws: { error in
+            guard case StoreError.locked(let message) = error else { return false }
+            return message.contains("in use by another carbonledgerd")
+        }
+        ledger.store.close()
+        #expect { _ = try CarbonStore(path: ledger.path, signer: stranger, zones: nil) } throws: { error in
+            guard case StoreError.keyMismatch = error else { return false }
+            return true
         }
     }
 }

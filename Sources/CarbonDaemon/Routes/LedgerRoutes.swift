@@ -29,7 +29,9 @@ struct LedgerRoutes {
             try context.require(.auditor, .admin)
             let start = try Query.uint(request, "start") ?? 0
             let limit = try Query.limit(request)
-            let end = min(try Query.uint(request, "end") ?? start + UInt64(limit), start + UInt64(limit))
+            let last = start.addingReportingOverflow(UInt64(limit))
+            let pageEnd = last.overflow ? UInt64.max : last.partialValue
+            let end = min(try Query.uint(request, "end") ?? pageEnd, pageEnd)
             let (entries, size) = try await store.reader.entries(start: start, end: end)
             return try JSONResponse.encode(EntriesAnswer(
                 entries: entries.map {

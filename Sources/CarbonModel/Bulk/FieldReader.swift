@@ -179,7 +179,7 @@ struct FieldReader {
     static var maximumTextBytes: Int { 128 }
 
     enum TextProblem: Error {
-        case empty, tooLong(Int), control, slash, edgeSpace
+        case empty, tooLong(Int), control, slash, edgeSpace, notNFC
 
         var phrase: String {
             switch self {
@@ -188,6 +188,7 @@ struct FieldReader {
             case .control: "must not contain control characters"
             case .slash: "must not contain '/' (it is used in URL paths)"
             case .edgeSpace: "must not start or end with a space"
+            case .notNFC: "must be in Unicode normalization form C (NFC), so that one name has one spelling"
             }
         }
     }
@@ -197,6 +198,9 @@ struct FieldReader {
     static func nameProblem(_ text: UnsafeRawBufferPointer) -> TextProblem? {
         if let problem = textProblem(text, refusingSlash: true) { return problem }
         if text[0] == 0x20 || text[text.count - 1] == 0x20 { return .edgeSpace }
+        // Names are keys: canonically equivalent spellings (NFC "é", NFD "e" + U+0301) would
+        // be one key to Swift and two to SQLite and the ledger's leaf bytes. Only NFC is taken.
+        if text.contains(where: { $0 >= 0x80 }) && !UnicodeText.isNFC(text) { return .notNFC }
         return nil
     }
 
