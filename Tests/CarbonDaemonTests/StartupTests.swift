@@ -93,4 +93,13 @@ import Glibc
         #expect(run.status != 0)
         #expect(run.stderr.contains("belongs to the ledger key"), "\(run.stderr)")
     }
+
+    @Test func aSecondDaemonOnTheSameDatabaseIsRefusedAndTheFirstServesOn() throws {
+        let daemon = try DaemonProcess()
+        try daemon.start()
+        let second = try runDaemon(["--config", daemon.configPath])
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("in use by another carbonledgerd"), "\(second.stderr)")
+        #expect(try daemon.client().get("/v1/health").status == 200)
+    }
 }
