@@ -92,6 +92,8 @@ struct BenchSetup {
         let copy = directory.appendingPathComponent(name)
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy.path + suffix) }
         try FileManager.default.copyItem(at: database, to: copy)
+        // Write the copy out now, so its writeback does not compete with the measured fsyncs.
+        sync()
         return copy
     }
 
