@@ -18,10 +18,13 @@ public struct Daemon {
     public static let version = "0.1.0"
 
     let config: Config
+    /// The file the config came from, re-read on SIGHUP.
+    let configPath: String?
     let logger: Logger
 
-    public init(config: Config, logger: Logger) {
+    public init(config: Config, configPath: String?, logger: Logger) {
         self.config = config
+        self.configPath = configPath
         self.logger = logger
     }
 
@@ -60,9 +63,11 @@ public struct Daemon {
         let mode = config.daemon.socketMode
         let group = config.daemon.socketGroup
         let logger = self.logger
-        let requestTimeout = TimeAmount.seconds(config.limits.requestTimeout.seconds)
         var http = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [PeerCredentialsHandler(), ProtocolGuard(requestTimeout: requestTimeout)],
+            additionalChannelHandlers: [
+                PeerCredentialsHandler(),
+                ProtocolGuard(requestTimeout: .seconds(limits.current.requestTimeout.seconds)),
+            ],
             idleTimeout: .seconds(config.limits.idleTimeout.seconds))
         http.httpDecoder = .init(
             maxHeaderFieldSize: config.limits.maxHeaderBytes, maxHeaderListSize: config.limits.maxHeaderBytes)
@@ -79,12 +84,17 @@ public struct Daemon {
                 }
             },
             logger: logger)
-        let services = ServiceGroup(
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
+        if let configPath {
+            services.append(.init(service: ConfigReloader(
+                path: configPath, config: config, access: access, limits: limits, logger: logger)))
+        }
+        let serviceGroup = ServiceGroup(
             configuration: .init(
-                services: [.init(service: app)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await services.run()
+        try await serviceGroup.run()
     }
 
     private static func makeParentDirectory(of path: String) throws {

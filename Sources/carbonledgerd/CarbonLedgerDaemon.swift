@@ -55,7 +55,7 @@ struct CarbonLedgerDaemon: AsyncParsableCommand {
         }
         let logger = Logger(label: "carbonledgerd")
         do {
-            try await Daemon(config: settings, logger: logger).run()
+            try await Daemon(config: settings, configPath: config, logger: logger).run()
         } catch {
             logger.critical("\(error)")
             throw ExitCode.failure

@@ -15,7 +15,7 @@ final class DaemonProcess: @unchecked Sendable {
     let verifier: NoteVerifier
     let origin = "test.carbonledger.local/daemon"
     private(set) var process: Process?
-    private(set) var grants: String
+    var grants: String
 
     var socket: String { directory.appendingPathComponent("api.sock").path }
     var database: String { directory.appendingPathComponent("ledger.db").path }
