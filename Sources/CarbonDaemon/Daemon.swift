@@ -59,6 +59,7 @@ public struct Daemon {
         LedgerRoutes(store: store, verifierKey: signer.verifier.vkey, origin: signer.name).register(on: router)
         MetricsRoutes(store: store).register(on: router)
 
+        let notifier = SystemdNotifier()
         let socket = config.daemon.socket
         let mode = config.daemon.socketMode
         let group = config.daemon.socketGroup
@@ -82,6 +83,8 @@ public struct Daemon {
                 } catch {
                     logger.critical("\(error)")
                 }
+                let size = (try? await store.reader.latestCheckpoint())?.size ?? 0
+                notifier.notify("READY=1", "STATUS=serving \(socket), ledger of \(size) entries")
             },
             logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
@@ -89,6 +92,8 @@ public struct Daemon {
             services.append(.init(service: ConfigReloader(
                 path: configPath, config: config, access: access, limits: limits, logger: logger)))
         }
+        // Last in the list, so the first told of a shutdown: STOPPING=1 goes out at once.
+        services.append(.init(service: SystemdService(notifier: notifier)))
         let serviceGroup = ServiceGroup(
             configuration: .init(
                 services: services,

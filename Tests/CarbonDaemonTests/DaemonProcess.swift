@@ -58,15 +58,16 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Starts the daemon and returns once it answers on its socket.
-    func start() throws {
+    func start(environment extra: [String: String] = [:], waitUntilServing wait: Bool = true) throws {
         let process = Process()
         process.executableURL = Self.binary("carbonledgerd")
         process.arguments = ["--config", configPath, "--log-level", "debug"]
+        if !extra.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 } }
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         try process.run()
         self.process = process
-        try waitUntilServing()
+        if wait { try waitUntilServing() }
     }
 
     /// Polls the socket until /v1/health answers (or the process dies).
