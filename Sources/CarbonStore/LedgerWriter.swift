@@ -100,6 +100,7 @@ public final class LedgerWriter: @unchecked Sendable {
         let time = clock()
         var outcomes = [Result<IngestOutcome, any Error>](repeating: .failure(StoreError.stopped), count: group.count)
         let appenderBefore = appender
+        let meterStateSavedBefore = meterStateSavedAt
         do {
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
@@ -138,6 +139,7 @@ public final class LedgerWriter: @unchecked Sendable {
         } catch {
             logger.error("commit failed, \(group.count) batches refused: \(error)")
             appender = appenderBefore
+            meterStateSavedAt = meterStateSavedBefore
             reloadCache()
             for pending in group { pending.continuation.resume(throwing: error) }
             return
@@ -199,7 +201,12 @@ public final class LedgerWriter: @unchecked Sendable {
         do {
             cache = try db.map { try RegistryCache.load(db: $0) } ?? pool.read { try RegistryCache.load(db: $0) }
         } catch {
-            logger.critical("cannot reload the registry after a failed commit: \(error)")
+            // Deciding readings against a registry that may hold rolled-back rows could
+            // accept an overlap: refuse every later write instead.
+            logger.critical("cannot reload the registry after a failed commit; refusing all writes: \(error)")
+            condition.lock()
+            stopping = true
+            condition.unlock()
         }
     }
 }

@@ -1,12 +1,6 @@
 import CarbonModel
 import GRDB
 
-/// A meter of one utility (meter ids are only unique within a utility).
-struct MeterKey: Hashable, Sendable {
-    var utility: String
-    var meter: String
-}
-
 /// What the writer needs to know of a meter without reading its readings.
 struct MeterState: Sendable {
     var id: Int64
