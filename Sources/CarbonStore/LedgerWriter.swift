@@ -32,6 +32,8 @@ public final class LedgerWriter: @unchecked Sendable {
     private var pending: [Pending] = []
     private var stopping = false
     private var finished = false
+    /// The in-memory registry could not be trusted after a failed commit.
+    private var broken = false
 
     // Touched only by the writer thread (and by `init` before it starts).
     private var cache: RegistryCache
@@ -90,8 +92,14 @@ public final class LedgerWriter: @unchecked Sendable {
                 condition.unlock()
                 return
             }
+            let refuse = broken
             condition.unlock()
-            commit(group)
+            if refuse {
+                let error = StoreError.corrupt("the ledger writer stopped after a failed commit; restart the daemon")
+                for pending in group { pending.continuation.resume(throwing: error) }
+            } else {
+                commit(group)
+            }
         }
     }
 
@@ -206,6 +214,7 @@ public final class LedgerWriter: @unchecked Sendable {
             logger.critical("cannot reload the registry after a failed commit; refusing all writes: \(error)")
             condition.lock()
             stopping = true
+            broken = true
             condition.unlock()
         }
     }
