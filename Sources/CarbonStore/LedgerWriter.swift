@@ -86,7 +86,7 @@ public final class LedgerWriter: @unchecked Sendable {
             let group = pending
             pending.removeAll(keepingCapacity: true)
             if group.isEmpty {
-                saveMeterState()
+                if !broken { saveMeterState() }
                 finished = true
                 condition.broadcast()
                 condition.unlock()
