@@ -16,6 +16,7 @@ deps:
 	pkg-config --exists libcrypto || missing="$$missing libssl-dev"; \
 	command -v curl    >/dev/null || missing="$$missing curl"; \
 	command -v setpriv >/dev/null || missing="$$missing util-linux"; \
+	[ -e /usr/share/zoneinfo/Asia/Shanghai ] || missing="$$missing tzdata"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

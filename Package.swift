@@ -6,7 +6,7 @@ import PackageDescription
 // clock, disk or socket; the shell modules wrap them.
 let package = Package(
     name: "carbonledger",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "carbonledgerd", targets: ["carbonledgerd"]),
         .executable(name: "carbonctl", targets: ["carbonctl"]),
@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "CarbonAPI", dependencies: ["CarbonModel"]),
         .target(name: "TransparencyLog", dependencies: ["CSodium", "CSHA256"]),
         .target(name: "CarbonLedger", dependencies: ["CarbonModel", "TransparencyLog"]),
+        .target(name: "CarbonAccounting", dependencies: ["CarbonModel"]),
 
         // Imperative shell.
         .target(name: "CarbonConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
@@ -75,6 +76,7 @@ let package = Package(
         .testTarget(name: "CarbonConfigTests", dependencies: ["CarbonConfig"]),
         .testTarget(name: "CarbonClientTests", dependencies: ["CarbonClient"]),
         .testTarget(name: "CarbonLedgerTests", dependencies: ["CarbonLedger"]),
+        .testTarget(name: "CarbonAccountingTests", dependencies: ["CarbonAccounting"]),
         .testTarget(name: "CarbonDaemonTests", dependencies: ["CarbonClient", "CarbonStore", "CarbonAPI"]),
         .testTarget(name: "CarbonStoreTests", dependencies: ["CarbonStore", .product(name: "GRDB", package: "GRDB.swift")]),
     ],

@@ -1,0 +1,83 @@
+/// A zone's factors over a window, cut exactly where section 4 cuts readings, with
+/// both kinds resolved once per segment: the per-reading path then only finds a
+/// segment and multiplies.
+///
+/// Segment `i` is `[cuts[i], cuts[i+1])`. The cut points are exactly those of
+/// `FactorSet.cutPoints` (no more: an extra cut would change the largest-remainder
+/// apportioning), so pieces of a reading are the segments it overlaps.
+final class ZoneTimeline: Sendable {
+    /// What is true of a segment, as bits of `flags`.
+    static let missingAverage: UInt8 = 1
+    static let residualFallback: UInt8 = 2
+
+    let zone: Int32
+    let cuts: [Int64]
+    let average: [Int64]
+    let residual: [Int64]
+    /// The dataset number of the average row of each segment (-1: none).
+    let averageDataset: [Int32]
+    /// The interned set of datasets of both rows of each segment.
+    let datasetSet: [Int32]
+    let flags: [UInt8]
+
+    /// First instant covered.
+    var start: Int64 { cuts[0] }
+    /// End of the window (exclusive).
+    var end: Int64 { cuts[cuts.count - 1] }
+
+    init(factors: FactorSet, zone: Int32, from: Int64, to: Int64, interner: inout DatasetSetInterner) {
+        self.zone = zone
+        let cuts = [from] + factors.cutPoints(zone: zone, from: from, to: to) + [to]
+        let count = cuts.count - 1
+        var average = [Int64](repeating: 0, count: count)
+        var residual = [Int64](repeating: 0, count: count)
+        var averageDataset = [Int32](repeating: -1, count: count)
+        var datasetSet = [Int32](repeating: -1, count: count)
+        var flags = [UInt8](repeating: 0, count: count)
+        for i in 0..<count {
+            let t = cuts[i]
+            let year = factors.calendar.year(of: t)
+            let a = factors.resolveRow(kind: .average, zone: zone, at: t, year: year)
+            var r = factors.resolveRow(kind: .residual, zone: zone, at: t, year: year)
+            if r < 0 && a >= 0 {
+                r = a
+                flags[i] |= Self.residualFallback
+            }
+            guard a >= 0 else {
+                flags[i] |= Self.missingAverage
+                continue
+            }
+            average[i] = factors.rows[Int(a)].mgPerKWh
+            residual[i] = factors.rows[Int(r)].mgPerKWh
+            averageDataset[i] = factors.rowDataset[Int(a)]
+            datasetSet[i] = interner.intern([factors.rowDataset[Int(a)], factors.rowDataset[Int(r)]])
+        }
+        self.cuts = cuts
+        self.average = average
+        self.residual = residual
+        self.averageDataset = averageDataset
+        self.datasetSet = datasetSet
+        self.flags = flags
+    }
+
+    /// The segment containing `t` (which must be inside the window).
+    func segment(containing t: Int64) -> Int {
+        cuts.upperBound(of: t) - 1
+    }
+}
+
+/// Small sets of dataset numbers, each stored once and named by a number, so a
+/// consumer's datasets are tracked per reading with one comparison.
+struct DatasetSetInterner: Sendable {
+    private var numbers: [[Int32]: Int32] = [:]
+    private(set) var sets: [[Int32]] = []
+
+    mutating func intern(_ members: [Int32]) -> Int32 {
+        let key = Array(Set(members)).sorted()
+        if let n = numbers[key] { return n }
+        let n = Int32(sets.count)
+        numbers[key] = n
+        sets.append(key)
+        return n
+    }
+}

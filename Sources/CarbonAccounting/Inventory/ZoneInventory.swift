@@ -1,0 +1,74 @@
+import CarbonModel
+
+/// How many consumers have each grade.
+public struct GradeCounts: Sendable, Hashable {
+    /// Count per grade 1...5.
+    public var byGrade: [PeerGrade: Int] = Dictionary(uniqueKeysWithValues: PeerGrade.allCases.map { ($0, 0) })
+    /// Consumers without a grade (no benchmark): `"none"`.
+    public var none = 0
+
+    /// No consumers yet.
+    public init() {}
+
+    /// The count of `grade`, or of `none` for nil.
+    public subscript(grade: PeerGrade?) -> Int {
+        get { grade.map { byGrade[$0] ?? 0 } ?? none }
+        set { if let grade { byGrade[grade] = newValue } else { none = newValue } }
+    }
+}
+
+/// One period of a zone's consumption-side emission inventory (methodology section 8).
+public struct InventoryPeriod: Sendable, Hashable {
+    /// The period.
+    public var period: Period
+    /// Energy imported, Wh.
+    public var energyWh: Int64
+    /// Location-based emissions, g (rounded down from the ug sum).
+    public var locG: Int64
+    /// Market-based emissions, g (rounded down from the ug sum).
+    public var mktG: Int64
+    /// Consumers with a score.
+    public var consumers: Int
+    /// `floor(loc_ug / energy_wh)` mg/kWh; nil when no energy was imported.
+    public var intensityMgPerKWh: Int64?
+    /// Consumers per grade, and without one.
+    public var grades: GradeCounts
+}
+
+/// The zone inventory for regional planners (methodology section 8).
+public enum ZoneInventory {
+    /// The inventory of `zone` (its sub-zones included) from one period's scores.
+    public static func period(_ period: Period, zone: String, scores: [ConsumerScore], zoneTree: ZoneTree)
+        -> InventoryPeriod
+    {
+        var energy: Int128 = 0
+        var loc: Int128 = 0
+        var mkt: Int128 = 0
+        var consumers = 0
+        var grades = GradeCounts()
+        var within: [String: Bool] = [:]
+        for s in scores where s.period == period {
+            let inside = within[s.consumer.zone] ?? zoneTree.chain(from: s.consumer.zone).contains(zone)
+            within[s.consumer.zone] = inside
+            guard inside else { continue }
+            energy += Int128(s.figures.energyWh)
+            loc += Int128(s.figures.locUg)
+            mkt += Int128(s.figures.mktUg)
+            consumers += 1
+            grades[s.figures.grade] += 1
+        }
+        return InventoryPeriod(
+            period: period, energyWh: IntegerMath.saturating(energy),
+            locG: IntegerMath.saturating(IntegerMath.floorDiv(loc, 1_000_000)),
+            mktG: IntegerMath.saturating(IntegerMath.floorDiv(mkt, 1_000_000)), consumers: consumers,
+            intensityMgPerKWh: energy == 0 ? nil : IntegerMath.saturating(IntegerMath.floorDiv(loc, energy)),
+            grades: grades)
+    }
+
+    /// The inventory of `zone` for each of `periods`, from scores of any of them.
+    public static func periods(_ periods: [Period], zone: String, scores: [ConsumerScore], zoneTree: ZoneTree)
+        -> [InventoryPeriod]
+    {
+        periods.map { period($0, zone: zone, scores: scores, zoneTree: zoneTree) }
+    }
+}
