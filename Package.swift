@@ -37,12 +37,12 @@ let package = Package(
         // Imperative shell.
         .target(name: "CarbonConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "CarbonStore", dependencies: [
-            "CarbonLedger", "CarbonAPI",
+            "CarbonLedger", "CarbonAPI", "CarbonAccounting",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CarbonDaemon", dependencies: [
-            "CarbonStore", "CarbonConfig", "CarbonAPI",
+            "CarbonStore", "CarbonConfig", "CarbonAPI", "CarbonAccounting",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -225,3 +225,61 @@ public struct ProblemAnswer: Codable, Sendable, Equatable {
         self.errors = errors
     }
 }
+
+/// One factor row as the API shows it.
+public struct FactorRowAnswer: Codable, Sendable, Equatable {
+    public var zone: String
+    public var kind: String
+    public var start: String
+    public var end: String
+    public var mg_per_kwh: Int64
+    public var source: String
+
+    public init(zone: String, kind: String, start: String, end: String, mg_per_kwh: Int64, source: String) {
+        self.zone = zone
+        self.kind = kind
+        self.start = start
+        self.end = end
+        self.mg_per_kwh = mg_per_kwh
+        self.source = source
+    }
+}
+
+/// One step of a factor lookup: a zone's sub-annual rows (`year` null) or its annual row of `year`.
+public struct FactorStepAnswer: Codable, Sendable, Equatable {
+    public var zone: String
+    public var kind: String
+    public var year: Int64?
+
+    public init(zone: String, kind: String, year: Int64?) {
+        self.zone = zone
+        self.kind = kind
+        self.year = year
+    }
+}
+
+/// `GET /v1/factors?zone=&at=&kind=`: the factor that applies, and where it came from.
+public struct FactorAnswer: Codable, Sendable, Equatable {
+    public var zone: String
+    public var at: String
+    public var kind: String
+    public var mg_per_kwh: Int64
+    public var dataset: String
+    public var row: FactorRowAnswer
+    /// The zones and years tried, in order.
+    public var path: [FactorStepAnswer]
+    /// The residual mix was missing and the average was used.
+    public var residual_fallback: Bool
+
+    public init(zone: String, at: String, kind: String, mg_per_kwh: Int64, dataset: String, row: FactorRowAnswer,
+                path: [FactorStepAnswer], residual_fallback: Bool) {
+        self.zone = zone
+        self.at = at
+        self.kind = kind
+        self.mg_per_kwh = mg_per_kwh
+        self.dataset = dataset
+        self.row = row
+        self.path = path
+        self.residual_fallback = residual_fallback
+    }
+}

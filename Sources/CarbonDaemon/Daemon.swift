@@ -1,3 +1,4 @@
+import CarbonAccounting
 import CarbonConfig
 import CarbonModel
 import CarbonStore
@@ -41,11 +42,24 @@ public struct Daemon {
             }
             do { return try ZoneTree.parseCSV(text) } catch { throw DaemonError("program.zones: \(path): \(error)") }
         }
+        let calendar = try Self.programCalendar(config.program.timezone)
+        let factorDatasets = try config.program.factors.map { path in
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw DaemonError("program.factors: cannot read \(path)")
+            }
+            let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            do {
+                return FactorDataset(name: name, rows: try AnnualFactorCSV.parse(text, dataset: name, calendar: calendar))
+            } catch {
+                throw DaemonError("program.factors: \(path): \(error)")
+            }
+        }
         try Self.makeParentDirectory(of: config.daemon.database)
         try Self.makeParentDirectory(of: config.daemon.socket)
         let store = try CarbonStore(
             path: config.daemon.database, signer: signer,
-            synchronous: config.daemon.synchronous == .full ? .full : .normal, zones: zones, logger: logger)
+            synchronous: config.daemon.synchronous == .full ? .full : .normal, zones: zones,
+            factorDatasets: factorDatasets, logger: logger)
         defer { store.close() }
 
         let access = AccessControl(Access(grants: config.grants, daemonUID: getuid(), resolver: SystemIdentityResolver()))
@@ -58,6 +72,13 @@ public struct Daemon {
         IngestRoutes(store: store, limits: limits).register(on: router)
         LedgerRoutes(store: store, verifierKey: signer.verifier.vkey, origin: signer.name).register(on: router)
         MetricsRoutes(store: store).register(on: router)
+        let factors: FactorSet
+        do {
+            factors = try FactorSet(rows: await store.reader.factorRows(), zoneTree: await store.reader.zoneTree(), calendar: calendar)
+        } catch {
+            throw DaemonError("the stored factor datasets do not form a usable set: \(error)")
+        }
+        FactorRoutes(factors: factors).register(on: router)
 
         let notifier = SystemdNotifier()
         let socket = config.daemon.socket
@@ -100,6 +121,19 @@ public struct Daemon {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await serviceGroup.run()
+    }
+
+    /// The program time zone from the system's compiled zone files (tzdata).
+    private static func programCalendar(_ identifier: String) throws -> TZifCalendar {
+        let path = "/usr/share/zoneinfo/" + identifier
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw DaemonError("program.timezone: cannot read \(path) (is tzdata installed?)")
+        }
+        do {
+            return try TZifCalendar(identifier: identifier, tzif: Array(bytes))
+        } catch {
+            throw DaemonError("program.timezone: \(path): \(error)")
+        }
     }
 
     private static func makeParentDirectory(of path: String) throws {

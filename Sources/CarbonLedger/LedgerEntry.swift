@@ -9,6 +9,8 @@ public enum LedgerEntry: Sendable, Equatable {
     case consumer(Consumer)
     /// The zone tree was loaded or changed.
     case zones(ZonesEntry)
+    /// A factor dataset was loaded.
+    case factors(FactorsEntry)
 
     /// The entry's `kind` field.
     public var kind: String {
@@ -16,6 +18,7 @@ public enum LedgerEntry: Sendable, Equatable {
         case .readings: "readings"
         case .consumer: "consumer"
         case .zones: "zones"
+        case .factors: "factors"
         }
     }
 
@@ -37,6 +40,10 @@ public enum LedgerEntry: Sendable, Equatable {
             fields["class"] = .string(consumer.consumerClass.rawValue)
             fields["normalizer"] = .int(consumer.normalizer)
         case .zones(let entry):
+            fields["count"] = .int(Int64(entry.count))
+            fields["root"] = .string(entry.root.base64)
+        case .factors(let entry):
+            fields["dataset"] = .string(entry.dataset)
             fields["count"] = .int(Int64(entry.count))
             fields["root"] = .string(entry.root.base64)
         }
@@ -73,5 +80,20 @@ public struct ZonesEntry: Sendable, Equatable {
     public init(tree: ZoneTree) {
         count = tree.zones.count
         root = RFC6962.rootHash(ofLeafHashes: tree.zones.map { RFC6962.leafHash($0.leafBytes) })
+    }
+}
+
+/// A `factors` entry: one dataset, committed to by the root over its row leaves
+/// ordered by zone, kind, start.
+public struct FactorsEntry: Sendable, Equatable {
+    public var dataset: String
+    public var count: Int
+    public var root: Hash256
+
+    /// `rowLeaves` in ledger order (zone, kind, start).
+    public init(dataset: String, rowLeaves: [[UInt8]]) {
+        self.dataset = dataset
+        count = rowLeaves.count
+        root = RFC6962.rootHash(ofLeafHashes: rowLeaves.map { RFC6962.leafHash($0) })
     }
 }

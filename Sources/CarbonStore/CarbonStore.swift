@@ -28,6 +28,7 @@ public final class CarbonStore: Sendable {
     /// `signer`'s ledger, and on first use records the zone tree as the first entry.
     public init(
         path: String, signer: NoteSigner, synchronous: SynchronousMode = .full, zones: ZoneTree?,
+        factorDatasets: [FactorDataset] = [],
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "carbonledger.store")
     ) throws {
@@ -45,7 +46,8 @@ public final class CarbonStore: Sendable {
             // GRDB sets NORMAL when it enables WAL; the writer connection is the only one that commits.
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
             if let connection = db.sqliteConnection { walMonitor.install(on: connection) }
-            return try Self.prepare(db: db, signer: signer, origin: origin, zones: zones, time: clock())
+            return try Self.prepare(
+                db: db, signer: signer, origin: origin, zones: zones, factorDatasets: factorDatasets, time: clock())
         }
         self.pool = pool
         self.lock = lock
@@ -57,7 +59,7 @@ public final class CarbonStore: Sendable {
     /// Checks the stored key and ledger, writes the genesis entry on first use,
     /// and loads what the writer keeps in memory.
     private static func prepare(
-        db: Database, signer: NoteSigner, origin: String, zones: ZoneTree?, time: Int64
+        db: Database, signer: NoteSigner, origin: String, zones: ZoneTree?, factorDatasets: [FactorDataset], time: Int64
     ) throws -> (RegistryCache, LedgerAppender) {
         var appender: LedgerAppender! = nil
         try db.inTransaction(.immediate) {
@@ -72,8 +74,8 @@ public final class CarbonStore: Sendable {
             }
             appender = try LedgerAppender.load(db: db, signer: signer, origin: origin)
             if appender.lastNote == nil {
-                // First start: the zone tree is the first entry, and even an empty
-                // ledger has a signed checkpoint to fetch.
+                // First start: the zone tree is the first entry, then the configured
+                // factor datasets; even an empty ledger has a signed checkpoint to fetch.
                 if let zones {
                     for zone in zones.zones {
                         try db.execute(
@@ -81,6 +83,9 @@ public final class CarbonStore: Sendable {
                             arguments: [zone.zone, zone.parent, zone.name])
                     }
                     _ = try appender.append(.zones(ZonesEntry(tree: zones)), time: time, db: db)
+                }
+                for dataset in factorDatasets {
+                    try FactorDatasets.record(dataset, appender: &appender, time: time, db: db)
                 }
                 _ = try appender.publishCheckpoint(time: time, db: db)
             }

@@ -1,3 +1,4 @@
+import CarbonAccounting
 import CarbonLedger
 import CarbonModel
 import Foundation
@@ -145,6 +146,20 @@ public struct LedgerReader: Sendable {
                 entryPath: try MerkleProofs.inclusionProof(
                     index: UInt64(entryIndex), size: checkpoint.size, nodes: StoredTree(db: db)),
                 checkpoint: checkpoint.note)
+        }
+    }
+
+    /// Every stored factor row, datasets in the order they were loaded.
+    public func factorRows() async throws -> [FactorRow] {
+        try await pool.read { db in try FactorDatasets.all(db: db) }
+    }
+
+    /// The zone tree as stored.
+    public func zoneTree() async throws -> ZoneTree {
+        try await pool.read { db in
+            try ZoneTree(Row.fetchAll(db, sql: "SELECT zone, parent, name FROM zones").map {
+                Zone(zone: $0["zone"], parent: $0["parent"], name: $0["name"])
+            })
         }
     }
 

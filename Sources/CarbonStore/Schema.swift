@@ -104,6 +104,28 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2-factors") { db in
+            try db.execute(sql: """
+                -- Every factor dataset loaded, and its rows in the order of its
+                -- `factors` entry's leaves (zone, kind, start).
+                CREATE TABLE factor_datasets(
+                    dataset TEXT PRIMARY KEY,
+                    entry INTEGER NOT NULL,
+                    count INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE factor_rows(
+                    dataset TEXT NOT NULL,
+                    position INTEGER NOT NULL,
+                    zone TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    start INTEGER NOT NULL,
+                    end INTEGER NOT NULL,
+                    mg_per_kwh INTEGER NOT NULL,
+                    source TEXT NOT NULL,
+                    PRIMARY KEY(dataset, position)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

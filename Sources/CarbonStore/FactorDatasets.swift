@@ -1,0 +1,50 @@
+import CarbonAccounting
+import CarbonLedger
+import GRDB
+
+/// A factor dataset to record: its name and rows.
+public struct FactorDataset: Sendable {
+    public var name: String
+    public var rows: [FactorRow]
+
+    public init(name: String, rows: [FactorRow]) {
+        self.name = name
+        self.rows = rows
+    }
+}
+
+/// Storing factor datasets and reading them back.
+enum FactorDatasets {
+    /// Stores `dataset` (rows in ledger order) and appends its `factors` entry.
+    static func record(_ dataset: FactorDataset, appender: inout LedgerAppender, time: Int64, db: Database) throws {
+        let rows = dataset.rows.sorted(by: FactorRow.ledgerOrder)
+        let index = try appender.append(
+            .factors(FactorsEntry(dataset: dataset.name, rowLeaves: rows.map(\.leafBytes))), time: time, db: db)
+        try db.execute(
+            sql: "INSERT INTO factor_datasets(dataset, entry, count) VALUES (?, ?, ?)",
+            arguments: [dataset.name, Int64(index), rows.count])
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO factor_rows(dataset, position, zone, kind, start, end, mg_per_kwh, source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (position, row) in rows.enumerated() {
+            try insert.execute(arguments: [
+                dataset.name, position, row.zone, row.kind.rawValue, row.start, row.end, row.mgPerKWh, row.source,
+            ])
+        }
+    }
+
+    /// Every stored row, datasets in the order they were loaded.
+    static func all(db: Database) throws -> [FactorRow] {
+        try Row.fetchAll(db, sql: """
+            SELECT r.dataset, r.zone, r.kind, r.start, r.end, r.mg_per_kwh, r.source
+            FROM factor_rows r JOIN factor_datasets d ON d.dataset = r.dataset
+            ORDER BY d.entry, r.position
+            """
+        ).map { row in
+            guard let kind = FactorKind(rawValue: row[2]) else { throw StoreError.corrupt("factor kind \(row[2] as String)") }
+            return FactorRow(
+                zone: row[1], kind: kind, start: row[3], end: row[4], mgPerKWh: row[5], source: row[6], dataset: row[0])
+        }
+    }
+}
