@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct CarbonCtl: ParsableCommand {
@@ -15,4 +16,18 @@ struct CarbonCtl: ParsableCommand {
             Keygen.self, Health.self, Whoami.self, Consumers.self, Ingest.self,
             CheckpointCommand.self, Proof.self, Verify.self,
         ])
+
+    /// Runs the command; a `CommandFailure` prints its message and exits with its own
+    /// status (3: something did not verify), which ArgumentParser would flatten to 1.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("Error: \(failure)\n".utf8))
+            Foundation.exit(failure.exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
