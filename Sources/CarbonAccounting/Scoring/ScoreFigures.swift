@@ -188,25 +188,11 @@ public struct ScoreFigures: Sendable, Hashable {
         if totals.residualFallback { flags.append(.residualFallback) }
         if totals.estimatedWh > 0 { flags.append(.estimatedData) }
 
-        self.energyWh = totals.energyWh
-        self.exportWh = totals.exportWh
-        self.locUg = totals.locUg
-        self.mktUg = totals.mktUg
-        self.matchedWh = totals.matchedWh
-        self.estimatedWh = totals.estimatedWh
-        self.kMilli = k
-        self.grade = k.map(PeerGrade.init(kMilli:))
-        self.p = p
-        self.qMilli = qMilli
-        self.r = r
-        self.zoneFlatMg = zoneFlatMg
-        self.sMilli = sMilli
-        self.t = t
-        self.g = g
-        self.score = score
-        self.benchUg = try bench.map { x throws(AccountingError) in try int64(x, "bench_ug") }
-        self.avoidedUg = try int64(avoided, "avoided_ug")
-        self.points = points
-        self.flags = flags.sorted()
+        let benchUg = try bench.map { x throws(AccountingError) in try int64(x, "bench_ug") }
+        self.init(
+            energyWh: totals.energyWh, exportWh: totals.exportWh, locUg: totals.locUg, mktUg: totals.mktUg,
+            matchedWh: totals.matchedWh, estimatedWh: totals.estimatedWh, kMilli: k, p: p, qMilli: qMilli, r: r,
+            zoneFlatMg: zoneFlatMg, sMilli: sMilli, t: t, g: g, score: score, benchUg: benchUg,
+            avoidedUg: try int64(avoided, "avoided_ug"), points: points, flags: flags)
     }
 }
