@@ -78,7 +78,7 @@ public struct Daemon {
         } catch {
             throw DaemonError("the stored factor datasets do not form a usable set: \(error)")
         }
-        FactorRoutes(factors: factors).register(on: router)
+        FactorRoutes(store: store, factors: FactorsInForce(factors, calendar: calendar), limits: limits).register(on: router)
 
         let notifier = SystemdNotifier()
         let socket = config.daemon.socket

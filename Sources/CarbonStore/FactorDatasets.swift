@@ -16,7 +16,8 @@ public struct FactorDataset: Sendable {
 /// Storing factor datasets and reading them back.
 enum FactorDatasets {
     /// Stores `dataset` (rows in ledger order) and appends its `factors` entry.
-    static func record(_ dataset: FactorDataset, appender: inout LedgerAppender, time: Int64, db: Database) throws {
+    @discardableResult
+    static func record(_ dataset: FactorDataset, appender: inout LedgerAppender, time: Int64, db: Database) throws -> UInt64 {
         let rows = dataset.rows.sorted(by: FactorRow.ledgerOrder)
         let index = try appender.append(
             .factors(FactorsEntry(dataset: dataset.name, rowLeaves: rows.map(\.leafBytes))), time: time, db: db)
@@ -32,6 +33,12 @@ enum FactorDatasets {
                 dataset.name, position, row.zone, row.kind.rawValue, row.start, row.end, row.mgPerKWh, row.source,
             ])
         }
+        return index
+    }
+
+    /// Whether a dataset of that name was loaded already.
+    static func exists(_ name: String, db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM factor_datasets WHERE dataset = ?", arguments: [name]) ?? false
     }
 
     /// Every stored row, datasets in the order they were loaded.

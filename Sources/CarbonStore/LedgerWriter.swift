@@ -1,5 +1,6 @@
 import CarbonAPI
 import CarbonLedger
+import CarbonModel
 import Foundation
 import GRDB
 import Logging
@@ -16,6 +17,8 @@ public final class LedgerWriter: @unchecked Sendable {
     public enum Job: Sendable {
         case readings(ReadingBatch)
         case consumers(ConsumerBatch)
+        /// A factor dataset (already validated against the zone tree and the datasets in force).
+        case factors(FactorDataset)
     }
 
     private struct Pending {
@@ -181,6 +184,14 @@ public final class LedgerWriter: @unchecked Sendable {
             answer = try ReadingIngest(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
         case .consumers(let batch):
             answer = try ConsumerRegistration(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
+        case .factors(let dataset):
+            guard try !FactorDatasets.exists(dataset.name, db: db) else {
+                return .rejected(kind: .conflict, errors: [RecordError(
+                    index: 0, field: "dataset", message: "a dataset named \"\(dataset.name)\" is loaded already")])
+            }
+            let index = try FactorDatasets.record(dataset, appender: &appender, time: time, db: db)
+            return .committed(IngestAnswer(
+                accepted: dataset.rows.count, duplicates: 0, entry: index, entries: [index], checkpoint: nil, errors: []))
         }
         if let result = answer.0 { return .committed(result) }
         let summary = answer.1.summarized() ?? (.invalid, [])

@@ -71,4 +71,32 @@ import Testing
         for y in 1970..<year { days += (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 366 : 365 }
         return days * 86_400 - 8 * 3600
     }
+
+    @Test func anElectricityMapsExportLoadsAsAnHourlyDatasetThatWinsOverTheAnnualOne() throws {
+        let daemon = try daemonWithFactors()
+        let client = try daemon.client()
+        for version in ["v1", "v2"] {
+            let export = try String(
+                contentsOfFile: "/work/shared/data/samples/electricitymaps-hourly-\(version).csv", encoding: .utf8)
+            let answer = try client.post(
+                "/v1/factors?dataset=em-\(version)&zone=CN-ZJ", export, contentType: "text/csv")
+            #expect(answer.status == 200, "\(answer.text)")
+            #expect((try answer.json()["accepted"] as? Int ?? 0) > 0)
+        }
+        // 2024-01-01 00:00 UTC: the export's 561.20 g/kWh is 561200 mg/kWh exactly.
+        let hourly = try client.get("/v1/factors?zone=CN-ZJ&at=2024-01-01T00:30:00Z").json()
+        #expect(hourly["mg_per_kwh"] as? Int == 561_200)
+        #expect((hourly["row"] as? [String: Any])?["source"] as? String == "electricitymaps:CN")
+        // The same name again is refused; a row naming an unknown zone is named.
+        let again = try client.post("/v1/factors?dataset=em-v1&zone=CN-ZJ", "zone,kind,year,mg_per_kwh,source\nCN,average,2030,1,x\n",
+                                    contentType: "text/csv")
+        #expect(again.status == 409)
+        let bad = try client.post(
+            "/v1/factors?dataset=native", "zone,kind,start,end,mg_per_kwh,source\nCN,average,0,3600,1,x\nXX,average,0,3600,1,x\nCN,wrong,0,3600,1.5,x\n",
+            contentType: "text/csv")
+        #expect(bad.status == 422)
+        let errors = (try bad.json()["errors"] as? [[String: Any]] ?? []).map { ($0["index"] as? Int ?? -1, $0["field"] as? String ?? "") }
+        #expect(errors.map(\.0) == [1, 2], "\(bad.text)")
+        #expect(errors.first?.1 == "zone")
+    }
 }
