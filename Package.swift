@@ -42,7 +42,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CarbonDaemon", dependencies: [
-            "CarbonStore", "CarbonConfig", "CarbonAPI", "CarbonAccounting",
+            "CarbonStore", "CarbonConfig", "CarbonAPI", "CarbonAccounting", "CarbonLedger",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),

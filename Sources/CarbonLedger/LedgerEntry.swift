@@ -11,6 +11,8 @@ public enum LedgerEntry: Sendable, Equatable {
     case zones(ZonesEntry)
     /// A factor dataset was loaded.
     case factors(FactorsEntry)
+    /// A certificate was registered.
+    case certificate(CertificateEntry)
 
     /// The entry's `kind` field.
     public var kind: String {
@@ -19,6 +21,7 @@ public enum LedgerEntry: Sendable, Equatable {
         case .consumer: "consumer"
         case .zones: "zones"
         case .factors: "factors"
+        case .certificate: "certificate"
         }
     }
 
@@ -42,6 +45,14 @@ public enum LedgerEntry: Sendable, Equatable {
         case .zones(let entry):
             fields["count"] = .int(Int64(entry.count))
             fields["root"] = .string(entry.root.base64)
+        case .certificate(let entry):
+            fields["id"] = .string(entry.id)
+            fields["consumer"] = .string(entry.consumer)
+            fields["start"] = .int(entry.start)
+            fields["end"] = .int(entry.end)
+            fields["wh"] = .int(entry.wh)
+            fields["technology"] = .string(entry.technology)
+            fields["issuer"] = .string(entry.issuer)
         case .factors(let entry):
             fields["dataset"] = .string(entry.dataset)
             fields["count"] = .int(Int64(entry.count))
@@ -95,5 +106,26 @@ public struct FactorsEntry: Sendable, Equatable {
         self.dataset = dataset
         count = rowLeaves.count
         root = RFC6962.rootHash(ofLeafHashes: rowLeaves.map { RFC6962.leafHash($0) })
+    }
+}
+
+/// A `certificate` entry: a granular certificate of `wh` over `[start, end)` for one consumer.
+public struct CertificateEntry: Sendable, Equatable {
+    public var id: String
+    public var consumer: String
+    public var start: Int64
+    public var end: Int64
+    public var wh: Int64
+    public var technology: String
+    public var issuer: String
+
+    public init(id: String, consumer: String, start: Int64, end: Int64, wh: Int64, technology: String, issuer: String) {
+        self.id = id
+        self.consumer = consumer
+        self.start = start
+        self.end = end
+        self.wh = wh
+        self.technology = technology
+        self.issuer = issuer
     }
 }

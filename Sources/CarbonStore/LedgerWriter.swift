@@ -19,6 +19,7 @@ public final class LedgerWriter: @unchecked Sendable {
         case consumers(ConsumerBatch)
         /// A factor dataset (already validated against the zone tree and the datasets in force).
         case factors(FactorDataset)
+        case certificates(CertificateBatch)
     }
 
     private struct Pending {
@@ -184,6 +185,8 @@ public final class LedgerWriter: @unchecked Sendable {
             answer = try ReadingIngest(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
         case .consumers(let batch):
             answer = try ConsumerRegistration(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
+        case .certificates(let batch):
+            answer = try CertificateRegistration(batch: batch, db: db).run(cache: cache, appender: &appender, time: time)
         case .factors(let dataset):
             guard try !FactorDatasets.exists(dataset.name, db: db) else {
                 return .rejected(kind: .conflict, errors: [RecordError(

@@ -126,6 +126,21 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3-certificates") { db in
+            try db.execute(sql: """
+                CREATE TABLE certificates(
+                    id TEXT PRIMARY KEY,
+                    consumer INTEGER NOT NULL,
+                    start INTEGER NOT NULL,
+                    end INTEGER NOT NULL,
+                    wh INTEGER NOT NULL,
+                    technology TEXT NOT NULL,
+                    issuer TEXT NOT NULL,
+                    entry INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX certificates_by_consumer ON certificates(consumer, start);
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,117 @@
+import CarbonAPI
+import CarbonConfig
+import CarbonLedger
+import CarbonModel
+import CarbonStore
+import Hummingbird
+
+/// `POST /v1/certificates`: granular certificates, one `certificate` entry each.
+struct CertificateRoutes {
+    let store: CarbonStore
+    let limits: LimitsInForce
+
+    func register(on router: Router<DaemonContext>) {
+        router.post("/v1/certificates") { request, context in
+            let authorization = try context.require(.utility, .admin)
+            let contentType = (request.headers[.contentType] ?? "").lowercased()
+            guard contentType.hasPrefix("application/json") || contentType.hasPrefix("application/x-ndjson") else {
+                throw Problem(.unsupportedMediaType, "unsupported-media-type",
+                              "send certificates as application/json or application/x-ndjson, not \"\(contentType)\"")
+            }
+            let body = try await BodyReader.collect(request, limits: limits.current)
+            let records = try Self.records(body, ndjson: contentType.hasPrefix("application/x-ndjson"))
+            guard records.count <= limits.current.maxRecordsPerBatch else {
+                throw Problem(.contentTooLarge, "too-many-records",
+                              "more than \(limits.current.maxRecordsPerBatch) certificates (limits.max_records_per_batch)")
+            }
+            var batch = CertificateBatch(
+                submitter: Submitter(utility: authorization.role == .utility ? authorization.utility : nil),
+                certificates: [], recordIndex: [], parseErrors: [])
+            for (index, record) in records.enumerated() {
+                switch Self.certificate(record, index: index) {
+                case .success(let certificate):
+                    batch.certificates.append(certificate)
+                    batch.recordIndex.append(index)
+                case .failure(let error):
+                    batch.parseErrors.append(error)
+                }
+            }
+            switch try await store.writer.submit(.certificates(batch)) {
+            case .committed(let answer):
+                return try JSONResponse.encode(answer)
+            case .rejected(let kind, let errors):
+                let detail = "\(Set(errors.map(\.index)).count) of \(records.count) certificates were refused, so none was stored"
+                switch kind {
+                case .forbidden: throw Problem(.forbidden, "foreign-records", detail, errors: errors)
+                case .invalid: throw Problem(.unprocessableContent, "invalid-records", detail, errors: errors)
+                case .conflict: throw Problem(.conflict, "conflicting-records", detail, errors: errors)
+                }
+            }
+        }
+    }
+
+    /// The body's objects: a JSON array (or one object), or NDJSON lines.
+    private static func records(_ body: ByteBuffer, ndjson: Bool) throws -> [JSONValue] {
+        let bytes = Array(body.readableBytesView)
+        do {
+            if ndjson {
+                return try bytes.split(separator: UInt8(ascii: "\n")).filter { !$0.allSatisfy { $0 == 0x20 || $0 == 0x0D } }
+                    .map { try JSONValue.parse($0) }
+            }
+            switch try JSONValue.parse(bytes) {
+            case .array(let values): return values
+            case let object: return [object]
+            }
+        } catch {
+            throw Problem(.badRequest, "malformed-body", "the body is not valid JSON: \(error)")
+        }
+    }
+
+    /// One certificate, or the first problem of the record (each problem named in the message).
+    private static func certificate(_ value: JSONValue, index: Int) -> Result<CertificateEntry, RecordError> {
+        guard case .object(let fields) = value else {
+            return .failure(RecordError(index: index, field: "", message: "a certificate is a JSON object"))
+        }
+        var problems: [(String, String)] = []
+        let known: Set<String> = ["id", "consumer", "start", "end", "wh", "technology", "issuer"]
+        for name in fields.keys.sorted() where !known.contains(name) { problems.append((name, "unknown field \"\(name)\"")) }
+        func text(_ name: String) -> String {
+            guard case .string(let value)? = fields[name], (1...128).contains(value.utf8.count),
+                !value.unicodeScalars.contains(where: { $0.value < 0x20 })
+            else {
+                problems.append((name, "\(name) must be a string of 1 to 128 bytes"))
+                return ""
+            }
+            return value
+        }
+        func instant(_ name: String) -> Int64 {
+            switch fields[name] {
+            case .int(let value)?: return value
+            case .string(let value)?: if let parsed = Timestamp.parse(value) { return parsed }
+            default: break
+            }
+            problems.append((name, "\(name) must be Unix seconds or RFC 3339 with an offset"))
+            return 0
+        }
+        let id = text("id")
+        let consumer = text("consumer")
+        let start = instant("start")
+        let end = instant("end")
+        if problems.allSatisfy({ $0.0 != "start" && $0.0 != "end" }), end <= start {
+            problems.append(("end", "end must be after start"))
+        }
+        var wh: Int64 = 0
+        if case .int(let value)? = fields["wh"], (1...1_000_000_000_000).contains(value) {
+            wh = value
+        } else {
+            problems.append(("wh", "wh must be an integer from 1 to 1000000000000"))
+        }
+        let technology = text("technology")
+        let issuer = text("issuer")
+        guard problems.isEmpty else {
+            return .failure(RecordError(index: index, field: problems[0].0, message: problems.map(\.1).joined(separator: "; ")))
+        }
+        return .success(CertificateEntry(
+            id: id, consumer: consumer, start: start, end: end, wh: wh, technology: technology, issuer: issuer))
+    }
+}

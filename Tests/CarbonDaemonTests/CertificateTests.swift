@@ -1,0 +1,35 @@
+import CarbonClient
+import Foundation
+import Testing
+
+/// Certificates: used once, validated, one ledger entry each.
+@Suite struct CertificateTests {
+    @Test func aCertificateIsOneEntryAndItsIdIsUsedOnce() throws {
+        let daemon = try DaemonProcess()
+        try daemon.start()
+        let client = try daemon.client()
+        #expect(try client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
+        let certificate = #"{"id":"gec-1","consumer":"c1","start":"2023-03-01T00:00:00+08:00","end":"2023-04-01T00:00:00+08:00","wh":20000,"technology":"solar","issuer":"CN-GEC"}"#
+        let first = try client.post("/v1/certificates", "[\(certificate)]", contentType: "application/json")
+        #expect(first.status == 200, "\(first.text)")
+        let entry = try #require(try first.json()["entry"] as? Int)
+        let stored = try client.get("/v1/ledger/entries?start=\(entry)&end=\(entry + 1)").json()
+        let text = try #require((stored["entries"] as? [[String: Any]])?.first?["entry"] as? String)
+        #expect(text.contains(#""id":"gec-1""#) && text.contains(#""kind":"certificate""#) && text.contains(#""wh":20000"#), "\(text)")
+
+        let before = try client.get("/v1/ledger/checkpoint").text
+        let again = try client.post("/v1/certificates", certificate, contentType: "application/x-ndjson")
+        #expect(again.status == 409, "\(again.text)")
+        #expect((try again.json()["errors"] as? [[String: Any]])?.first?["field"] as? String == "id")
+        let bad = try client.post("/v1/certificates", """
+            {"id":"gec-2","consumer":"nobody","start":0,"end":3600,"wh":1,"technology":"wind","issuer":"x"}
+            {"id":"gec-3","consumer":"c1","start":3600,"end":3600,"wh":0,"technology":"wind","issuer":"x"}
+            {"id":"gec-4","consumer":"c1","start":0,"end":3600,"wh":5,"technology":"wind","issuer":"x"}
+            """, contentType: "application/x-ndjson")
+        #expect(bad.status == 422, "\(bad.text)")
+        let errors = try bad.json()["errors"] as? [[String: Any]] ?? []
+        #expect(errors.map { $0["index"] as? Int ?? -1 } == [0, 1], "\(bad.text)")
+        #expect((errors.last?["message"] as? String)?.contains("wh must be") == true)
+        #expect(try client.get("/v1/ledger/checkpoint").text == before, "a refused batch changed the ledger")
+    }
+}
