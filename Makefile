@@ -6,7 +6,7 @@ KEY     ?= var/lib/carbonledger.key
 PREFIX  ?= /usr/local
 RELEASE := .build/release
 
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test bench install clean
 
 # Installs the system libraries that pkg-config cannot find (Debian names).
 deps:
@@ -45,6 +45,21 @@ bench: deps
 	$(SWIFT) build -c release --product carbonledgerd
 	$(SWIFT) build -c release --product carbonbench
 	$(RELEASE)/carbonbench --dir var/bench
+
+# Binaries, units, sysusers/tmpfiles, the system config and the factor data, in
+# the places the shipped units name (PREFIX=/usr/local). DESTDIR stages a package.
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/etc/carbonledger \
+		$(DESTDIR)$(PREFIX)/share/carbonledger/factors $(DESTDIR)/etc/systemd/system \
+		$(DESTDIR)/usr/lib/sysusers.d $(DESTDIR)/usr/lib/tmpfiles.d
+	install -m 0755 $(RELEASE)/carbonledgerd $(RELEASE)/carbonctl $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 config/factors/*.csv $(DESTDIR)$(PREFIX)/share/carbonledger/factors/
+	install -m 0644 systemd/carbonledgerd.service systemd/carbonledgerd.socket $(DESTDIR)/etc/systemd/system/
+	install -m 0644 systemd/carbonledger.sysusers.conf $(DESTDIR)/usr/lib/sysusers.d/carbonledger.conf
+	install -m 0644 systemd/carbonledger.tmpfiles.conf $(DESTDIR)/usr/lib/tmpfiles.d/carbonledger.conf
+	@# An operator's edited config is never overwritten.
+	test -e $(DESTDIR)$(PREFIX)/etc/carbonledger/carbonledger.toml || \
+		install -m 0644 config/carbonledger.system.toml $(DESTDIR)$(PREFIX)/etc/carbonledger/carbonledger.toml
 
 clean:
 	rm -rf .build var
