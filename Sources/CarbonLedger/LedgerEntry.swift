@@ -12,7 +12,7 @@ public enum LedgerEntry: Sendable, Equatable {
     /// A factor dataset was loaded.
     case factors(FactorsEntry)
     /// A certificate was registered.
-    case certificate(CertificateEntry)
+    case certificate(Certificate)
 
     /// The entry's `kind` field.
     public var kind: String {
@@ -106,26 +106,5 @@ public struct FactorsEntry: Sendable, Equatable {
         self.dataset = dataset
         count = rowLeaves.count
         root = RFC6962.rootHash(ofLeafHashes: rowLeaves.map { RFC6962.leafHash($0) })
-    }
-}
-
-/// A `certificate` entry: a granular certificate of `wh` over `[start, end)` for one consumer.
-public struct CertificateEntry: Sendable, Equatable {
-    public var id: String
-    public var consumer: String
-    public var start: Int64
-    public var end: Int64
-    public var wh: Int64
-    public var technology: String
-    public var issuer: String
-
-    public init(id: String, consumer: String, start: Int64, end: Int64, wh: Int64, technology: String, issuer: String) {
-        self.id = id
-        self.consumer = consumer
-        self.start = start
-        self.end = end
-        self.wh = wh
-        self.technology = technology
-        self.issuer = issuer
     }
 }

@@ -6,11 +6,11 @@ import GRDB
 /// A batch of certificates on its way to the ledger writer.
 public struct CertificateBatch: Sendable {
     public var submitter: Submitter
-    public var certificates: [CertificateEntry]
+    public var certificates: [Certificate]
     public var recordIndex: [Int]
     public var parseErrors: [CarbonModel.RecordError]
 
-    public init(submitter: Submitter, certificates: [CertificateEntry], recordIndex: [Int], parseErrors: [CarbonModel.RecordError]) {
+    public init(submitter: Submitter, certificates: [Certificate], recordIndex: [Int], parseErrors: [CarbonModel.RecordError]) {
         self.submitter = submitter
         self.certificates = certificates
         self.recordIndex = recordIndex

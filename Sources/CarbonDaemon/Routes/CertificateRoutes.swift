@@ -68,7 +68,7 @@ struct CertificateRoutes {
     }
 
     /// One certificate, or the first problem of the record (each problem named in the message).
-    private static func certificate(_ value: JSONValue, index: Int) -> Result<CertificateEntry, RecordError> {
+    private static func certificate(_ value: JSONValue, index: Int) -> Result<Certificate, RecordError> {
         guard case .object(let fields) = value else {
             return .failure(RecordError(index: index, field: "", message: "a certificate is a JSON object"))
         }
@@ -111,7 +111,7 @@ struct CertificateRoutes {
         guard problems.isEmpty else {
             return .failure(RecordError(index: index, field: problems[0].0, message: problems.map(\.1).joined(separator: "; ")))
         }
-        return .success(CertificateEntry(
+        return .success(Certificate(
             id: id, consumer: consumer, start: start, end: end, wh: wh, technology: technology, issuer: issuer))
     }
 }
