@@ -92,7 +92,7 @@ struct CanonicalJSONTests {
         w.key("count"); w.int(2)
         w.key("kind"); w.string("readings")
         w.key("list"); w.beginArray(); w.int(-1); w.bool(true); w.beginObject(); w.endObject(); w.endArray()
-        w.key("root"); w.base64([0xFF, 0x00, 0x10])
+        w.key("root"); w.string("/wAQ")
         w.key("v"); w.int(1)
         w.endObject()
         let value: JSONValue = [
@@ -103,20 +103,8 @@ struct CanonicalJSONTests {
         v.value(value)
         #expect(v.bytes == w.bytes)
     }
-
-    @Test("base64 follows RFC 4648 (test vectors of section 10)")
-    func base64() {
-        let vectors = ["": "", "f": "Zg==", "fo": "Zm8=", "foo": "Zm9v", "foob": "Zm9vYg==", "fooba": "Zm9vYmE=", "foobar": "Zm9vYmFy"]
-        for (plain, encoded) in vectors {
-            var w = CanonicalWriter()
-            w.base64(Array(plain.utf8))
-            #expect(String(decoding: w.bytes, as: UTF8.self) == "\"\(encoded)\"")
-        }
-        var w = CanonicalWriter()
-        w.base64((0...255).map { UInt8($0) }.suffix(3))
-        #expect(String(decoding: w.bytes, as: UTF8.self) == "\"/f7/\"")
-    }
 }
+
 
 /// A random JSON value with nasty strings and keys.
 func randomValue(_ rng: inout SeededGenerator, depth: Int) -> JSONValue {

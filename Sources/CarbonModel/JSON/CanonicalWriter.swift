@@ -54,15 +54,6 @@ public struct CanonicalWriter: Sendable {
         needsComma = true
     }
 
-    /// Writes binary data as a standard padded base64 string (ledger.md: binary values).
-    public mutating func base64(_ data: some Collection<UInt8>) {
-        separate()
-        bytes.append(JSONText.quote)
-        Base64.append(data, to: &bytes)
-        bytes.append(JSONText.quote)
-        needsComma = true
-    }
-
     /// Writes an object member's key and the colon; the member's value follows.
     public mutating func key(_ name: String) {
         separate()
