@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "CarbonModel"),
         .target(name: "CarbonAPI", dependencies: ["CarbonModel"]),
         .target(name: "TransparencyLog", dependencies: ["CSodium", "CSHA256"]),
-        .target(name: "CarbonLedger", dependencies: ["CarbonModel", "TransparencyLog"]),
+        .target(name: "CarbonLedger", dependencies: ["CarbonModel", "CarbonAccounting", "TransparencyLog"]),
         .target(name: "CarbonAccounting", dependencies: ["CarbonModel"]),
 
         // Imperative shell.

@@ -92,6 +92,14 @@ public struct Config: Sendable, Equatable {
             case yearAgo = "year_ago"
         }
 
+        /// The periods the program scores and closes (`period`, a project addition).
+        public enum PeriodKind: String, Sendable, CaseIterable {
+            /// Calendar months (the default).
+            case month
+            /// Calendar days.
+            case day
+        }
+
         /// The score weights `wP, wR, wT, wG` (`weights`).
         public struct Weights: Sendable, Equatable {
             /// `wP`: the peer-benchmark grade.
@@ -147,6 +155,8 @@ public struct Config: Sendable, Equatable {
         public var eligibleMaxGrade: Int
         /// How long after its end a period closes by itself (`close_after`).
         public var closeAfter: ConfigDuration
+        /// Months or days.
+        public var period: PeriodKind
         /// Factor dataset files loaded once at first start (`factors`).
         public var factors: [String]
         /// Zone tree file loaded at first start (`zones`); `nil`: none.
@@ -163,6 +173,7 @@ public struct Config: Sendable, Equatable {
             baseline: Baseline = .previous,
             eligibleMaxGrade: Int = 2,
             closeAfter: ConfigDuration = ConfigDuration(seconds: 72 * 3_600),
+            period: PeriodKind = .month,
             factors: [String] = [],
             zones: String? = nil,
             staticBenchmarks: [StaticBenchmark] = []
@@ -174,6 +185,7 @@ public struct Config: Sendable, Equatable {
             self.baseline = baseline
             self.eligibleMaxGrade = eligibleMaxGrade
             self.closeAfter = closeAfter
+            self.period = period
             self.factors = factors
             self.zones = zones
             self.staticBenchmarks = staticBenchmarks

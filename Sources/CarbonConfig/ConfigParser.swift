@@ -113,7 +113,7 @@ private func readLedger(_ section: TOMLSection?, _ paths: PathResolver) throws(C
 private enum ProgramKeys {
     static let all = [
         "timezone", "min_peers", "weights", "points_per_kg", "baseline", "eligible_max_grade",
-        "close_after", "factors", "zones", "static_benchmark",
+        "close_after", "factors", "zones", "static_benchmark", "period",
     ]
     static let weights = ["peer", "reduction", "timing", "green"]
     static let benchmark = ["zone", "class", "ug_per_day"]
@@ -136,6 +136,7 @@ private func readProgram(_ section: TOMLSection?, _ paths: PathResolver) throws(
     if let points = try section.integer("points_per_kg", in: 0...Int.max) { program.pointsPerKg = points }
     if let baseline = try section.choice("baseline", Config.Program.Baseline.self) { program.baseline = baseline }
     if let grade = try section.integer("eligible_max_grade", in: 1...5) { program.eligibleMaxGrade = grade }
+    if let period = try section.choice("period", Config.Program.PeriodKind.self) { program.period = period }
     if let closeAfter = try section.duration("close_after", atLeast: ConfigDuration(seconds: 0)) {
         program.closeAfter = closeAfter
     }

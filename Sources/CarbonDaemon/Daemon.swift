@@ -54,12 +54,13 @@ public struct Daemon {
                 throw DaemonError("program.factors: \(path): \(error)")
             }
         }
+        let program = try Program(config: config.program, calendar: calendar)
         try Self.makeParentDirectory(of: config.daemon.database)
         try Self.makeParentDirectory(of: config.daemon.socket)
         let store = try CarbonStore(
             path: config.daemon.database, signer: signer,
             synchronous: config.daemon.synchronous == .full ? .full : .normal, zones: zones,
-            factorDatasets: factorDatasets, logger: logger)
+            factorDatasets: factorDatasets, program: program, logger: logger)
         defer { store.close() }
 
         let access = AccessControl(Access(grants: config.grants, daemonUID: getuid(), resolver: SystemIdentityResolver()))
@@ -79,7 +80,9 @@ public struct Daemon {
         } catch {
             throw DaemonError("the stored factor datasets do not form a usable set: \(error)")
         }
-        FactorRoutes(store: store, factors: FactorsInForce(factors, calendar: calendar), limits: limits).register(on: router)
+        let factorsInForce = FactorsInForce(factors, calendar: calendar)
+        FactorRoutes(store: store, factors: factorsInForce, limits: limits).register(on: router)
+        AccountingRoutes(store: store, factors: factorsInForce).register(on: router)
 
         let notifier = SystemdNotifier()
         let socket = config.daemon.socket
@@ -114,6 +117,8 @@ public struct Daemon {
             services.append(.init(service: ConfigReloader(
                 path: configPath, config: config, access: access, limits: limits, logger: logger)))
         }
+        services.append(.init(service: PeriodCloser(
+            store: store, closeAfter: config.program.closeAfter.seconds, logger: logger)))
         // Last in the list, so the first told of a shutdown: STOPPING=1 goes out at once.
         services.append(.init(service: SystemdService(notifier: notifier)))
         let serviceGroup = ServiceGroup(

@@ -1,4 +1,5 @@
 import CarbonConfig
+import Foundation
 import Hummingbird
 
 /// What a request knows about who sent it.
@@ -46,5 +47,12 @@ public struct DaemonContext: RequestContext {
         case .consumer: return authorization.consumers.contains(consumer)
         case .planner, .metrics: return false
         }
+    }
+
+    /// A path segment, percent-decoded (ids and RFC 3339 times may be escaped).
+    func pathParameter(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        guard let decoded = raw.removingPercentEncoding else { throw Problem.badParameter(name, "malformed percent-encoding") }
+        return decoded
     }
 }

@@ -2,6 +2,7 @@ import CarbonAPI
 import CarbonConfig
 import CarbonModel
 import Foundation
+import CarbonStore
 import Hummingbird
 
 /// An RFC 9457 problem: every error the daemon answers with.
@@ -29,6 +30,20 @@ struct Problem: HTTPResponseError, CustomStringConvertible {
 
     static func badParameter(_ name: String, _ message: String) -> Problem {
         Problem(.badRequest, "bad-parameter", "\(name): \(message)")
+    }
+
+    /// A refused batch: 403, 422 or 409 by the worst of its records.
+    static func refused(_ kind: RejectionKind, _ detail: String, errors: [RecordError]) -> Problem {
+        switch kind {
+        case .forbidden: Problem(.forbidden, "foreign-records", detail, errors: errors)
+        case .invalid: Problem(.unprocessableContent, "invalid-records", detail, errors: errors)
+        case .conflict: Problem(.conflict, "conflicting-records", detail, errors: errors)
+        }
+    }
+
+    /// The writer answered a job with an outcome of another kind of job.
+    static func unexpected(_ outcome: IngestOutcome) -> Problem {
+        Problem(.internalServerError, "internal-error", "the ledger writer gave an unexpected answer: \(outcome)")
     }
 
     static func notFound(_ what: String) -> Problem {

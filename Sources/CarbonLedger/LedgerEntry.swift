@@ -1,3 +1,4 @@
+import CarbonAccounting
 import CarbonModel
 import TransparencyLog
 
@@ -13,6 +14,10 @@ public enum LedgerEntry: Sendable, Equatable {
     case factors(FactorsEntry)
     /// A certificate was registered.
     case certificate(Certificate)
+    /// A period was closed.
+    case period(PeriodEntry)
+    /// A consumer's score for a closed period.
+    case score(ScoreEntry)
 
     /// The entry's `kind` field.
     public var kind: String {
@@ -22,6 +27,8 @@ public enum LedgerEntry: Sendable, Equatable {
         case .zones: "zones"
         case .factors: "factors"
         case .certificate: "certificate"
+        case .period: "period"
+        case .score: "score"
         }
     }
 
@@ -57,6 +64,14 @@ public enum LedgerEntry: Sendable, Equatable {
             fields["dataset"] = .string(entry.dataset)
             fields["count"] = .int(Int64(entry.count))
             fields["root"] = .string(entry.root.base64)
+        case .period(let entry):
+            fields["period"] = .string(entry.period.description)
+            fields["method"] = .string(entry.method)
+            fields["params"] = entry.paramsValue
+            fields["benchmarks"] = entry.benchmarksValue
+            fields["consumers"] = .int(Int64(entry.consumers))
+        case .score(let entry):
+            fields.merge(entry.fields) { _, new in new }
         }
         return JSONValue.object(fields).canonicalBytes()
     }

@@ -19,6 +19,8 @@ public final class CarbonStore: Sendable {
     public let writer: LedgerWriter
     /// Read-only queries.
     public let reader: LedgerReader
+    /// The program the store accounts for.
+    public let program: Program
     /// WAL traffic of the writer connection.
     public let walMonitor: WALMonitor
     private let pool: DatabasePool
@@ -28,7 +30,7 @@ public final class CarbonStore: Sendable {
     /// `signer`'s ledger, and on first use records the zone tree as the first entry.
     public init(
         path: String, signer: NoteSigner, synchronous: SynchronousMode = .full, zones: ZoneTree?,
-        factorDatasets: [FactorDataset] = [],
+        factorDatasets: [FactorDataset] = [], program: Program = Program(),
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "carbonledger.store")
     ) throws {
@@ -52,8 +54,9 @@ public final class CarbonStore: Sendable {
         self.pool = pool
         self.lock = lock
         self.walMonitor = walMonitor
-        self.reader = LedgerReader(pool: pool)
-        self.writer = LedgerWriter(pool: pool, cache: cache, appender: appender, clock: clock, logger: logger)
+        self.program = program
+        self.reader = LedgerReader(pool: pool, program: program)
+        self.writer = LedgerWriter(pool: pool, program: program, cache: cache, appender: appender, clock: clock, logger: logger)
     }
 
     /// Checks the stored key and ledger, writes the genesis entry on first use,

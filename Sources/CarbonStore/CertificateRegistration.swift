@@ -23,6 +23,7 @@ public struct CertificateBatch: Sendable {
 struct CertificateRegistration {
     let batch: CertificateBatch
     let db: Database
+    let program: Program
 
     func run(cache: RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (IngestAnswer?, [Rejection]) {
         var rejections = batch.parseErrors.map { Rejection(.invalid, index: $0.index, field: $0.field, $0.message) }
@@ -46,6 +47,13 @@ struct CertificateRegistration {
                 continue
             }
             seen[certificate.id] = index
+            if certificate.start < cache.closedThrough {
+                rejections.append(Rejection(
+                    .conflict, index: index, field: "start",
+                    "certificate \"\(certificate.id)\" starts in period \(program.period(containing: certificate.start)), "
+                        + "which is closed"))
+                continue
+            }
             if try Bool.fetchOne(used, arguments: [certificate.id]) ?? false {
                 rejections.append(Rejection(.conflict, index: index, field: "id",
                                             "certificate \"\(certificate.id)\" is registered already: a certificate is used once"))

@@ -80,6 +80,8 @@ public enum IngestOutcome: Sendable, Equatable {
     case committed(IngestAnswer)
     /// Refused as a whole; nothing was stored. `kind` is the worst rejection.
     case rejected(kind: RejectionKind, errors: [RecordError])
+    /// A period was closed (or had been).
+    case closed(CloseAnswer)
 }
 
 extension [Rejection] {

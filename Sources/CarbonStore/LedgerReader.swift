@@ -62,6 +62,8 @@ public enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
 /// connections in snapshot isolation, never blocking the writer.
 public struct LedgerReader: Sendable {
     let pool: DatabasePool
+    let program: Program
+    let provisionalCache = ProvisionalCache()
 
     /// The latest checkpoint, nil before the first commit.
     public func latestCheckpoint() async throws -> StoredCheckpoint? {

@@ -1,4 +1,5 @@
 import CarbonAPI
+import CarbonAccounting
 import CarbonLedger
 import CarbonModel
 import Foundation
@@ -20,6 +21,8 @@ public final class LedgerWriter: @unchecked Sendable {
         /// A factor dataset (already validated against the zone tree and the datasets in force).
         case factors(FactorDataset)
         case certificates(CertificateBatch)
+        /// Close a period of the program: freeze and sign its scores.
+        case closePeriod(Period)
     }
 
     private struct Pending {
@@ -28,6 +31,7 @@ public final class LedgerWriter: @unchecked Sendable {
     }
 
     private let pool: DatabasePool
+    private let program: Program
     private let clock: @Sendable () -> Int64
     private let logger: Logger
 
@@ -47,9 +51,10 @@ public final class LedgerWriter: @unchecked Sendable {
     /// How many entries may pass between meter-state snapshots (bounds the replay at startup).
     static let meterStateInterval: UInt64 = 256
 
-    init(pool: DatabasePool, cache: RegistryCache, appender: LedgerAppender,
+    init(pool: DatabasePool, program: Program, cache: RegistryCache, appender: LedgerAppender,
          clock: @escaping @Sendable () -> Int64, logger: Logger) {
         self.pool = pool
+        self.program = program
         self.cache = cache
         self.appender = appender
         self.meterStateSavedAt = appender.nextIndex
@@ -136,6 +141,10 @@ public final class LedgerWriter: @unchecked Sendable {
                         _ = try appender.publishCheckpoint(time: time, db: db)
                     }
                     for (k, pending) in group.enumerated() where replayOf[k] == nil {
+                        if case .success(.closed(var answer)) = outcomes[k] {
+                            answer.checkpoint = appender.lastNote
+                            outcomes[k] = .success(.closed(answer))
+                        }
                         guard case .success(.committed(var result)) = outcomes[k], !result.replayed else { continue }
                         result.checkpoint = appender.lastNote
                         outcomes[k] = .success(.committed(result))
@@ -182,11 +191,14 @@ public final class LedgerWriter: @unchecked Sendable {
         switch job {
         case .readings(let batch):
             if let key = BatchKey(job), let earlier = try earlierAnswer(key, db: db) { return .committed(earlier) }
-            answer = try ReadingIngest(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
+            answer = try ReadingIngest(batch: batch, db: db, program: program).run(cache: &cache, appender: &appender, time: time)
         case .consumers(let batch):
             answer = try ConsumerRegistration(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
         case .certificates(let batch):
-            answer = try CertificateRegistration(batch: batch, db: db).run(cache: cache, appender: &appender, time: time)
+            answer = try CertificateRegistration(batch: batch, db: db, program: program).run(cache: cache, appender: &appender, time: time)
+        case .closePeriod(let period):
+            return try PeriodClose(period: period, db: db, program: program).run(
+                cache: &cache, appender: &appender, time: time)
         case .factors(let dataset):
             guard try !FactorDatasets.exists(dataset.name, db: db) else {
                 return .rejected(kind: .conflict, errors: [RecordError(

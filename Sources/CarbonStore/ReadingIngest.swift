@@ -14,6 +14,7 @@ import TransparencyLog
 struct ReadingIngest {
     let batch: ReadingBatch
     let db: Database
+    let program: Program
 
     private enum Status: UInt8 { case accepted, duplicate, rejected }
 
@@ -78,12 +79,20 @@ struct ReadingIngest {
                         continue
                     }
                 }
+                if reading.start < cache.closedThrough {
+                    reject(i, .conflict, "start", closedMessage(reading))
+                    continue
+                }
                 if reading.start < batchEnd[position] {
                     outOfOrder = true
                 } else {
                     batchEnd[position] = reading.end
                 }
             } else {
+                if reading.start < cache.closedThrough {
+                    reject(i, .conflict, "start", closedMessage(reading))
+                    continue
+                }
                 let slot = newMeters[reading.meter] ?? {
                     newMeterNames.append(reading.meter)
                     newMeterEnd.append(.min)
@@ -179,6 +188,11 @@ struct ReadingIngest {
         let result = IngestAnswer(
             accepted: accepted.count, duplicates: duplicates, entry: index, entries: [index], checkpoint: nil, errors: errors)
         return (result, rejections)
+    }
+
+    private func closedMessage(_ reading: Reading) -> String {
+        "meter \"\(reading.meter)\" at start \(reading.start) falls in period \(program.period(containing: reading.start)), "
+            + "which is closed"
     }
 
     private enum StoredMatch {

@@ -74,6 +74,8 @@ struct RegistryCache: Sendable {
     private var isDirty: [Bool] = []
     var consumers: [String: ConsumerState] = [:]
     var zones: ZoneTree
+    /// The end of the latest closed period: nothing starting before it may be added.
+    var closedThrough: Int64 = .min
 
     /// The positions of one utility's meters (look it up once per batch).
     func meterPositions(of utility: String) -> [String: Int] { meterPositions[utility] ?? [:] }
@@ -138,6 +140,7 @@ struct RegistryCache: Sendable {
             positionOfID[row[0]] = position
         }
         try cache.replayBatchesAfterSnapshot(db: db, positionOfID: positionOfID)
+        cache.closedThrough = try Int64.fetchOne(db, sql: "SELECT max(end) FROM periods") ?? .min
         let consumers = try Row.fetchCursor(
             db, sql: "SELECT id, consumer, utility, zone, class, normalizer FROM consumers")
         while let row = try consumers.next() {

@@ -141,6 +141,56 @@ enum Schema {
                 CREATE INDEX certificates_by_consumer ON certificates(consumer, start);
                 """)
         }
+        migrator.registerMigration("v4-periods") { db in
+            try db.execute(sql: """
+                -- Closed periods, and each consumer's frozen figures (the columns of its
+                -- `score` entry), for the directory and the inventory.
+                CREATE TABLE periods(
+                    period TEXT PRIMARY KEY,
+                    start INTEGER NOT NULL,
+                    end INTEGER NOT NULL,
+                    entry INTEGER NOT NULL,
+                    consumers INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE scores(
+                    period TEXT NOT NULL,
+                    consumer TEXT NOT NULL,
+                    entry INTEGER NOT NULL,
+                    zone TEXT NOT NULL,
+                    class TEXT NOT NULL,
+                    energy_wh INTEGER NOT NULL,
+                    export_wh INTEGER NOT NULL,
+                    loc_ug INTEGER NOT NULL,
+                    mkt_ug INTEGER NOT NULL,
+                    matched_wh INTEGER NOT NULL,
+                    estimated_wh INTEGER NOT NULL,
+                    k_milli INTEGER,
+                    p INTEGER NOT NULL,
+                    q_milli INTEGER,
+                    r INTEGER NOT NULL,
+                    zone_flat_mg INTEGER NOT NULL,
+                    s_milli INTEGER,
+                    t INTEGER NOT NULL,
+                    g INTEGER NOT NULL,
+                    score INTEGER NOT NULL,
+                    bench_ug INTEGER,
+                    avoided_ug INTEGER NOT NULL,
+                    points INTEGER NOT NULL,
+                    flags TEXT NOT NULL,
+                    PRIMARY KEY(period, consumer)
+                ) WITHOUT ROWID;
+                CREATE INDEX scores_by_rank ON scores(period, score DESC, consumer);
+
+                -- How much of each certificate readings up to `through` (the end of a
+                -- closed period) used, so the next period starts from it.
+                CREATE TABLE certificate_use(
+                    id TEXT NOT NULL,
+                    through INTEGER NOT NULL,
+                    used_wh INTEGER NOT NULL,
+                    PRIMARY KEY(id, through)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

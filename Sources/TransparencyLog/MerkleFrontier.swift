@@ -73,6 +73,18 @@ public struct MerkleFrontier: Sendable, Equatable {
         return completed
     }
 
+    /// Appends a leaf hash when only the root is wanted (no nodes to store).
+    public mutating func appendLeaf(_ leafHash: Hash256) {
+        var hash = leafHash
+        var merges = (~size).trailingZeroBitCount
+        while merges > 0 {
+            hash = RFC6962.nodeHash(hashes.removeLast(), hash)
+            merges -= 1
+        }
+        hashes.append(hash)
+        size += 1
+    }
+
     /// The RFC 6962 root of the tree (`RFC6962.emptyRoot` when empty).
     public func rootHash() -> Hash256 {
         guard var root = hashes.last else { return RFC6962.emptyRoot }

@@ -41,11 +41,9 @@ struct CertificateRoutes {
                 return try JSONResponse.encode(answer)
             case .rejected(let kind, let errors):
                 let detail = "\(Set(errors.map(\.index)).count) of \(records.count) certificates were refused, so none was stored"
-                switch kind {
-                case .forbidden: throw Problem(.forbidden, "foreign-records", detail, errors: errors)
-                case .invalid: throw Problem(.unprocessableContent, "invalid-records", detail, errors: errors)
-                case .conflict: throw Problem(.conflict, "conflicting-records", detail, errors: errors)
-                }
+                throw Problem.refused(kind, detail, errors: errors)
+            case let other:
+                throw Problem.unexpected(other)
             }
         }
     }

@@ -112,6 +112,8 @@ struct FactorRoutes {
             return try JSONResponse.encode(answer)
         case .rejected(_, let errors):
             throw Problem(.conflict, "conflicting-records", errors.first?.message ?? "the dataset was not loaded", errors: errors)
+        case let other:
+            throw Problem.unexpected(other)
         }
     }
 }

@@ -64,11 +64,9 @@ struct IngestRoutes {
         case .rejected(let kind, let errors):
             let bad = Set(errors.map(\.index)).count
             let detail = "\(bad) of \(records) \(noun) were refused, so none was stored (send ?partial=true to store the rest)"
-            switch kind {
-            case .forbidden: throw Problem(.forbidden, "foreign-records", detail, errors: errors)
-            case .invalid: throw Problem(.unprocessableContent, "invalid-records", detail, errors: errors)
-            case .conflict: throw Problem(.conflict, "conflicting-records", detail, errors: errors)
-            }
+            throw Problem.refused(kind, detail, errors: errors)
+        case let other:
+            throw Problem.unexpected(other)
         }
     }
 

@@ -28,7 +28,7 @@ struct RegistryRoutes {
         }
         router.get("/v1/consumers/{id}") { _, context in
             try context.require(.utility, .consumer, .reader, .auditor, .admin)
-            let id = try pathParameter(context, "id")
+            let id = try context.pathParameter("id")
             guard let found = try await store.reader.consumer(id) else { throw Problem.notFound("no consumer \"\(id)\"") }
             guard context.mayRead(consumer: id, ofUtility: found.consumer.utility) else {
                 throw Problem(.forbidden, "forbidden", "this peer may not read consumer \"\(id)\"")
@@ -40,9 +40,9 @@ struct RegistryRoutes {
         }
         router.get("/v1/readings/{utility}/{meter}/{start}/proof") { _, context in
             try context.require(.utility, .consumer, .reader, .auditor, .admin)
-            let utility = try pathParameter(context, "utility")
-            let meter = try pathParameter(context, "meter")
-            let startText = try pathParameter(context, "start")
+            let utility = try context.pathParameter("utility")
+            let meter = try context.pathParameter("meter")
+            let startText = try context.pathParameter("start")
             guard let start = Timestamp.parse(startText) else {
                 throw Problem.badParameter("start", "must be Unix seconds or RFC 3339 with an offset, got \"\(startText)\"")
             }
@@ -57,12 +57,5 @@ struct RegistryRoutes {
                 batch_path: proof.batchPath.map(\.base64), entry_index: proof.entryIndex, entry: proof.entry,
                 entry_path: proof.entryPath.map(\.base64), checkpoint: proof.checkpoint))
         }
-    }
-
-    /// A path segment, percent-decoded (ids and RFC 3339 times may be escaped).
-    private func pathParameter(_ context: DaemonContext, _ name: String) throws -> String {
-        let raw = try context.parameters.require(name)
-        guard let decoded = raw.removingPercentEncoding else { throw Problem.badParameter(name, "malformed percent-encoding") }
-        return decoded
     }
 }

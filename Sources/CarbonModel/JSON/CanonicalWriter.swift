@@ -94,6 +94,10 @@ public struct CanonicalWriter: Sendable {
         case .null: null()
         case .bool(let b): bool(b)
         case .int(let i): int(i)
+        case .bigInt(let i):
+            separate()
+            bytes.append(contentsOf: String(i).utf8)
+            needsComma = true
         case .string(let s): string(s)
         case .array(let elements):
             beginArray()

@@ -8,6 +8,8 @@ public indirect enum JSONValue: Sendable, Equatable, Hashable {
     case null
     case bool(Bool)
     case int(Int64)
+    /// An integer outside Int64 (sums over many consumers); `integer(_:)` picks the case.
+    case bigInt(Int128)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
@@ -31,6 +33,11 @@ extension JSONValue {
     public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }
         return nil
+    }
+
+    /// An integer of any size: `.int` when it fits in Int64, else `.bigInt`.
+    public static func integer(_ value: Int128) -> JSONValue {
+        Int64(exactly: value).map(JSONValue.int) ?? .bigInt(value)
     }
 
     /// The integer, when this is one.

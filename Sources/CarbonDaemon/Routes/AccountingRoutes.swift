@@ -1,0 +1,241 @@
+import CarbonAPI
+import CarbonAccounting
+import CarbonModel
+import CarbonStore
+import Foundation
+import Hummingbird
+import TransparencyLog
+
+/// Emissions, scores, the incentive directory, zone inventories and period closing
+/// (methodology sections 4 to 8).
+struct AccountingRoutes {
+    let store: CarbonStore
+    let factors: FactorsInForce
+
+    /// The longest emissions series one request may ask for.
+    static let maxEmissionsSpan: Int64 = 400 * 86_400
+    /// The most periods one inventory request may ask for.
+    static let maxInventoryPeriods = 400
+
+    func register(on router: Router<DaemonContext>) {
+        router.get("/v1/consumers/{id}/score") { request, context in
+            let consumer = try await readableConsumer(context)
+            return try await score(of: consumer, period: try period(request, "period"))
+        }
+        router.get("/v1/consumers/{id}/emissions") { request, context in
+            let consumer = try await readableConsumer(context)
+            return try await emissions(of: consumer, request)
+        }
+        router.get("/v1/incentives") { request, context in
+            try context.require(.reader, .auditor, .admin)
+            return try await directory(request)
+        }
+        router.get("/v1/zones/{zone}/inventory") { request, context in
+            try context.require(.planner, .reader, .auditor, .admin)
+            return try await inventory(zone: try context.pathParameter("zone"), request)
+        }
+        router.post("/v1/periods/{period}/close") { _, context in
+            try context.require(.admin)
+            let text = try context.pathParameter("period")
+            guard let period = Period(text) else {
+                throw Problem.badParameter("period", "must be YYYY-MM or YYYY-MM-DD, got \"\(text)\"")
+            }
+            return try await close(period)
+        }
+    }
+
+    // MARK: Consumers
+
+    /// The consumer of the path, if this peer may read its figures.
+    private func readableConsumer(_ context: DaemonContext) async throws -> Consumer {
+        try context.require(.utility, .consumer, .reader, .auditor, .admin)
+        let id = try context.pathParameter("id")
+        guard let found = try await store.reader.consumer(id) else { throw Problem.notFound("no consumer \"\(id)\"") }
+        guard context.mayRead(consumer: id, ofUtility: found.consumer.utility) else {
+            throw Problem(.forbidden, "forbidden", "this peer may not read consumer \"\(id)\"")
+        }
+        return found.consumer
+    }
+
+    private func score(of consumer: Consumer, period: Period) async throws -> Response {
+        let scores = try await periodScores(period)
+        guard let score = scores.scores.first(where: { $0.consumer.id == consumer.id }) else {
+            throw Problem.notFound("consumer \"\(consumer.id)\" has no readings in period \(period)")
+        }
+        var entry: ScoreEntryAnswer? = nil
+        if let index = scores.scoreEntries[consumer.id] {
+            let stored = try await store.reader.entries(start: index, end: index + 1).entries
+            guard let body = stored.first, let checkpoint = try await store.reader.latestCheckpoint() else {
+                throw Problem(.internalServerError, "internal-error", "score entry \(index) is missing")
+            }
+            let proof = try await store.reader.inclusionProof(index: index, size: checkpoint.size)
+            entry = ScoreEntryAnswer(
+                index: index, entry: String(decoding: body.body, as: UTF8.self), signature: Base64.encode(body.signature),
+                proof: .init(size: proof.size, hashes: proof.hashes.map(\.base64)), checkpoint: checkpoint.note)
+        }
+        return try JSONResponse.encode(ScoreAnswer(
+            consumer: consumer.id, period: period.description, method: PeriodComputation.method,
+            provisional: scores.provisional, figures: Self.figures(score.figures), entry: entry))
+    }
+
+    private func emissions(of consumer: Consumer, _ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        let (from, _) = try instantOrPeriod(request, "from")
+        let (toStart, toEnd) = try instantOrPeriod(request, "to")
+        // A period as `to` is included whole; an instant is the exclusive end.
+        let to = toEnd ?? toStart
+        guard to > from else { throw Problem.badParameter("to", "must be after from") }
+        guard to - from <= Self.maxEmissionsSpan else {
+            throw Problem.badParameter("to", "a series may span at most 400 days")
+        }
+        let stepText = query["step"].map(String.init) ?? "day"
+        guard let step = EmissionsStepKind(rawValue: stepText) else {
+            throw Problem.badParameter("step", "must be hour, day or month, got \"\(stepText)\"")
+        }
+        let buckets = try await accounted {
+            try await store.reader.emissions(consumer: consumer.id, from: from, to: to, step: step)
+        }
+        return try JSONResponse.encode(EmissionsAnswer(
+            consumer: consumer.id, from: Timestamp.format(from), to: Timestamp.format(to), step: step.rawValue,
+            steps: buckets.map {
+                EmissionsStep(
+                    start: Timestamp.format($0.start), end: Timestamp.format($0.end), readings: $0.readings,
+                    energy_wh: $0.energyWh, loc_ug: $0.locUg, mkt_ug: $0.mktUg, matched_wh: $0.matchedWh)
+            }))
+    }
+
+    // MARK: Directory and inventory
+
+    private func directory(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        let period = try period(request, "period")
+        let zoneTree = factors.current.zoneTree
+        let zone = query["zone"].map(String.init)
+        if let zone, !zoneTree.contains(zone) { throw Problem.badParameter("zone", "unknown zone \"\(zone)\"") }
+        var consumerClass: ConsumerClass? = nil
+        if let text = query["class"] {
+            guard let parsed = ConsumerClass(rawValue: String(text)) else {
+                throw Problem.badParameter("class", "unknown class \"\(text)\"")
+            }
+            consumerClass = parsed
+        }
+        let limit = try Query.limit(request)
+        let offset = try Cursor.offset(query["cursor"].map(String.init))
+        let scores = try await periodScores(period)
+        let lines = IncentiveDirectory.entries(
+            scores.scores, zone: zone, consumerClass: consumerClass, zoneTree: zoneTree,
+            eligibleMaxGrade: store.program.parameters.eligibleMaxGrade)
+        let page = lines.dropFirst(offset).prefix(limit)
+        let next = offset + page.count < lines.count ? Cursor.make(offset: offset + page.count) : nil
+        return try JSONResponse.encode(DirectoryAnswer(
+            period: period.description, provisional: scores.provisional,
+            consumers: page.map {
+                DirectoryLine(
+                    consumer: $0.consumer, zone: $0.zone, class: $0.consumerClass.rawValue, score: $0.score,
+                    grade: $0.grade?.rawValue, points: $0.points, eligible: $0.eligible)
+            },
+            cursor: next))
+    }
+
+    private func inventory(zone: String, _ request: Request) async throws -> Response {
+        let zoneTree = factors.current.zoneTree
+        guard zoneTree.contains(zone) else { throw Problem.notFound("no zone \"\(zone)\"") }
+        let from = try period(request, "from")
+        let to = request.uri.queryParameters["to"] == nil ? from : try period(request, "to")
+        guard from <= to else { throw Problem.badParameter("to", "must not be before from") }
+        var periods: [InventoryPeriodAnswer] = []
+        var current = from
+        while current <= to {
+            guard periods.count < Self.maxInventoryPeriods else {
+                throw Problem.badParameter("to", "an inventory spans at most \(Self.maxInventoryPeriods) periods")
+            }
+            let scores = try await periodScores(current)
+            let figures = ZoneInventory.period(current, zone: zone, scores: scores.scores, zoneTree: zoneTree)
+            var grades = ["none": figures.grades.none]
+            for grade in PeerGrade.allCases { grades[String(grade.rawValue)] = figures.grades[grade] }
+            periods.append(InventoryPeriodAnswer(
+                period: current.description, provisional: scores.provisional, energy_wh: figures.energyWh,
+                loc_g: figures.locG, mkt_g: figures.mktG, consumers: figures.consumers,
+                intensity_mg_per_kwh: figures.intensityMgPerKWh, grades: grades))
+            current = current.next
+        }
+        return try JSONResponse.encode(InventoryAnswer(zone: zone, periods: periods))
+    }
+
+    // MARK: Closing
+
+    private func close(_ period: Period) async throws -> Response {
+        switch try await store.writer.submit(.closePeriod(period)) {
+        case .closed(let answer):
+            return try JSONResponse.encode(answer)
+        case .rejected(let kind, let errors):
+            throw Problem.refused(kind, "period \(period) was not closed: \(errors.first?.message ?? "")", errors: errors)
+        case let other:
+            throw Problem.unexpected(other)
+        }
+    }
+
+    // MARK: Helpers
+
+    /// A period of the program's kind from the query parameter `name` (required).
+    private func period(_ request: Request, _ name: String) throws -> Period {
+        guard let text = request.uri.queryParameters[Substring(name)] else {
+            throw Problem.badParameter(name, "is required: a period such as 2026-10")
+        }
+        guard let period = Period(text) else {
+            throw Problem.badParameter(name, "must be YYYY-MM or YYYY-MM-DD, got \"\(text)\"")
+        }
+        guard period.granularity == store.program.granularity else {
+            throw Problem.badParameter(name, "this program scores calendar \(store.program.granularity.rawValue)s")
+        }
+        return period
+    }
+
+    /// An instant (Unix seconds or RFC 3339) or a period (`2026-10`, `2026-10-15`): its
+    /// start, and for a period its end.
+    private func instantOrPeriod(_ request: Request, _ name: String) throws -> (Int64, Int64?) {
+        guard let text = request.uri.queryParameters[Substring(name)] else {
+            throw Problem.badParameter(name, "is required: a period (2026-10, 2026-10-15) or an instant")
+        }
+        let calendar = store.program.calendar
+        if let period = Period(text) { return (period.start(in: calendar), period.end(in: calendar)) }
+        guard let instant = Timestamp.parse(String(text)) else {
+            throw Problem.badParameter(name, "must be a period (2026-10, 2026-10-15), Unix seconds or RFC 3339")
+        }
+        return (instant, nil)
+    }
+
+    private func periodScores(_ period: Period) async throws -> PeriodScores {
+        try await accounted { try await store.reader.periodScores(period) }
+    }
+
+    /// Runs an accounting query, turning what the stored data cannot give into 409s.
+    private func accounted<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as AccountingError {
+            throw Problem(.conflict, "cannot-account", "\(error)")
+        }
+    }
+
+    static func figures(_ f: ScoreFigures) -> FiguresAnswer {
+        FiguresAnswer(
+            energy_wh: f.energyWh, export_wh: f.exportWh, loc_ug: f.locUg, mkt_ug: f.mktUg, matched_wh: f.matchedWh,
+            estimated_wh: f.estimatedWh, k_milli: f.kMilli, grade: f.grade?.rawValue, label: f.label, p: f.p,
+            q_milli: f.qMilli, r: f.r, zone_flat_mg: f.zoneFlatMg, s_milli: f.sMilli, t: f.t, g: f.g, score: f.score,
+            bench_ug: f.benchUg, avoided_ug: f.avoidedUg, points: f.points, flags: f.flags.map(\.rawValue))
+    }
+}
+
+/// The opaque `cursor` of paginated lists: where the next page starts.
+enum Cursor {
+    static func make(offset: Int) -> String { Base64.encode(Array("o\(offset)".utf8)) }
+
+    static func offset(_ cursor: String?) throws -> Int {
+        guard let cursor else { return 0 }
+        guard let bytes = Base64.decode(cursor), bytes.first == UInt8(ascii: "o"),
+            let offset = Int(String(decoding: bytes.dropFirst(), as: UTF8.self)), offset >= 0
+        else { throw Problem.badParameter("cursor", "is not a cursor this daemon gave") }
+        return offset
+    }
+}

@@ -1,0 +1,113 @@
+import CarbonAccounting
+import CarbonModel
+import TransparencyLog
+
+/// A `period` entry: a period was closed with these parameters and benchmarks.
+public struct PeriodEntry: Sendable, Equatable {
+    public var period: Period
+    public var method: String
+    /// The program time zone the period and annual factor rows were read in.
+    public var timezone: String
+    public var parameters: ProgramParameters
+    /// Every peer group with at least one member, by zone then class.
+    public var benchmarks: [PeerBenchmark]
+    /// Consumers scored (one `score` entry each).
+    public var consumers: Int
+
+    public init(
+        period: Period, method: String, timezone: String, parameters: ProgramParameters, benchmarks: [PeerBenchmark],
+        consumers: Int
+    ) {
+        self.period = period
+        self.method = method
+        self.timezone = timezone
+        self.parameters = parameters
+        self.benchmarks = benchmarks
+        self.consumers = consumers
+    }
+
+    /// `params`: the program parameters in force, under their config names.
+    var paramsValue: JSONValue {
+        let p = parameters
+        return .object([
+            "timezone": .string(timezone),
+            "min_peers": .int(Int64(p.minPeers)),
+            "weights": .object([
+                "peer": .int(p.weights.peer), "reduction": .int(p.weights.reduction),
+                "timing": .int(p.weights.timing), "green": .int(p.weights.green),
+            ]),
+            "points_per_kg": .int(p.pointsPerKg),
+            "baseline": .string(p.baseline.rawValue),
+            "eligible_max_grade": .int(Int64(p.eligibleMaxGrade)),
+            "static_benchmarks": .array(p.staticBenchmarks.map { b in
+                .object([
+                    "zone": .string(b.zone), "class": .string(b.consumerClass.rawValue), "ug_per_day": .int(b.ugPerDay),
+                ])
+            }),
+        ])
+    }
+
+    var benchmarksValue: JSONValue {
+        .array(benchmarks.map { b in
+            .object([
+                "zone": .string(b.zone), "class": .string(b.consumerClass.rawValue), "n": .int(Int64(b.n)),
+                "sum_loc_ug": .integer(b.sumLocUg), "sum_norm": .integer(b.sumNorm),
+            ])
+        })
+    }
+}
+
+/// A `score` entry: one consumer's figures for a closed period and what they were
+/// computed from.
+public struct ScoreEntry: Sendable, Equatable {
+    public var consumer: String
+    public var period: Period
+    public var method: String
+    public var figures: ScoreFigures
+    /// RFC 6962 root over the consumer's reading leaves of the period, ordered by (start, meter).
+    public var readingsRoot: Hash256
+    /// Ids of the certificates matched with any of those readings, ascending.
+    public var certificates: [String]
+    /// Roots of the factor datasets that supplied a factor, ascending by their base64.
+    public var factorRoots: [Hash256]
+
+    public init(
+        consumer: String, period: Period, method: String, figures: ScoreFigures, readingsRoot: Hash256,
+        certificates: [String], factorRoots: [Hash256]
+    ) {
+        self.consumer = consumer
+        self.period = period
+        self.method = method
+        self.figures = figures
+        self.readingsRoot = readingsRoot
+        self.certificates = certificates
+        self.factorRoots = factorRoots
+    }
+
+    /// Every figure of methodology section 6 under its method name; absent ones `null`.
+    public static func figureFields(_ f: ScoreFigures) -> [String: JSONValue] {
+        func optional(_ x: Int64?) -> JSONValue { x.map(JSONValue.int) ?? .null }
+        return [
+            "energy_wh": .int(f.energyWh), "export_wh": .int(f.exportWh), "loc_ug": .int(f.locUg),
+            "mkt_ug": .int(f.mktUg), "matched_wh": .int(f.matchedWh), "estimated_wh": .int(f.estimatedWh),
+            "k_milli": optional(f.kMilli), "grade": optional(f.grade.map { Int64($0.rawValue) }), "p": .int(f.p),
+            "q_milli": optional(f.qMilli), "r": .int(f.r), "zone_flat_mg": .int(f.zoneFlatMg),
+            "s_milli": optional(f.sMilli), "t": .int(f.t), "g": .int(f.g), "score": .int(f.score),
+            "bench_ug": optional(f.benchUg), "avoided_ug": .int(f.avoidedUg), "points": .int(f.points),
+            "flags": .array(f.flags.map { .string($0.rawValue) }),
+        ]
+    }
+
+    var fields: [String: JSONValue] {
+        var fields = Self.figureFields(figures)
+        fields["consumer"] = .string(consumer)
+        fields["period"] = .string(period.description)
+        fields["method"] = .string(method)
+        fields["inputs"] = .object([
+            "readings_root": .string(readingsRoot.base64),
+            "certificates": .array(certificates.map(JSONValue.string)),
+            "factors": .array(factorRoots.map { .string($0.base64) }),
+        ])
+        return fields
+    }
+}

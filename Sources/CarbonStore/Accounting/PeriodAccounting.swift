@@ -1,0 +1,180 @@
+import CarbonAccounting
+import CarbonModel
+import GRDB
+import TransparencyLog
+
+/// `cl-score/1` over the stored data: the registry, factor datasets, certificates and
+/// readings as one database snapshot (or the writer's transaction) holds them.
+///
+/// Periods close in order: closing one needs every earlier period with readings
+/// closed, so an open period's certificate use and baseline follow from what the
+/// closed periods froze (`certificate_use`, `scores`) and the open periods before it.
+struct PeriodAccounting {
+    let db: Database
+    let program: Program
+    let factors: FactorSet
+    let registry: AccountingRegistry
+
+    /// Reads the factor datasets, zone tree and registry of the snapshot.
+    init(db: Database, program: Program) throws {
+        self.db = db
+        self.program = program
+        let zones = try ZoneTree(Row.fetchAll(db, sql: "SELECT zone, parent, name FROM zones").map {
+            Zone(zone: $0["zone"], parent: $0["parent"], name: $0["name"])
+        })
+        self.factors = try FactorSet(rows: FactorDatasets.all(db: db), zoneTree: zones, calendar: program.calendar)
+        self.registry = try AccountingRegistry.load(db: db)
+    }
+
+    /// A period's figures, and the root over each scored consumer's reading leaves.
+    struct Computed {
+        var result: PeriodResult
+        /// By consumer id; empty unless asked for.
+        var readingsRoots: [String: Hash256]
+    }
+
+    /// The end of the latest closed period (`.min`: none closed).
+    static func closedThrough(db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT max(end) FROM periods") ?? .min
+    }
+
+    /// Whether `period` is closed, with its `period` entry's index.
+    static func closedEntry(of period: Period, db: Database) throws -> UInt64? {
+        try Int64.fetchOne(db, sql: "SELECT entry FROM periods WHERE period = ?", arguments: [period.description])
+            .map(UInt64.init)
+    }
+
+    /// The earliest reading start in `[from, to)`, if any.
+    func firstReading(from: Int64, to: Int64) throws -> Int64? {
+        try Int64.fetchOne(
+            db, sql: "SELECT start FROM readings WHERE start >= ? AND start < ? ORDER BY start LIMIT 1",
+            arguments: [from, to])
+    }
+
+    /// Computes `period` from its stored readings.
+    ///
+    /// - Parameters:
+    ///   - baseline: each consumer's figures in the baseline period.
+    ///   - usedBefore: each certificate's use before the period's start.
+    ///   - hashLeaves: also compute each consumer's `readings_root`.
+    func compute(
+        _ period: Period, provisional: Bool, baseline: [String: BaselineFigures], usedBefore: [String: Int64],
+        hashLeaves: Bool
+    ) throws -> Computed {
+        let (start, end) = program.span(of: period)
+        var computation = try PeriodComputation(
+            period: period, consumers: registry.consumers, certificates: try certificates(overlapping: start, end),
+            certificateUsedBeforeWh: usedBefore, factors: factors, parameters: program.parameters,
+            baseline: baseline, provisional: provisional)
+        var frontiers: [MerkleFrontier] = hashLeaves ? Array(repeating: MerkleFrontier(), count: registry.consumers.count) : []
+        var leaf: [UInt8] = []
+        leaf.reserveCapacity(256)
+        try ReadingScan(db: db, registry: registry).forEach(from: start, to: end) { reading, consumer in
+            try computation.add(reading)
+            if hashLeaves {
+                leaf.removeAll(keepingCapacity: true)
+                reading.writeLeaf(into: &leaf)
+                frontiers[consumer].appendLeaf(RFC6962.leafHash(leaf))
+            }
+        }
+        let result = try computation.finish()
+        var roots: [String: Hash256] = [:]
+        if hashLeaves {
+            for (position, frontier) in frontiers.enumerated() where frontier.size > 0 {
+                roots[registry.consumers[position].id] = frontier.rootHash()
+            }
+        }
+        return Computed(result: result, readingsRoots: roots)
+    }
+
+    /// Certificates whose window meets `[start, end)`.
+    func certificates(overlapping start: Int64, _ end: Int64) throws -> [Certificate] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT c.id, k.consumer, c.start, c.end, c.wh, c.technology, c.issuer
+                FROM certificates c JOIN consumers k ON k.id = c.consumer
+                WHERE c.start < ? AND c.end > ? ORDER BY c.start, c.id
+                """,
+            arguments: [end, start]
+        ).map(Self.certificate(from:))
+    }
+
+    /// A consumer's certificates whose window ends after `instant`.
+    func certificates(ofConsumerRow consumer: Int64, endingAfter instant: Int64) throws -> [Certificate] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT c.id, k.consumer, c.start, c.end, c.wh, c.technology, c.issuer
+                FROM certificates c JOIN consumers k ON k.id = c.consumer
+                WHERE c.consumer = ? AND c.end > ? ORDER BY c.start, c.id
+                """,
+            arguments: [consumer, instant]
+        ).map(Self.certificate(from:))
+    }
+
+    private static func certificate(from row: Row) -> Certificate {
+        Certificate(
+            id: row[0], consumer: row[1], start: row[2], end: row[3], wh: row[4], technology: row[5], issuer: row[6])
+    }
+
+    /// Each certificate's use by the readings of closed periods up to `instant`.
+    func storedCertificateUse(upTo instant: Int64) throws -> [String: Int64] {
+        var used: [String: Int64] = [:]
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT id, used_wh FROM certificate_use WHERE through <= ? ORDER BY id, through",
+            arguments: [instant])
+        while let row = try rows.next() { used[row[0]] = row[1] }
+        return used
+    }
+
+    /// The frozen `energy_wh` and `loc_ug` of every consumer scored in a closed period.
+    func storedBaseline(_ period: Period) throws -> [String: BaselineFigures] {
+        var baseline: [String: BaselineFigures] = [:]
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT consumer, energy_wh, loc_ug FROM scores WHERE period = ?", arguments: [period.description])
+        while let row = try rows.next() { baseline[row[0]] = BaselineFigures(energyWh: row[1], locUg: row[2]) }
+        return baseline
+    }
+
+    /// Provisional figures of an open period: every open period with readings from the
+    /// first one up to `period` is computed in turn, carrying certificate use and
+    /// baselines from one to the next. Nil when `period` is closed or before the
+    /// closed ones.
+    func provisional(_ period: Period) throws -> PeriodResult? {
+        let closedThrough = try Self.closedThrough(db: db)
+        let (start, end) = program.span(of: period)
+        guard start >= closedThrough else { return nil }
+        guard let first = try firstReading(from: closedThrough, to: end) else {
+            return try compute(period, provisional: true, baseline: [:], usedBefore: [:], hashLeaves: false).result
+        }
+        var used = try storedCertificateUse(upTo: max(closedThrough, first))
+        var open: [Period: PeriodResult] = [:]
+        var current = program.period(containing: first)
+        while true {
+            let baselinePeriod = program.parameters.baseline.baselinePeriod(of: current)
+            let baseline = try open[baselinePeriod].map(Self.baselineFigures(of:)) ?? storedBaseline(baselinePeriod)
+            let result = try compute(
+                current, provisional: true, baseline: baseline, usedBefore: used, hashLeaves: false
+            ).result
+            if current == period { return result }
+            for use in result.certificates { used[use.id] = use.usedWh }
+            open[current] = result
+            let next = current.next
+            // Skip periods without readings (nothing to carry through them).
+            guard let following = try firstReading(from: program.span(of: next).start, to: end) else {
+                current = period
+                continue
+            }
+            current = program.period(containing: following)
+        }
+    }
+
+    static func baselineFigures(of result: PeriodResult) -> [String: BaselineFigures] {
+        var figures: [String: BaselineFigures] = [:]
+        for score in result.scores {
+            figures[score.consumer.id] = BaselineFigures(energyWh: score.figures.energyWh, locUg: score.figures.locUg)
+        }
+        return figures
+    }
+}

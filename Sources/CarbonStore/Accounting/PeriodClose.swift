@@ -1,0 +1,119 @@
+import CarbonAPI
+import CarbonAccounting
+import CarbonLedger
+import CarbonModel
+import Foundation
+import GRDB
+import TransparencyLog
+
+/// Closing a period inside the writer's transaction: its readings are accounted
+/// where they lie, then one `period` entry and one `score` entry per consumer are
+/// appended and the figures frozen. One transaction holds it all, so a crash leaves
+/// either no close or a whole one; from the commit on, readings and certificates
+/// starting before the period's end are refused.
+struct PeriodClose {
+    let period: Period
+    let db: Database
+    let program: Program
+
+    func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> IngestOutcome {
+        func refuse(_ kind: RejectionKind, _ message: String) -> IngestOutcome {
+            .rejected(kind: kind, errors: [RecordError(index: 0, field: "period", message: message)])
+        }
+        guard period.granularity == program.granularity else {
+            return refuse(.invalid, "this program scores calendar \(program.granularity.rawValue)s; \(period) is not one")
+        }
+        if let entry = try PeriodAccounting.closedEntry(of: period, db: db) {
+            let consumers = try Int.fetchOne(
+                db, sql: "SELECT consumers FROM periods WHERE period = ?", arguments: [period.description]) ?? 0
+            return .closed(CloseAnswer(
+                period: period.description, entry: entry, consumers: consumers, already_closed: true, checkpoint: nil))
+        }
+        let (start, end) = program.span(of: period)
+        let closedThrough = cache.closedThrough
+        guard start >= closedThrough else {
+            return refuse(
+                .conflict,
+                "\(period) lies before \(program.period(containing: closedThrough - 1)), the latest closed period; "
+                    + "it had no readings then and none can be added now")
+        }
+        let accounting = try PeriodAccounting(db: db, program: program)
+        if let earlier = try accounting.firstReading(from: closedThrough, to: start) {
+            return refuse(.conflict, "close \(program.period(containing: earlier)) first: periods close in order")
+        }
+        let computed: PeriodAccounting.Computed
+        do {
+            computed = try accounting.compute(
+                period, provisional: false,
+                baseline: try accounting.storedBaseline(program.parameters.baseline.baselinePeriod(of: period)),
+                usedBefore: try accounting.storedCertificateUse(upTo: start), hashLeaves: true)
+        } catch let error as AccountingError {
+            guard case .missingFactors(let gaps) = error else { return refuse(.conflict, "\(error)") }
+            return .rejected(kind: .conflict, errors: gaps.enumerated().map { k, gap in
+                RecordError(
+                    index: k, field: "zone",
+                    message: "no average emission factor for \(gap.zone) from \(Timestamp.format(gap.start)) "
+                        + "to \(Timestamp.format(gap.end)): load a factor dataset covering it")
+            })
+        }
+        let result = computed.result
+        let datasetRoots = try Self.datasetRoots(db: db)
+        let periodIndex = try appender.append(
+            .period(PeriodEntry(
+                period: period, method: result.method, timezone: program.calendar.identifier,
+                parameters: program.parameters, benchmarks: result.benchmarks, consumers: result.scores.count)),
+            time: time, db: db)
+        let insertScore = try db.cachedStatement(sql: """
+            INSERT INTO scores(period, consumer, entry, zone, class, energy_wh, export_wh, loc_ug, mkt_ug, matched_wh,
+                estimated_wh, k_milli, p, q_milli, r, zone_flat_mg, s_milli, t, g, score, bench_ug, avoided_ug, points, flags)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for score in result.scores {
+            let id = score.consumer.id
+            let roots = try score.factorDatasets.map { name in
+                guard let root = datasetRoots[name] else { throw StoreError.corrupt("factor dataset \(name) has no entry") }
+                return root
+            }.sorted { $0.base64.utf8.lexicographicallyPrecedes($1.base64.utf8) }
+            let index = try appender.append(
+                .score(ScoreEntry(
+                    consumer: id, period: period, method: result.method, figures: score.figures,
+                    readingsRoot: computed.readingsRoots[id] ?? RFC6962.emptyRoot, certificates: score.certificates,
+                    factorRoots: roots)),
+                time: time, db: db)
+            let f = score.figures
+            try insertScore.execute(arguments: [
+                period.description, id, Int64(index), score.consumer.zone, score.consumer.consumerClass.rawValue,
+                f.energyWh, f.exportWh, f.locUg, f.mktUg, f.matchedWh, f.estimatedWh, f.kMilli, f.p, f.qMilli, f.r,
+                f.zoneFlatMg, f.sMilli, f.t, f.g, f.score, f.benchUg, f.avoidedUg, f.points,
+                f.flags.map(\.rawValue).joined(separator: ","),
+            ])
+        }
+        try db.execute(
+            sql: "INSERT INTO periods(period, start, end, entry, consumers) VALUES (?, ?, ?, ?, ?)",
+            arguments: [period.description, start, end, Int64(periodIndex), result.scores.count])
+        let insertUse = try db.cachedStatement(sql: "INSERT INTO certificate_use(id, through, used_wh) VALUES (?, ?, ?)")
+        for use in result.certificates where use.usedNowWh > 0 {
+            try insertUse.execute(arguments: [use.id, end, use.usedWh])
+        }
+        cache.closedThrough = end
+        return .closed(CloseAnswer(
+            period: period.description, entry: periodIndex, consumers: result.scores.count, already_closed: false,
+            checkpoint: nil))
+    }
+
+    /// The `root` of every dataset's `factors` entry, by dataset name.
+    static func datasetRoots(db: Database) throws -> [String: Hash256] {
+        var roots: [String: Hash256] = [:]
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT d.dataset, e.body FROM factor_datasets d JOIN entries e ON e.idx = d.entry
+            """)
+        while let row = try rows.next() {
+            let name: String = row[0]
+            let body: Data = row[1]
+            guard let text = (try? JSONValue.parse(Array(body)))?["root"]?.stringValue, let root = Hash256(base64: text)
+            else { throw StoreError.corrupt("the factors entry of dataset \(name) has no root") }
+            roots[name] = root
+        }
+        return roots
+    }
+}
