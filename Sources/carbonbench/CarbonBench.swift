@@ -13,14 +13,16 @@ import TransparencyLog
 struct CarbonBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "carbonbench",
-        abstract: "Measure ingest end to end over the socket against the raw SQLite floor.",
+        abstract: "Measure ingest end to end over the socket against the raw SQLite floor, and closing months.",
         discussion: """
             Fills a database with --prefill-hours hours of --meters meters (10 million
             readings by default; kept in --dir and reused by later runs), then has
             --clients concurrent clients push --hours more hours in head-end order (all
             meters' hour h, then hour h+1), one NDJSON batch per hour, durably, through a
             real carbonledgerd. Then inserts the same rows with the SQLite C API into a copy
-            of the same database: the floor.
+            of the same database: the floor. Last, closes the first two months of the
+            prefilled hours on another copy: every reading accounted, one signed score per
+            consumer, timed with the peak memory it took.
             """)
 
     @Option(help: "Working folder (the prefilled database is kept here).")
@@ -33,12 +35,19 @@ struct CarbonBench: AsyncParsableCommand {
     var hours = 60
     @Option(help: "Concurrent clients.")
     var clients = 4
+    @Flag(help: "Measure only closing months (the accounting benchmark), not ingest.")
+    var closeOnly = false
 
     func run() async throws {
         let work = URL(fileURLWithPath: dir, isDirectory: true)
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let setup = BenchSetup(directory: work, meters: meters, prefillHours: prefillHours)
         let prefilled = try await setup.prefilledDatabase()
+        if !closeOnly { try measureIngest(setup: setup, prefilled: prefilled) }
+        try await measureClose(setup: setup, prefilled: prefilled)
+    }
+
+    private func measureIngest(setup: BenchSetup, prefilled: URL) throws {
         let batches = (0..<hours).map { setup.ndjsonBatch(hour: prefillHours + $0) }
         let readings = hours * meters
 
@@ -58,6 +67,24 @@ struct CarbonBench: AsyncParsableCommand {
             \(floor.walBytes / readings) | \(floor.databaseGrowth / readings) |
             ratio end to end / floor: \(String(format: "%.2f", floor.seconds / endToEnd.seconds))
             """)
+    }
+
+    private func measureClose(setup: BenchSetup, prefilled: URL) async throws {
+        let results = try await CloseBench(setup: setup).run(database: prefilled)
+        print("""
+
+            close benchmark: \(setup.meters) consumers with hourly readings, an hourly factor series, \
+            \(setup.meters / 10) certificates a month, synchronous=FULL
+            | period | readings | seconds | readings accounted/s | CPU seconds | readings/CPU-second | resident before MiB | peak MiB |
+            |---|---:|---:|---:|---:|---:|---:|---:|
+            """)
+        for r in results {
+            let rate = Int(Double(r.readings) / r.seconds)
+            let memory = String(format: "%.1f | %.1f", Double(r.residentBefore) / 1_048_576, Double(r.peak) / 1_048_576)
+            let perCPU = Int(Double(r.readings) / r.cpuSeconds)
+            let cpu = String(format: "%.2f", r.cpuSeconds)
+            print("| \(r.period) | \(r.readings) | \(String(format: "%.2f", r.seconds)) | \(rate) | \(cpu) | \(perCPU) | \(memory) |")
+        }
     }
 }
 

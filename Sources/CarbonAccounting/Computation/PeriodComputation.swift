@@ -143,7 +143,15 @@ public struct PeriodComputation: Sendable {
     /// factors and overflows are reported by `finish`.
     public mutating func add(_ reading: Reading) throws(AccountingError) {
         guard let number = consumerNumbers[reading.consumer] else { throw .unknownConsumer(reading.consumer) }
-        let c = Int(number)
+        try add(reading, consumerIndex: Int(number))
+    }
+
+    /// Accounts one reading of the consumer at `consumerIndex` in the `consumers` given
+    /// at init (which must be the reading's `consumer`), without looking it up by id.
+    public mutating func add(_ reading: Reading, consumerIndex c: Int) throws(AccountingError) {
+        guard consumers.indices.contains(c), consumers[c].id == reading.consumer else {
+            throw .unknownConsumer(reading.consumer)
+        }
         let s = reading.start
         let wh = reading.importWh
         try reading.checkAccountable()

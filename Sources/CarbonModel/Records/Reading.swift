@@ -64,6 +64,14 @@ public struct Reading: Sendable, Equatable, Hashable {
         JSONText.withWritten(maximumCount: leafCapacity, to: &bytes) { writeLeaf(to: &$0) }
     }
 
+    /// Appends the leaf of a reading whose `id` is left nil and given here as UTF-8 bytes
+    /// instead (nil: `null`), for callers that read ids straight from storage.
+    public func writeLeaf(into bytes: inout [UInt8], idUTF8: UnsafeRawBufferPointer?) {
+        precondition(id == nil, "the id is given twice")
+        let capacity = leafCapacity + ByteCursor.maximumStringBytes(idUTF8?.count ?? 0)
+        JSONText.withWritten(maximumCount: capacity, to: &bytes) { writeLeaf(to: &$0, idUTF8: idUTF8) }
+    }
+
     /// Room the leaf can take: the keys and punctuation (under 128 bytes), four integers
     /// and four strings at their longest escaped.
     private var leafCapacity: Int {
@@ -71,7 +79,7 @@ public struct Reading: Sendable, Equatable, Hashable {
             + ByteCursor.maximumStringBytes(consumer.utf8.count + meter.utf8.count + utility.utf8.count + (id?.utf8.count ?? 0))
     }
 
-    private func writeLeaf(to cursor: inout ByteCursor) {
+    private func writeLeaf(to cursor: inout ByteCursor, idUTF8: UnsafeRawBufferPointer? = nil) {
         cursor.literal("{\"consumer\":")
         cursor.string(consumer)
         cursor.literal(",\"duration_s\":")
@@ -79,7 +87,13 @@ public struct Reading: Sendable, Equatable, Hashable {
         cursor.literal(",\"export_wh\":")
         cursor.int(exportWh)
         cursor.literal(",\"id\":")
-        if let id { cursor.string(id) } else { cursor.literal("null") }
+        if let id {
+            cursor.string(id)
+        } else if let idUTF8 {
+            cursor.string(utf8: idUTF8)
+        } else {
+            cursor.literal("null")
+        }
         cursor.literal(",\"import_wh\":")
         cursor.int(importWh)
         cursor.literal(",\"meter\":")

@@ -127,27 +127,34 @@ extension LedgerReader {
             let used = try boundary.map { try accounting.storedCertificateUse(upTo: $0) } ?? [:]
             let replayFrom =
                 certificates.isEmpty ? from : min(from, boundary ?? certificates.map(\.start).min() ?? from)
-            var stream = try ConsumerEmissions(
-                consumer: consumer, certificates: certificates, usedBeforeWh: used, factors: accounting.factors)
-
-            var buckets: [EmissionsBucket] = []
-            try ReadingScan(db: db, registry: accounting.registry).forEach(
-                from: replayFrom, to: to, consumer: consumerRow
-            ) { reading, _ in
-                let figures = try stream.add(reading)
-                guard reading.start >= from else { return }
-                if buckets.last.map({ reading.start >= $0.end }) ?? true {
-                    let (start, end) = bucket(of: reading.start, step: step)
-                    buckets.append(EmissionsBucket(
-                        start: start, end: end, readings: 0, energyWh: 0, locUg: 0, mktUg: 0, matchedWh: 0))
+            func run(sortingEachInstant: Bool) throws -> [EmissionsBucket] {
+                var stream = try ConsumerEmissions(
+                    consumer: consumer, certificates: certificates, usedBeforeWh: used, factors: accounting.factors)
+                var buckets: [EmissionsBucket] = []
+                try ReadingScan(db: db, registry: accounting.registry).forEach(
+                    from: replayFrom, to: to, consumer: consumerRow, sortingEachInstant: sortingEachInstant
+                ) { scanned in
+                    let reading = scanned.reading
+                    let figures = try stream.add(reading)
+                    guard reading.start >= from else { return }
+                    if buckets.last.map({ reading.start >= $0.end }) ?? true {
+                        let (start, end) = bucket(of: reading.start, step: step)
+                        buckets.append(EmissionsBucket(
+                            start: start, end: end, readings: 0, energyWh: 0, locUg: 0, mktUg: 0, matchedWh: 0))
+                    }
+                    buckets[buckets.count - 1].readings += 1
+                    buckets[buckets.count - 1].energyWh += reading.importWh
+                    buckets[buckets.count - 1].locUg += figures.locUg
+                    buckets[buckets.count - 1].mktUg += figures.mktUg
+                    buckets[buckets.count - 1].matchedWh += figures.matchedWh
                 }
-                buckets[buckets.count - 1].readings += 1
-                buckets[buckets.count - 1].energyWh += reading.importWh
-                buckets[buckets.count - 1].locUg += figures.locUg
-                buckets[buckets.count - 1].mktUg += figures.mktUg
-                buckets[buckets.count - 1].matchedWh += figures.matchedWh
+                return buckets
             }
-            return buckets
+            do {
+                return try run(sortingEachInstant: false)
+            } catch is ReadingScan.MetersOutOfOrder {
+                return try run(sortingEachInstant: true)
+            }
         }
     }
 

@@ -62,29 +62,33 @@ struct PeriodAccounting {
         hashLeaves: Bool
     ) throws -> Computed {
         let (start, end) = program.span(of: period)
-        var computation = try PeriodComputation(
-            period: period, consumers: registry.consumers, certificates: try certificates(overlapping: start, end),
-            certificateUsedBeforeWh: usedBefore, factors: factors, parameters: program.parameters,
-            baseline: baseline, provisional: provisional)
-        var frontiers: [MerkleFrontier] = hashLeaves ? Array(repeating: MerkleFrontier(), count: registry.consumers.count) : []
-        var leaf: [UInt8] = []
-        leaf.reserveCapacity(256)
-        try ReadingScan(db: db, registry: registry).forEach(from: start, to: end) { reading, consumer in
-            try computation.add(reading)
-            if hashLeaves {
-                leaf.removeAll(keepingCapacity: true)
-                reading.writeLeaf(into: &leaf)
-                frontiers[consumer].appendLeaf(RFC6962.leafHash(leaf))
+        let certificates = try certificates(overlapping: start, end)
+        func run(sortingEachInstant: Bool) throws -> Computed {
+            var computation = try PeriodComputation(
+                period: period, consumers: registry.consumers, certificates: certificates,
+                certificateUsedBeforeWh: usedBefore, factors: factors, parameters: program.parameters,
+                baseline: baseline, provisional: provisional)
+            let hasher = hashLeaves ? LeafHasher(registry: registry) : nil
+            do {
+                try ReadingScan(db: db, registry: registry).forEach(
+                    from: start, to: end, sortingEachInstant: sortingEachInstant
+                ) { scanned in
+                    // The registry is the computation's consumer list, so positions are its numbers.
+                    try computation.add(scanned.reading, consumerIndex: scanned.consumer)
+                    hasher?.add(scanned)
+                }
+            } catch {
+                hasher?.cancel()
+                throw error
             }
+            let roots = hasher?.finish() ?? [:]
+            return Computed(result: try computation.finish(), readingsRoots: roots)
         }
-        let result = try computation.finish()
-        var roots: [String: Hash256] = [:]
-        if hashLeaves {
-            for (position, frontier) in frontiers.enumerated() where frontier.size > 0 {
-                roots[registry.consumers[position].id] = frontier.rootHash()
-            }
+        do {
+            return try run(sortingEachInstant: false)
+        } catch is ReadingScan.MetersOutOfOrder {
+            return try run(sortingEachInstant: true)
         }
-        return Computed(result: result, readingsRoots: roots)
     }
 
     /// Certificates whose window meets `[start, end)`.

@@ -42,46 +42,66 @@ struct AccountingRegistry {
     }
 }
 
+/// One stored reading as a scan hands it on.
+struct ScannedReading {
+    /// The reading; its `id` is nil when `idUTF8` carries it.
+    var reading: Reading
+    /// The id's UTF-8 bytes straight from SQLite, valid during the callback only.
+    var idUTF8: UnsafeRawBufferPointer?
+    /// The consumer's position in the registry.
+    var consumer: Int
+    /// The meter's row id.
+    var meter: Int
+}
+
 /// Streams stored readings with `start` in a range, in `(start, meter)` order per
-/// consumer, as the method orders them, without holding more than one instant's
-/// readings.
+/// consumer, as the method orders them.
 ///
 /// The table is keyed `(start, meter id)`; meter ids follow registration, not the
-/// meters' names, so readings of one consumer sharing a start (several meters) are
-/// put in name order before they are handed on.
+/// meters' names. Readings go out in table order, which is the method's order unless
+/// one consumer has meters whose ids and names sort differently at one instant: then
+/// the scan throws `MetersOutOfOrder`, and the caller starts again with
+/// `sortingEachInstant`, which holds each instant's readings and sorts them.
 struct ReadingScan {
     let db: Database
     let registry: AccountingRegistry
 
-    /// Calls `body` with each reading of `[from, to)` and its consumer's position,
-    /// of one consumer only when `consumer` (a row id) is given.
+    /// Thrown when table order is not the method's order (see the type's comment).
+    struct MetersOutOfOrder: Error {}
+
+    /// Calls `body` with each reading of `[from, to)`, of one consumer only when
+    /// `consumer` (a row id) is given.
     func forEach(
-        from: Int64, to: Int64, consumer: Int64? = nil, _ body: (Reading, Int) throws -> Void
+        from: Int64, to: Int64, consumer: Int64? = nil, sortingEachInstant: Bool = false,
+        _ body: (ScannedReading) throws -> Void
     ) throws {
-        let statement = try db.makeStatement(sql: """
-            SELECT start, meter, consumer, duration_s, import_wh, export_wh, quality, ref FROM readings
-            WHERE start >= ?1 AND start < ?2 AND (?3 IS NULL OR consumer = ?3) ORDER BY start, meter
-            """)
+        let columns = "SELECT start, meter, consumer, duration_s, import_wh, export_wh, quality, ref FROM readings"
+        let statement = try db.makeStatement(
+            sql: consumer == nil
+                ? "\(columns) WHERE start >= ?1 AND start < ?2 ORDER BY start, meter"
+                : "\(columns) WHERE start >= ?1 AND start < ?2 AND consumer = ?3 ORDER BY start, meter")
         let handle = statement.sqliteStatement
         sqlite3_bind_int64(handle, 1, from)
         sqlite3_bind_int64(handle, 2, to)
-        if let consumer { sqlite3_bind_int64(handle, 3, consumer) } else { sqlite3_bind_null(handle, 3) }
+        if let consumer { sqlite3_bind_int64(handle, 3, consumer) }
         defer { sqlite3_reset(handle) }
 
-        // Readings of the current instant; a consumer seen twice in it needs sorting.
-        var group: [(reading: Reading, consumer: Int)] = []
-        var seenAt = [Int64](repeating: .min, count: registry.consumers.count)
-        var needsSort = false
+        // Per consumer: the start and meter of its latest reading.
+        var lastStart = [Int64](repeating: .min, count: registry.consumers.count)
+        var lastMeter = [Int](repeating: 0, count: registry.consumers.count)
+        // With sortingEachInstant: the readings of the current instant.
+        var group: [ScannedReading] = []
+        var groupNeedsSort = false
         func flush() throws {
-            if needsSort {
+            if groupNeedsSort {
                 group.sort { a, b in
                     a.consumer != b.consumer
                         ? a.consumer < b.consumer : a.reading.meter.utf8.lexicographicallyPrecedes(b.reading.meter.utf8)
                 }
             }
-            for (reading, consumer) in group { try body(reading, consumer) }
+            for scanned in group { try body(scanned) }
             group.removeAll(keepingCapacity: true)
-            needsSort = false
+            groupNeedsSort = false
         }
         while true {
             let code = sqlite3_step(handle)
@@ -92,28 +112,44 @@ struct ReadingScan {
                 break
             }
             let start = sqlite3_column_int64(handle, 0)
-            let meterID = sqlite3_column_int64(handle, 1)
+            let meterID = Int(truncatingIfNeeded: sqlite3_column_int64(handle, 1))
             let consumerID = sqlite3_column_int64(handle, 2)
             guard let position = registry.position(ofRow: consumerID) else {
                 throw StoreError.corrupt("a reading at \(start) names consumer row \(consumerID), which is not registered")
             }
-            guard meterID >= 0, meterID < Int64(registry.meters.count), !registry.meters[Int(meterID)].meter.isEmpty
-            else { throw StoreError.corrupt("a reading at \(start) names meter row \(meterID), which is not registered") }
+            guard meterID >= 0, meterID < registry.meters.count, !registry.meters[meterID].meter.isEmpty else {
+                throw StoreError.corrupt("a reading at \(start) names meter row \(meterID), which is not registered")
+            }
             guard let quality = QualityCode.quality(sqlite3_column_int64(handle, 6)) else {
                 throw StoreError.corrupt("the quality of the reading at \(start) of meter row \(meterID)")
             }
-            let ref: String? =
-                sqlite3_column_type(handle, 7) == SQLITE_NULL
-                ? nil : String(cString: sqlite3_column_text(handle, 7))
-            let meter = registry.meters[Int(meterID)]
-            let reading = Reading(
+            let meter = registry.meters[meterID]
+            if lastStart[position] == start {
+                // A second meter of the consumer at this instant: table order may not be name order.
+                let previous = registry.meters[lastMeter[position]].meter
+                if !previous.utf8.lexicographicallyPrecedes(meter.meter.utf8) {
+                    guard sortingEachInstant else { throw MetersOutOfOrder() }
+                    groupNeedsSort = true
+                }
+            }
+            lastStart[position] = start
+            lastMeter[position] = meterID
+            var reading = Reading(
                 utility: meter.utility, meter: meter.meter, consumer: registry.consumers[position].id, start: start,
                 durationS: sqlite3_column_int64(handle, 3), importWh: sqlite3_column_int64(handle, 4),
-                exportWh: sqlite3_column_int64(handle, 5), quality: quality, id: ref)
+                exportWh: sqlite3_column_int64(handle, 5), quality: quality, id: nil)
+            var idUTF8: UnsafeRawBufferPointer? = nil
+            if sqlite3_column_type(handle, 7) != SQLITE_NULL, let text = sqlite3_column_text(handle, 7) {
+                idUTF8 = UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, 7)))
+            }
+            guard sortingEachInstant else {
+                try body(ScannedReading(reading: reading, idUTF8: idUTF8, consumer: position, meter: meterID))
+                continue
+            }
             if let first = group.first, first.reading.start != start { try flush() }
-            if seenAt[position] == start { needsSort = true }
-            seenAt[position] = start
-            group.append((reading, position))
+            // The bytes die with the row: keep the id as a string.
+            reading.id = idUTF8.map { String(decoding: $0, as: UTF8.self) }
+            group.append(ScannedReading(reading: reading, idUTF8: nil, consumer: position, meter: meterID))
         }
         try flush()
     }
