@@ -53,4 +53,38 @@ import Testing
         #expect(wrong.status == 3, "\(wrong.out) \(wrong.err)")
         #expect(wrong.err.contains("does not verify"), "\(wrong.err)")
     }
+
+    @Test func certificatesCloseScoreDirectoryAndInventory() throws {
+        let (daemon, _) = try AccountingTests.workedExample()
+        let certificates = daemon.directory.appendingPathComponent("certificates.ndjson")
+        try """
+            {"id":"gec-4","consumer":"c1","start":"2023-04-01T00:00:00+08:00","end":"2023-05-01T00:00:00+08:00","wh":100,"technology":"wind","issuer":"CN-GEC"}
+            """.write(to: certificates, atomically: true, encoding: .utf8)
+        let added = try carbonctl(daemon, ["certificates", "add", certificates.path])
+        #expect(added.status == 0 && added.out.contains("1 certificates registered"), "\(added.out) \(added.err)")
+
+        let early = try carbonctl(daemon, ["close", "2023-03"])
+        #expect(early.status == 1 && early.err.contains("close 2023-02 first"), "\(early.err)")
+        #expect(try carbonctl(daemon, ["close", "2023-02"]).status == 0)
+        let closed = try carbonctl(daemon, ["close", "2023-03"])
+        #expect(closed.status == 0 && closed.out.contains("2023-03 closed"), "\(closed.out) \(closed.err)")
+        #expect(try carbonctl(daemon, ["close", "2023-03"]).out.contains("closed already"))
+
+        let score = try carbonctl(daemon, ["score", "c1", "--period", "2023-03"])
+        #expect(score.status == 0 && score.out.contains("470 / 1000") && score.out.contains("no_benchmark"), "\(score.out)")
+        let json = try carbonctl(daemon, ["score", "c1", "--period", "2023-03", "--json"])
+        let figures = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any]
+        #expect(figures?["points"] as? Int == 2 && figures?["provisional"] as? Bool == false)
+
+        let directory = try carbonctl(daemon, ["directory", "--period", "2023-03", "--limit", "1"])
+        #expect(directory.status == 0, "\(directory.err)")
+        let line = directory.out.split(separator: "\n").first { $0.hasPrefix("c1 ") }
+        #expect(line?.split(separator: " ").contains("470") == true, "\(directory.out)")
+
+        let inventory = try carbonctl(daemon, ["inventory", "CN-ZJ", "--from", "2023-02", "--to", "2023-03"])
+        #expect(inventory.status == 0, "\(inventory.err)")
+        let march = inventory.out.split(separator: "\n").first { $0.hasPrefix("2023-03") }
+        #expect(march?.split(separator: " ").starts(with: ["2023-03", "100", "0.052", "0.047"]) == true, "\(inventory.out)")
+        #expect(daemon.stop() == 0)
+    }
 }

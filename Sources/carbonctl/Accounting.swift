@@ -1,0 +1,186 @@
+import ArgumentParser
+import CarbonAPI
+import Foundation
+
+struct Certificates: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Green-electricity certificates.", subcommands: [Add.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register certificates (utility for its own consumers, admin).",
+            discussion: """
+                A JSON array or NDJSON file of {"id","consumer","start","end","wh","technology","issuer"};
+                each certificate becomes one ledger entry, and an id is used once.
+                """)
+
+        @OptionGroup var options: ClientOptions
+
+        @Argument(help: "The certificates file (.json or .ndjson).")
+        var file: String
+
+        func run() throws {
+            guard let contents = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)") }
+            let type = (file as NSString).pathExtension.lowercased() == "ndjson" ? "application/x-ndjson" : "application/json"
+            let response = try options.connect().post("/v1/certificates", contentType: type, body: Array(contents))
+            if options.json { return print(response.text) }
+            let answer = try decode(IngestAnswer.self, from: response)
+            print("\(answer.accepted) certificates registered, entries \(answer.entries.map(String.init).joined(separator: ", "))")
+        }
+    }
+}
+
+struct Close: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Close a period now (admin): freeze and sign every consumer's score.",
+        discussion: "Periods close in order; closing one again changes nothing.")
+
+    @OptionGroup var options: ClientOptions
+
+    @Argument(help: "The period, e.g. 2026-10.")
+    var period: String
+
+    func run() throws {
+        let response = try options.connect().post("/v1/periods/\(period)/close", contentType: "application/json", body: [])
+        if options.json { return print(response.text) }
+        let answer = try decode(CloseAnswer.self, from: response)
+        print(answer.already_closed
+              ? "\(answer.period) was closed already (period entry \(answer.entry), \(answer.consumers) scores)"
+              : "\(answer.period) closed: period entry \(answer.entry), \(answer.consumers) score entries after it")
+    }
+}
+
+struct Score: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "A consumer's figures and score for a period.")
+
+    @OptionGroup var options: ClientOptions
+
+    @Argument(help: "The consumer id.")
+    var consumer: String
+
+    @Option(name: .long, help: "The period, e.g. 2026-10.")
+    var period: String
+
+    func run() throws {
+        let response = try options.connect().get("/v1/consumers/\(percentEncoded(consumer))/score?period=\(period)")
+        if options.json { return print(response.text) }
+        let answer = try decode(ScoreAnswer.self, from: response)
+        let f = answer.figures
+        func optional(_ x: Int64?) -> String { x.map(String.init) ?? "-" }
+        printTable([
+            ("consumer", answer.consumer), ("period", "\(answer.period)\(answer.provisional ? " (provisional)" : "")"),
+            ("score", "\(f.score) / 1000"),
+            ("grade", f.grade.map { "\($0) \(f.label ?? "")" } ?? "none (no benchmark)"),
+            ("points", "\(f.points)"),
+            ("energy", "\(f.energy_wh) Wh (\(answer.kwh) kWh), export \(f.export_wh) Wh"),
+            ("location-based", "\(f.loc_ug) ug CO2e (\(answer.loc_kg) kg)"),
+            ("market-based", "\(f.mkt_ug) ug CO2e (\(answer.mkt_kg) kg), \(f.matched_wh) Wh matched"),
+            ("P R T G", "\(f.p) \(f.r) \(f.t) \(f.g)"),
+            ("k_milli q_milli s_milli", "\(optional(f.k_milli)) \(optional(f.q_milli)) \(optional(f.s_milli))"),
+            ("flags", f.flags.isEmpty ? "-" : f.flags.joined(separator: ", ")),
+            ("ledger entry", answer.entry.map { "\($0.index) (proof in a tree of \($0.proof.size))" } ?? "- (not closed)"),
+        ])
+    }
+}
+
+struct Directory: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The incentive directory of a period: best scores first.")
+
+    @OptionGroup var options: ClientOptions
+
+    @Option(name: .long, help: "The period, e.g. 2026-10.")
+    var period: String
+
+    @Option(name: .long, help: "Only this zone and its sub-zones.")
+    var zone: String?
+
+    @Option(name: .customLong("class"), help: "Only this class (residential, commercial, industrial, public).")
+    var consumerClass: String?
+
+    @Option(name: .long, help: "Lines per request.")
+    var limit = 1_000
+
+    func run() throws {
+        let daemon = try options.connect()
+        var query = "period=\(period)&limit=\(limit)"
+        if let zone { query += "&zone=\(percentEncoded(zone))" }
+        if let consumerClass { query += "&class=\(percentEncoded(consumerClass))" }
+        var lines: [DirectoryLine] = []
+        var cursor: String? = nil
+        var provisional = false
+        repeat {
+            let page = try daemon.get(
+                "/v1/incentives?\(query)\(cursor.map { "&cursor=\(percentEncoded($0))" } ?? "")", as: DirectoryAnswer.self)
+            lines += page.consumers
+            provisional = page.provisional
+            cursor = page.cursor
+        } while cursor != nil
+        if options.json {
+            let all = DirectoryAnswer(period: period, provisional: provisional, consumers: lines, cursor: nil)
+            return print(String(decoding: try JSONEncoder().encode(all), as: UTF8.self))
+        }
+        print("incentive directory \(period)\(provisional ? " (provisional)" : ""): \(lines.count) consumers")
+        printColumns(
+            ["consumer", "zone", "class", "score", "grade", "points", "eligible"],
+            lines.map {
+                [$0.consumer, $0.zone, $0.class, "\($0.score)", $0.grade.map(String.init) ?? "-", "\($0.points)",
+                 $0.eligible ? "yes" : "no"]
+            })
+    }
+}
+
+struct Inventory: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A zone's consumption-side emission inventory, period by period.")
+
+    @OptionGroup var options: ClientOptions
+
+    @Argument(help: "The zone, e.g. CN-ZJ (its sub-zones included).")
+    var zone: String
+
+    @Option(name: .long, help: "The first period, e.g. 2026-01.")
+    var from: String
+
+    @Option(name: .long, help: "The last period (default: --from).")
+    var to: String?
+
+    func run() throws {
+        let response = try options.connect().get(
+            "/v1/zones/\(percentEncoded(zone))/inventory?from=\(from)&to=\(to ?? from)")
+        if options.json { return print(response.text) }
+        let answer = try decode(InventoryAnswer.self, from: response)
+        print("inventory of \(answer.zone)")
+        printColumns(
+            ["period", "energy kWh", "location t", "market t", "consumers", "mg/kWh", "grades 1/2/3/4/5/none"],
+            answer.periods.map { p in
+                let grades = ["1", "2", "3", "4", "5", "none"].map { String(p.grades[$0] ?? 0) }.joined(separator: "/")
+                return [
+                    p.period + (p.provisional ? "*" : ""), String(p.energy_wh / 1_000), tonnes(p.loc_g), tonnes(p.mkt_g),
+                    "\(p.consumers)", p.intensity_mg_per_kwh.map(String.init) ?? "-", grades,
+                ]
+            })
+        if answer.periods.contains(where: \.provisional) { print("* provisional: the period is not closed") }
+    }
+
+    private func tonnes(_ grams: Int64) -> String {
+        String(format: "%.3f", Double(grams) / 1_000_000)
+    }
+}
+
+/// A path or query component with everything but letters and digits escaped.
+func percentEncoded(_ text: String) -> String {
+    text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+}
+
+/// Prints rows under a header as aligned columns.
+func printColumns(_ header: [String], _ rows: [[String]]) {
+    var widths = header.map(\.count)
+    for row in rows {
+        for (k, cell) in row.enumerated() where k < widths.count { widths[k] = max(widths[k], cell.count) }
+    }
+    for row in [header] + rows {
+        print(row.enumerated().map { k, cell in cell.padding(toLength: widths[k], withPad: " ", startingAt: 0) }
+            .joined(separator: "  "))
+    }
+}
