@@ -1,5 +1,8 @@
 import CarbonClient
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import TransparencyLog
 
@@ -189,5 +192,72 @@ import TransparencyLog
         }
         #expect(closed, "2023-03 did not close by itself")
         #expect(daemon.stop() == 0)
+    }
+
+    @Test func aDaemonKilledWhileClosingRestartsWithNoCloseOrAWholeOne() throws {
+        let daemon = try DaemonProcess(extraConfig: Self.manualClose)
+        try daemon.start()
+        let client = try daemon.client()
+        #expect(try client.post("/v1/factors?dataset=annual", """
+            zone,kind,year,mg_per_kwh,source
+            CN-ZJ,average,2023,500000,test
+            """, contentType: "text/csv").status == 200)
+        let consumers = (0..<60).map { #"{"consumer":"c\#($0)","utility":"u1","zone":"CN-ZJ","class":"residential"}"# }
+        #expect(try client.post("/v1/consumers", consumers.joined(separator: "\n")).status == 200)
+        let march = 1_677_600_000  // 2023-03-01T00:00:00+08:00
+        for day in 0..<31 {
+            var lines: [String] = []
+            for hour in 0..<24 {
+                for c in 0..<60 {
+                    lines.append(#"{"utility":"u1","meter":"m\#(c)","consumer":"c\#(c)","start":\#(march + (day * 24 + hour) * 3600),"duration_s":3600,"import_wh":\#(100 + c),"quality":"actual"}"#)
+                }
+            }
+            #expect(try client.post("/v1/readings", lines.joined(separator: "\n")).status == 200)
+        }
+        // Send the close request whole, then kill without waiting for the answer.
+        let socket = try Self.connect(daemon.socket)
+        let request = Array("POST /v1/periods/2023-03/close HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n".utf8)
+        #expect(write(socket, request, request.count) == request.count)
+        daemon.stop(signal: SIGKILL)
+        close(socket)
+
+        try daemon.start()
+        let after = try daemon.client()
+        let checkpoint = try SignedCheckpoint.open(after.get("/v1/ledger/checkpoint").text, verifiers: [daemon.verifier])
+        let size = Int(checkpoint.checkpoint.size)
+        let entries = try after.get("/v1/ledger/entries?start=0&end=\(size)").json()["entries"] as? [[String: Any]] ?? []
+        let kinds = entries.compactMap { entry -> String? in
+            guard let text = entry["entry"] as? String,
+                let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+            else { return nil }
+            return object["kind"] as? String
+        }
+        #expect(kinds.count == size)
+        let periods = kinds.filter { $0 == "period" }.count
+        let scores = kinds.filter { $0 == "score" }.count
+        #expect((periods == 0 && scores == 0) || (periods == 1 && scores == 60), "\(periods) period and \(scores) score entries")
+        // Either way the period closes (again, idempotently) after the restart, whole.
+        let closed = try after.post("/v1/periods/2023-03/close", "")
+        #expect(closed.status == 200, "\(closed.text)")
+        #expect(try closed.json()["consumers"] as? Int == 60)
+        #expect(try after.get("/v1/consumers/c7/score?period=2023-03").json()["provisional"] as? Bool == false)
+        #expect(daemon.stop() == 0)
+    }
+
+    /// A connected Unix stream socket.
+    static func connect(_ path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: path.utf8.prefix(raw.count - 1))
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard fd >= 0, connected == 0 else { throw DaemonTestFailure("cannot connect to \(path)") }
+        return fd
     }
 }
