@@ -244,6 +244,38 @@ import TransparencyLog
         #expect(daemon.stop() == 0)
     }
 
+    @Test func aConsumersMetersAreOrderedByNameNotByRegistration() throws {
+        let daemon = try DaemonProcess(extraConfig: Self.manualClose)
+        try daemon.start()
+        let client = try daemon.client()
+        #expect(try client.post("/v1/factors?dataset=annual", """
+            zone,kind,year,mg_per_kwh,source
+            CN-ZJ,average,2023,500000,test
+            """, contentType: "text/csv").status == 200)
+        #expect(try client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
+        // m-b is registered (first seen) before m-a; both read at the same instants.
+        for (meter, hour) in [("m-b", 0), ("m-a", 0), ("m-a", 1), ("m-b", 1)] {
+            let start = 1_677_600_000 + hour * 3600
+            #expect(try client.post("/v1/readings", """
+                {"utility":"u1","meter":"\(meter)","consumer":"c1","start":\(start),"duration_s":3600,"import_wh":\(meter == "m-a" ? 10 : 20),"quality":"actual","id":"\(meter)-\(hour)"}
+                """).status == 200)
+        }
+        #expect(try client.post("/v1/periods/2023-03/close", "").status == 200)
+        let score = try client.get("/v1/consumers/c1/score?period=2023-03").json()
+        #expect(score["energy_wh"] as? Int == 60)
+        let text = try #require((score["entry"] as? [String: Any])?["entry"] as? String)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        // The leaves in (start, meter name) order: m-a then m-b at each hour.
+        var leaves: [[UInt8]] = []
+        for (meter, hour) in [("m-a", 0), ("m-b", 0), ("m-a", 1), ("m-b", 1)] {
+            let proof = try client.get("/v1/readings/u1/\(meter)/\(1_677_600_000 + hour * 3600)/proof").json()
+            leaves.append(Array(try #require(proof["reading"] as? String).utf8))
+        }
+        let root = IndependentMerkle.root(leaves[...])
+        #expect((body["inputs"] as? [String: Any])?["readings_root"] as? String == Base64.encode(root))
+        #expect(daemon.stop() == 0)
+    }
+
     /// A connected Unix stream socket.
     static func connect(_ path: String) throws -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
