@@ -27,7 +27,9 @@ import Glibc
     /// c9 (u2), and one reading of each.
     static func matrixDaemon() throws -> (DaemonProcess, TestUsers) {
         let users = try TestUsers.shared.get()
-        let daemon = try DaemonProcess(grants: matrixGrants(users))
+        let factors = DaemonProcess.repositoryRoot.appendingPathComponent("config/factors/cn-mee-annual.csv").path
+        let daemon = try DaemonProcess(
+            grants: matrixGrants(users), extraConfig: "factors = [\"\(factors)\"]\n\(AccountingTests.manualClose)")
         try daemon.start()
         let admin = users.peer(for: .admin)
         for probe in Probe.writes {
@@ -200,6 +202,8 @@ struct Probe: Sendable {
     static let readC9: Set<GrantRole> = [.reader, .auditor, .admin]
 
     static let start = 1_790_000_000 / 3600 * 3600
+    /// The month of `start` in the program time zone.
+    static let period = "2026-09"
 
     static func readingLine(_ utility: String, _ meter: String, _ consumer: String, hour: Int = 0) -> String {
         #"{"utility":"\#(utility)","meter":"\#(meter)","consumer":"\#(consumer)","start":\#(start + hour * 3600),"duration_s":3600,"import_wh":100}"#
@@ -234,6 +238,12 @@ struct Probe: Sendable {
         Probe(name: "consistency proof", path: "/v1/ledger/proof/consistency?from=1&to=2", allowed: granted),
         Probe(name: "entries", path: "/v1/ledger/entries?start=0&end=5", allowed: [.auditor, .admin]),
         Probe(name: "metrics", path: "/metrics", allowed: [.metrics, .admin]),
+        Probe(name: "score c1 (u1)", path: "/v1/consumers/c1/score?period=\(period)", allowed: readC1),
+        Probe(name: "score c9 (u2)", path: "/v1/consumers/c9/score?period=\(period)", allowed: readC9),
+        Probe(name: "emissions c1 (u1)", path: "/v1/consumers/c1/emissions?from=\(period)&to=\(period)", allowed: readC1),
+        Probe(name: "emissions c9 (u2)", path: "/v1/consumers/c9/emissions?from=\(period)&to=\(period)", allowed: readC9),
+        Probe(name: "incentives", path: "/v1/incentives?period=\(period)", allowed: [.reader, .auditor, .admin]),
+        Probe(name: "inventory", path: "/v1/zones/CN/inventory?from=\(period)", allowed: [.planner, .reader, .auditor, .admin]),
     ]
 
     static let all = reads + writes
