@@ -79,6 +79,17 @@ import Glibc
         #expect(json["consumers"] as? [String] == (role == .consumer ? ["c1"] : nil), "\(answer.text)")
     }
 
+    @Test func onlyTheAdminClosesAPeriod() throws {
+        let (daemon, users) = try Self.matrixDaemon()
+        for role in GrantRole.allCases where role != .admin {
+            expectForbidden(
+                try daemon.send("POST", "/v1/periods/\(Probe.period)/close", as: users.peer(for: role)), "\(role) close")
+        }
+        let closed = try daemon.send("POST", "/v1/periods/\(Probe.period)/close", as: users.peer(for: .admin))
+        #expect(closed.status == 200, "\(closed.text)")
+        #expect(try closed.json()["consumers"] as? Int == 2)
+    }
+
     @Test func peersWithoutAGrantGet403OnEverythingRootIncluded() throws {
         let (daemon, users) = try Self.matrixDaemon()
         // A plain user, and root itself (the daemon runs as root; no grant names uid 0).
