@@ -77,7 +77,9 @@ let package = Package(
         .testTarget(name: "CarbonClientTests", dependencies: ["CarbonClient"]),
         .testTarget(name: "CarbonLedgerTests", dependencies: ["CarbonLedger"]),
         .testTarget(name: "CarbonAccountingTests", dependencies: ["CarbonAccounting"]),
-        .testTarget(name: "CarbonDaemonTests", dependencies: ["CarbonClient", "CarbonStore", "CarbonAPI"]),
+        .testTarget(name: "CarbonDaemonTests", dependencies: [
+            "CarbonClient", "CarbonStore", "CarbonAPI", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "CarbonStoreTests", dependencies: ["CarbonStore", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]

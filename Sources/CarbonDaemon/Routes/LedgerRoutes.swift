@@ -25,6 +25,32 @@ struct LedgerRoutes {
             try context.requireGranted()
             return try JSONResponse.encode(KeyAnswer(origin: origin, keys: [verifierKey]))
         }
+        ledger.get("tile/**") { _, context in
+            try context.require(.auditor, .admin)
+            let tile = try Self.tile(context)
+            guard let bytes = try await store.reader.tile(tile) else {
+                throw Problem.notFound("the latest checkpoint's tree has no tile \(tile.path)")
+            }
+            return Self.octets(bytes)
+        }
+        ledger.get("signatures/**") { _, context in
+            try context.require(.auditor, .admin)
+            let tile = try Self.tile(context, under: "entries")
+            guard let bytes = try await store.reader.signatures(tile) else {
+                throw Problem.notFound("the latest checkpoint's tree has no entries \(tile.path)")
+            }
+            return Self.octets(bytes)
+        }
+        ledger.get("data/{index}") { _, context in
+            try context.require(.auditor, .admin)
+            let text = try context.pathParameter("index")
+            guard let index = UInt64(text) else { throw Problem.badParameter("index", "must be an entry index") }
+            guard let bytes = try await store.reader.entryData(index: index) else {
+                throw Problem.notFound("entry \(index) has no data besides itself")
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/x-ndjson"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
         ledger.get("entries") { request, context in
             try context.require(.auditor, .admin)
             let start = try Query.uint(request, "start") ?? 0
@@ -54,6 +80,23 @@ struct LedgerRoutes {
             let proof = try await queried { try await store.reader.consistencyProof(from: from, to: Query.uint(request, "to")) }
             return try JSONResponse.encode(ConsistencyAnswer(from: proof.from, to: proof.to, hashes: proof.hashes.map(\.base64)))
         }
+    }
+}
+
+extension LedgerRoutes {
+    /// The tile named by the path after `tile/` (or, with `under`, after `signatures/`).
+    static func tile(_ context: DaemonContext, under prefix: Substring? = nil) throws -> Tile {
+        let elements = context.parameters.getCatchAll()
+        guard let tile = Tile(elements: prefix.map { [$0] + elements } ?? elements) else {
+            throw Problem.badParameter("path", "not a tlog-tiles path: \(elements.joined(separator: "/"))")
+        }
+        return tile
+    }
+
+    static func octets(_ bytes: [UInt8]) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/octet-stream"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
 

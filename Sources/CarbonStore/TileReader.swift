@@ -1,0 +1,110 @@
+import CarbonAccounting
+import CarbonModel
+import Foundation
+import GRDB
+import TransparencyLog
+
+/// The ledger as static files (ledger.md section 6): tlog-tiles of the latest
+/// checkpoint's tree, the entries' own signatures, and the data behind entries.
+extension LedgerReader {
+    /// The bytes of `tile`, nil when the latest checkpoint's tree does not hold it. A
+    /// partial tile is served for any width the tree covers, so a client working from
+    /// an older checkpoint still gets its tiles.
+    public func tile(_ tile: Tile) async throws -> [UInt8]? {
+        try await pool.read { db -> [UInt8]? in
+            let size = try Self.latestCheckpoint(db)?.size ?? 0
+            let first = tile.first
+            let end = first + UInt64(tile.width)
+            switch tile.kind {
+            case .entries:
+                guard Self.exists(tile, count: size) else { return nil }
+                var bytes: [UInt8] = []
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT body FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+                    arguments: [Int64(first), Int64(end)])
+                var count = 0
+                while let row = try rows.next() {
+                    let body: Data = row[0]
+                    bytes.append(UInt8(body.count >> 8))
+                    bytes.append(UInt8(body.count & 0xff))
+                    bytes.append(contentsOf: body)
+                    count += 1
+                }
+                guard count == tile.width else { throw StoreError.corrupt("entries \(first)..<\(end) are missing") }
+                return bytes
+            case .hashes(let level):
+                guard level < 8, Self.exists(tile, count: size >> UInt64(8 * level)) else { return nil }
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(32 * tile.width)
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT hash FROM tree WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+                    arguments: [8 * level, Int64(first), Int64(end)])
+                while let row = try rows.next() { bytes.append(contentsOf: row[0] as Data) }
+                guard bytes.count == 32 * tile.width else {
+                    throw StoreError.corrupt("tree level \(8 * level) lacks hashes \(first)..<\(end)")
+                }
+                return bytes
+            }
+        }
+    }
+
+    /// Whether a level holding `count` hashes or entries covers `tile`.
+    private static func exists(_ tile: Tile, count: UInt64) -> Bool {
+        tile.first + UInt64(tile.width) <= count
+    }
+
+    /// The 64-byte Ed25519 signatures of the entries of an entries tile, concatenated.
+    public func signatures(_ tile: Tile) async throws -> [UInt8]? {
+        guard case .entries = tile.kind else { return nil }
+        return try await pool.read { db -> [UInt8]? in
+            let size = try Self.latestCheckpoint(db)?.size ?? 0
+            guard Self.exists(tile, count: size) else { return nil }
+            var bytes: [UInt8] = []
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT signature FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+                arguments: [Int64(tile.first), Int64(tile.first) + Int64(tile.width)])
+            while let row = try rows.next() { bytes.append(contentsOf: row[0] as Data) }
+            guard bytes.count == 64 * tile.width else { throw StoreError.corrupt("signatures of \(tile) are missing") }
+            return bytes
+        }
+    }
+
+    /// The leaves behind entry `index`, one canonical JSON object a line, in the order
+    /// its `root` covers them: a `readings` entry's readings in batch order, a
+    /// `factors` entry's rows by zone, kind, start, a `zones` entry's zones by zone.
+    /// Nil for entries that hold all their data themselves.
+    public func entryData(index: UInt64) async throws -> [UInt8]? {
+        try await pool.read { db -> [UInt8]? in
+            guard let kind = try String.fetchOne(
+                db, sql: "SELECT kind FROM entries WHERE idx = ?", arguments: [Int64(index)])
+            else { return nil }
+            var lines: [UInt8] = []
+            func line(_ leaf: [UInt8]) {
+                lines += leaf
+                lines.append(UInt8(ascii: "\n"))
+            }
+            switch kind {
+            case "readings":
+                var leaf: [UInt8] = []
+                for reading in try Self.readings(ofBatch: Int64(index), db: db) {
+                    leaf.removeAll(keepingCapacity: true)
+                    reading.writeLeaf(into: &leaf)
+                    line(leaf)
+                }
+            case "factors":
+                guard let dataset = try String.fetchOne(
+                    db, sql: "SELECT dataset FROM factor_datasets WHERE entry = ?", arguments: [Int64(index)])
+                else { throw StoreError.corrupt("factors entry \(index) has no dataset") }
+                for row in try FactorDatasets.rows(of: dataset, db: db) { line(row.leafBytes) }
+            case "zones":
+                let zones = try Row.fetchAll(db, sql: "SELECT zone, parent, name FROM zones").map {
+                    Zone(zone: $0["zone"], parent: $0["parent"], name: $0["name"])
+                }
+                for zone in try ZoneTree(zones).zones { line(zone.leafBytes) }
+            default:
+                return nil
+            }
+            return lines
+        }
+    }
+}

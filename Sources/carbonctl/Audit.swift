@@ -1,0 +1,237 @@
+import ArgumentParser
+import CarbonModel
+import Foundation
+import TransparencyLog
+
+/// The audit bundle's layout (docs/auditing.md): the C2SP tlog-tiles files, then
+/// what a tlog-tiles client does not know about.
+enum Bundle {
+    static func signaturesPath(_ tile: Tile) -> String {
+        "signatures/\(Tile.encode(tile.index))" + (tile.width < Tile.width ? ".p/\(tile.width)" : "")
+    }
+
+    static func dataPath(entry index: UInt64) -> String { "data/\(Tile.encode(index)).ndjson" }
+
+    /// Entry kinds whose leaves are exported beside them.
+    static let kindsWithData: Set<String> = ["readings", "factors", "zones"]
+
+    /// The entries of an entries tile.
+    static func entries(ofBundle bytes: [UInt8]) -> [[UInt8]]? {
+        var entries: [[UInt8]] = []
+        var k = 0
+        while k < bytes.count {
+            guard k + 2 <= bytes.count else { return nil }
+            let length = Int(bytes[k]) << 8 | Int(bytes[k + 1])
+            guard k + 2 + length <= bytes.count else { return nil }
+            entries.append(Array(bytes[(k + 2)..<(k + 2 + length)]))
+            k += 2 + length
+        }
+        return entries
+    }
+
+    static func kind(of entry: [UInt8]) -> String? {
+        (try? JSONValue.parse(entry))?["kind"]?.stringValue
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the ledger as an audit bundle: tlog-tiles, entry signatures and the data behind entries.",
+        discussion: """
+            DIR gets `checkpoint`, `tile/<L>/<N>[.p/<W>]` and `tile/entries/...` (C2SP tlog-tiles,
+            readable by any tlog-tiles client), `signatures/<N>[.p/<W>]` (each entry's 64-byte
+            Ed25519 signature, in entry order) and `data/<N>.ndjson` (the reading, factor-row and
+            zone leaves behind readings, factors and zones entries). Needs the auditor or admin role.
+            """)
+
+    @OptionGroup var options: ClientOptions
+
+    @Argument(help: "The folder to write (created if missing).")
+    var dir: String
+
+    func run() throws {
+        let daemon = try options.connect()
+        let note = try daemon.get("/v1/ledger/checkpoint").text
+        let lines = note.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count > 2, let size = UInt64(lines[1]) else { throw CommandFailure("unexpected checkpoint:\n\(note)") }
+        let root = URL(fileURLWithPath: dir, isDirectory: true)
+        func write(_ bytes: [UInt8], to path: String) throws {
+            let file = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(bytes).write(to: file)
+        }
+        let tiles = Tile.all(treeSize: size)
+        let progress = Progress(total: tiles.count, noun: "tiles")
+        for tile in tiles {
+            let tail = String(tile.path.dropFirst("tile/".count))
+            try write(Array(daemon.get("/v1/ledger/tile/\(tail)").body), to: tile.path)
+            if case .entries = tile.kind {
+                let signatures = try daemon.get("/v1/ledger/signatures/\(tail.dropFirst("entries/".count))").body
+                try write(Array(signatures), to: Bundle.signaturesPath(tile))
+                let bundle = try daemon.get("/v1/ledger/tile/\(tail)").body
+                guard let entries = Bundle.entries(ofBundle: Array(bundle)) else {
+                    throw CommandFailure("malformed entries tile \(tile.path)")
+                }
+                for (k, entry) in entries.enumerated() {
+                    guard let kind = Bundle.kind(of: entry), Bundle.kindsWithData.contains(kind) else { continue }
+                    let index = tile.first + UInt64(k)
+                    try write(Array(daemon.get("/v1/ledger/data/\(index)").body), to: Bundle.dataPath(entry: index))
+                }
+            }
+            progress.advance(by: 1)
+        }
+        // The checkpoint last: a bundle with a checkpoint is a whole one.
+        try write(Array(note.utf8), to: "checkpoint")
+        progress.finish()
+        if !options.json { print("exported \(size) entries in \(tiles.count) tiles to \(dir)") }
+    }
+}
+
+struct Audit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Audit an exported bundle offline: signatures, tiles, root, and the data behind entries.",
+        discussion: """
+            Checks the checkpoint's signature with --key, every entry's own signature and canonical
+            form, that the entries hash to the checkpoint root and that every hash tile holds what the
+            entries give, and that the exported readings, factor rows and zones hash to the root of
+            their entry. Reports every failure (entry index, kind, field, expected and found) and exits
+            3 if there is any.
+            """)
+
+    @OptionGroup var keyOption: KeyOption
+
+    @Argument(help: "The bundle folder written by `carbonctl export`.")
+    var dir: String
+
+    func run() throws {
+        let verifier = try keyOption.requiredVerifier()
+        let root = URL(fileURLWithPath: dir, isDirectory: true)
+        func read(_ path: String) -> [UInt8]? {
+            FileManager.default.contents(atPath: root.appendingPathComponent(path).path).map(Array.init)
+        }
+        guard let note = read("checkpoint") else { throw CommandFailure("\(dir) has no checkpoint") }
+        let checkpoint = try openCheckpoint(String(decoding: note, as: UTF8.self), verifier: verifier)
+        var auditor = TileAuditor(size: checkpoint.size, read: read)
+        let tiles = Tile.tiles(of: .entries, count: checkpoint.size)
+        let progress = Progress(total: Int(checkpoint.size), noun: "entries")
+        for tile in tiles {
+            auditor.audit(entriesTile: tile, verifier: verifier)
+            progress.advance(by: tile.width)
+        }
+        auditor.finishTiles()
+        progress.finish()
+        if auditor.root != checkpoint.rootHash {
+            auditor.fail("the \(checkpoint.size) entries hash to \(auditor.root.base64), not the checkpoint root \(checkpoint.rootHash.base64)")
+        }
+        guard auditor.failures.isEmpty else {
+            for failure in auditor.failures { FileHandle.standardError.write(Data("FAIL \(failure)\n".utf8)) }
+            throw CommandFailure("the bundle does not audit: \(auditor.failures.count) failures", exitCode: 3)
+        }
+        print("audited \(checkpoint.size) entries: checkpoint, every signature, every tile, the root "
+              + "\(checkpoint.rootHash.base64), and the data of \(auditor.dataChecked) entries")
+    }
+}
+
+/// Walks the entries tiles in order, checking each entry and rebuilding the hash
+/// tiles level by level, holding one tile per level.
+struct TileAuditor {
+    let size: UInt64
+    let read: (String) -> [UInt8]?
+    private(set) var failures: [String] = []
+    private(set) var dataChecked = 0
+    private var frontier = MerkleFrontier()
+    /// Per level, the hashes of the tile being filled.
+    private var levels: [[Hash256]] = []
+    private var tileIndex: [UInt64] = []
+
+    init(size: UInt64, read: @escaping (String) -> [UInt8]?) {
+        self.size = size
+        self.read = read
+    }
+
+    var root: Hash256 { frontier.rootHash() }
+
+    mutating func fail(_ message: String) { failures.append(message) }
+
+    mutating func audit(entriesTile tile: Tile, verifier: NoteVerifier) {
+        guard let bundle = read(tile.path), let entries = Bundle.entries(ofBundle: bundle) else {
+            fail("\(tile.path): missing or malformed")
+            return
+        }
+        guard entries.count == tile.width else {
+            fail("\(tile.path): expected \(tile.width) entries, found \(entries.count)")
+            return
+        }
+        let signatures = read(Bundle.signaturesPath(tile)) ?? []
+        if signatures.count != 64 * tile.width {
+            fail("\(Bundle.signaturesPath(tile)): expected \(64 * tile.width) bytes, found \(signatures.count)")
+        }
+        for (k, entry) in entries.enumerated() {
+            let index = tile.first + UInt64(k)
+            let kind = Bundle.kind(of: entry) ?? "?"
+            if signatures.count == 64 * tile.width {
+                let signature = Array(signatures[(64 * k)..<(64 * k + 64)])
+                if !EntrySignature.verify(entry: entry, signature: signature, verifier: verifier) {
+                    fail("entry \(index) (\(kind)): signature: does not verify with \(verifier.vkey)")
+                }
+            }
+            if !JSONValue.isCanonical(entry) { fail("entry \(index) (\(kind)): not canonical JSON") }
+            if Bundle.kindsWithData.contains(kind) { auditData(of: entry, index: index, kind: kind) }
+            let leaf = RFC6962.leafHash(entry)
+            frontier.append(leaf)
+            push(leaf, level: 0)
+        }
+    }
+
+    /// The leaves exported behind an entry must hash to its `root` and number its `count`.
+    private mutating func auditData(of entry: [UInt8], index: UInt64, kind: String) {
+        let path = Bundle.dataPath(entry: index)
+        guard let data = read(path) else {
+            fail("entry \(index) (\(kind)): \(path) is missing")
+            return
+        }
+        let fields = (try? JSONValue.parse(entry))?.objectValue ?? [:]
+        var leafHashes: [Hash256] = []
+        for line in data.split(separator: UInt8(ascii: "\n")) { leafHashes.append(RFC6962.leafHash(Array(line))) }
+        let computed = RFC6962.rootHash(ofLeafHashes: leafHashes)
+        if let found = fields["root"]?.stringValue, found != computed.base64 {
+            fail("entry \(index) (\(kind)): root: expected \(computed.base64) (over \(path)), found \(found)")
+        }
+        if let count = fields["count"]?.intValue, count != Int64(leafHashes.count) {
+            fail("entry \(index) (\(kind)): count: expected \(leafHashes.count) (lines of \(path)), found \(count)")
+        }
+        dataChecked += 1
+    }
+
+    /// Adds a hash to its level's tile; a full tile is compared with its file and its
+    /// root goes up to the next level.
+    private mutating func push(_ hash: Hash256, level: Int) {
+        while levels.count <= level {
+            levels.append([])
+            tileIndex.append(0)
+        }
+        levels[level].append(hash)
+        guard levels[level].count == Tile.width else { return }
+        compare(level: level)
+        let subtree = RFC6962.rootHash(ofLeafHashes: levels[level])
+        levels[level].removeAll(keepingCapacity: true)
+        tileIndex[level] += 1
+        push(subtree, level: level + 1)
+    }
+
+    /// Compares the partial tiles at the right edge.
+    mutating func finishTiles() {
+        for level in levels.indices where !levels[level].isEmpty { compare(level: level) }
+    }
+
+    private mutating func compare(level: Int) {
+        let tile = Tile(kind: .hashes(level: level), index: tileIndex[level], width: levels[level].count)
+        let expected = levels[level].flatMap(\.bytes)
+        guard let found = read(tile.path) else { return fail("\(tile.path): missing") }
+        if found != expected {
+            let differing = zip(found, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            let at = (differing ?? min(found.count, expected.count)) / 32
+            fail("\(tile.path): hash \(at) (tree level \(8 * level), index \(tile.first + UInt64(at))) does not match the entries")
+        }
+    }
+}

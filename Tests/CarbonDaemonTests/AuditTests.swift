@@ -1,0 +1,151 @@
+import CarbonClient
+import Foundation
+import GRDB
+import Testing
+import TransparencyLog
+
+/// The auditor's bundle: exported by carbonctl, checked offline, and failing loudly
+/// when one byte of the database changed behind the daemon's back.
+@Suite(.serialized) struct AuditTests {
+    /// A ledger with every kind of entry that carries data: zones, factors, readings
+    /// (several batches), consumers, certificates, a closed period and its scores.
+    static func populated() throws -> DaemonProcess {
+        let factors = DaemonProcess.repositoryRoot.appendingPathComponent("config/factors/cn-mee-annual.csv").path
+        let daemon = try DaemonProcess(extraConfig: "factors = [\"\(factors)\"]\n\(AccountingTests.manualClose)")
+        try daemon.start()
+        let client = try daemon.client()
+        let consumers = (0..<6).map { #"{"consumer":"c\#($0)","utility":"u1","zone":"CN-ZJ","class":"residential"}"# }
+        #expect(try client.post("/v1/consumers", consumers.joined(separator: "\n")).status == 200)
+        let march = 1_677_600_000  // 2023-03-01T00:00:00+08:00
+        for hour in 0..<260 {
+            let lines = (0..<6).map {
+                #"{"utility":"u1","meter":"m\#($0)","consumer":"c\#($0)","start":\#(march + hour * 3600),"duration_s":3600,"import_wh":\#(100 + $0 * 7 + hour),"quality":"actual"}"#
+            }
+            #expect(try client.post("/v1/readings", lines.joined(separator: "\n")).status == 200)
+        }
+        #expect(try client.post("/v1/certificates", """
+            {"id":"gec-1","consumer":"c1","start":"2023-03-01T00:00:00+08:00","end":"2023-04-01T00:00:00+08:00","wh":500,"technology":"solar","issuer":"CN-GEC"}
+            """).status == 200)
+        #expect(try client.post("/v1/periods/2023-03/close", "").status == 200)
+        return daemon
+    }
+
+    static func carbonctl(_ arguments: [String], socket: String) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = DaemonProcess.binary("carbonctl")
+        process.arguments = arguments
+        process.environment = ["CARBONLEDGER_SOCKET": socket]
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+    }
+
+    /// Exports the daemon's ledger into a fresh folder and audits it offline.
+    static func exportAndAudit(_ daemon: DaemonProcess, name: String) throws -> (status: Int32, out: String, err: String) {
+        let bundle = daemon.directory.appendingPathComponent(name).path
+        let export = try carbonctl(["export", bundle], socket: daemon.socket)
+        #expect(export.status == 0, "\(export.err)")
+        return try carbonctl(["audit", bundle, "--key", daemon.vkey], socket: daemon.socket)
+    }
+
+    @Test func anUntamperedBundleAuditsAndItsTilesPassAnIndependentCheck() throws {
+        let daemon = try Self.populated()
+        let audit = try Self.exportAndAudit(daemon, name: "bundle")
+        #expect(audit.status == 0, "\(audit.out) \(audit.err)")
+        #expect(audit.out.contains("audited"), "\(audit.out)")
+
+        // RFC 6962 recomputed here from the entries tiles, and the level-0 tiles checked hash by hash.
+        let bundle = daemon.directory.appendingPathComponent("bundle")
+        let note = try String(contentsOf: bundle.appendingPathComponent("checkpoint"), encoding: .utf8)
+        let checkpoint = try SignedCheckpoint.open(note, verifiers: [daemon.verifier]).checkpoint
+        var entries: [[UInt8]] = []
+        var tile = 0
+        while entries.count < Int(checkpoint.size) {
+            let left = Int(checkpoint.size) - entries.count
+            let name = "tile/entries/" + String(format: "%03d", tile) + (left < 256 ? ".p/\(left)" : "")
+            var bytes = Array(try Data(contentsOf: bundle.appendingPathComponent(name)))[...]
+            while !bytes.isEmpty {
+                let length = Int(bytes[bytes.startIndex]) << 8 | Int(bytes[bytes.startIndex + 1])
+                entries.append(Array(bytes.dropFirst(2).prefix(length)))
+                bytes = bytes.dropFirst(2 + length)
+            }
+            let hashes = Array(try Data(contentsOf: bundle.appendingPathComponent(name.replacingOccurrences(of: "entries/", with: "0/"))))
+            let leaves = entries[(tile * 256)...].flatMap { IndependentMerkle.leafHash($0) }
+            #expect(hashes == leaves, "level-0 tile \(tile)")
+            tile += 1
+        }
+        #expect(tile >= 2, "the ledger should span more than one tile")
+        #expect(IndependentMerkle.root(entries[...]) == checkpoint.rootHash.bytes)
+        #expect(daemon.stop() == 0)
+    }
+
+    /// One byte changed directly in SQLite, per case; each audit must fail naming it.
+    @Test func everyTamperedByteFailsTheAudit() throws {
+        let daemon = try Self.populated()
+        #expect(daemon.stop() == 0)
+        // The database as the daemon left it, its WAL folded in.
+        try DatabaseQueue(path: daemon.database).writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        let pristine = daemon.directory.appendingPathComponent("pristine.db")
+        try FileManager.default.copyItem(atPath: daemon.database, toPath: pristine.path)
+        let cases: [(name: String, sql: String, expect: String)] = [
+            ("reading energy", "UPDATE readings SET import_wh = import_wh + 1 WHERE start = (SELECT max(start) FROM readings) AND meter = 2",
+             "(readings): root"),
+            ("reading consumer", "UPDATE readings SET consumer = consumer + 1 WHERE start = (SELECT max(start) FROM readings) AND meter = 1",
+             "(readings): root"),
+            ("entry bytes", "UPDATE entries SET body = CAST(replace(CAST(body AS TEXT), '\"count\":6', '\"count\":7') AS BLOB) WHERE idx = (SELECT min(idx) FROM entries WHERE kind = 'readings')",
+             "signature"),
+            ("entry signature", "UPDATE entries SET signature = zeroblob(64) WHERE idx = 3", "entry 3"),
+            ("stored tree hash", "UPDATE tree SET hash = zeroblob(32) WHERE level = 0 AND idx = 5", "tile/0/000"),
+            ("factor row", "UPDATE factor_rows SET mg_per_kwh = mg_per_kwh + 1 WHERE position = 0", "(factors): root"),
+        ]
+        for (k, tamper) in cases.enumerated() {
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: daemon.database + suffix) }
+            try? FileManager.default.removeItem(atPath: daemon.database)
+            try FileManager.default.copyItem(atPath: pristine.path, toPath: daemon.database)
+            try DatabaseQueue(path: daemon.database).write { db in
+                try db.execute(sql: tamper.sql)
+                #expect(db.changesCount >= 1, "\(tamper.name): the tamper changed nothing")
+            }
+            try daemon.start()
+            let audit = try Self.exportAndAudit(daemon, name: "bundle-\(k)")
+            #expect(audit.status == 3, "\(tamper.name): \(audit.out) \(audit.err)")
+            #expect(audit.err.contains(tamper.expect), "\(tamper.name): \(audit.err)")
+            _ = daemon.stop()
+        }
+
+        // A tampered checkpoint: the daemon itself refuses to serve the ledger...
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: daemon.database + suffix) }
+        try FileManager.default.removeItem(atPath: daemon.database)
+        try FileManager.default.copyItem(atPath: pristine.path, toPath: daemon.database)
+        try DatabaseQueue(path: daemon.database).write { db in
+            try db.execute(sql: """
+                UPDATE checkpoints SET note = replace(note, char(10) || size || char(10), char(10) || (size + 1) || char(10))
+                WHERE size = (SELECT max(size) FROM checkpoints)
+                """)
+        }
+        #expect(throws: (any Error).self) { try daemon.start() }
+        #expect(daemon.log.contains("does not verify this ledger's last checkpoint"), "\(daemon.log)")
+        // ...and a checkpoint changed in an exported bundle fails the audit.
+        try FileManager.default.removeItem(atPath: daemon.database)
+        try FileManager.default.copyItem(atPath: pristine.path, toPath: daemon.database)
+        try daemon.start()
+        let bundle = daemon.directory.appendingPathComponent("bundle-checkpoint")
+        #expect(try Self.carbonctl(["export", bundle.path], socket: daemon.socket).status == 0)
+        let file = bundle.appendingPathComponent("checkpoint")
+        var note = Array(try Data(contentsOf: file))
+        let line = note.firstIndex(of: UInt8(ascii: "\n"))! + 1
+        note[line] = note[line] == UInt8(ascii: "9") ? UInt8(ascii: "8") : UInt8(ascii: "9")
+        try Data(note).write(to: file)
+        let audit = try Self.carbonctl(["audit", bundle.path, "--key", daemon.vkey], socket: daemon.socket)
+        #expect(audit.status == 3 && audit.err.contains("checkpoint does not verify"), "\(audit.err)")
+        #expect(daemon.stop() == 0)
+    }
+}
