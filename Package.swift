@@ -61,7 +61,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "carbonctl", dependencies: [
-            "CarbonClient", "CarbonStore", "CarbonAPI",
+            "CarbonClient", "CarbonStore", "CarbonAPI", "CarbonLedger", "CarbonAccounting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "carbonbench", dependencies: [

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CarbonAccounting
+import CarbonLedger
 import CarbonModel
 import Foundation
 import TransparencyLog
@@ -119,6 +121,7 @@ struct Audit: ParsableCommand {
             progress.advance(by: tile.width)
         }
         auditor.finishTiles()
+        auditor.finishScores()
         progress.finish()
         if auditor.root != checkpoint.rootHash {
             auditor.fail("the \(checkpoint.size) entries hash to \(auditor.root.base64), not the checkpoint root \(checkpoint.rootHash.base64)")
@@ -128,7 +131,8 @@ struct Audit: ParsableCommand {
             throw CommandFailure("the bundle does not audit: \(auditor.failures.count) failures", exitCode: 3)
         }
         print("audited \(checkpoint.size) entries: checkpoint, every signature, every tile, the root "
-              + "\(checkpoint.rootHash.base64), and the data of \(auditor.dataChecked) entries")
+              + "\(checkpoint.rootHash.base64), the data of \(auditor.dataChecked) entries, "
+              + "and \(auditor.scoresChecked) scores recomputed with cl-score/1")
     }
 }
 
@@ -140,6 +144,7 @@ struct TileAuditor {
     private(set) var failures: [String] = []
     private(set) var dataChecked = 0
     private var frontier = MerkleFrontier()
+    private var replay = ScoreReplay(calendar: Self.calendar)
     /// Per level, the hashes of the tile being filled.
     private var levels: [[Hash256]] = []
     private var tileIndex: [UInt64] = []
@@ -176,23 +181,37 @@ struct TileAuditor {
                 }
             }
             if !JSONValue.isCanonical(entry) { fail("entry \(index) (\(kind)): not canonical JSON") }
-            if Bundle.kindsWithData.contains(kind) { auditData(of: entry, index: index, kind: kind) }
+            let data = Bundle.kindsWithData.contains(kind) ? auditData(of: entry, index: index, kind: kind) : nil
+            failures += replay.add(index: index, entry: entry, data: data)
             let leaf = RFC6962.leafHash(entry)
             frontier.append(leaf)
             push(leaf, level: 0)
         }
     }
 
-    /// The leaves exported behind an entry must hash to its `root` and number its `count`.
-    private mutating func auditData(of entry: [UInt8], index: UInt64, kind: String) {
+    var scoresChecked: Int { replay.scoresChecked }
+
+    mutating func finishScores() { failures += replay.finish() }
+
+    /// The program time zone of a `period` entry, from the system's zone files.
+    static func calendar(_ identifier: String) throws -> any ProgramCalendar {
+        guard !identifier.contains(".."),
+            let bytes = FileManager.default.contents(atPath: "/usr/share/zoneinfo/" + identifier)
+        else { throw CommandFailure("cannot read the time zone \(identifier) from /usr/share/zoneinfo (install tzdata)") }
+        return try TZifCalendar(identifier: identifier, tzif: Array(bytes))
+    }
+
+    /// The leaves exported behind an entry must hash to its `root` and number its
+    /// `count`; returns them, one a line.
+    private mutating func auditData(of entry: [UInt8], index: UInt64, kind: String) -> [[UInt8]]? {
         let path = Bundle.dataPath(entry: index)
         guard let data = read(path) else {
             fail("entry \(index) (\(kind)): \(path) is missing")
-            return
+            return nil
         }
         let fields = (try? JSONValue.parse(entry))?.objectValue ?? [:]
-        var leafHashes: [Hash256] = []
-        for line in data.split(separator: UInt8(ascii: "\n")) { leafHashes.append(RFC6962.leafHash(Array(line))) }
+        let lines = data.split(separator: UInt8(ascii: "\n")).map(Array.init)
+        let leafHashes = lines.map { RFC6962.leafHash($0) }
         let computed = RFC6962.rootHash(ofLeafHashes: leafHashes)
         if let found = fields["root"]?.stringValue, found != computed.base64 {
             fail("entry \(index) (\(kind)): root: expected \(computed.base64) (over \(path)), found \(found)")
@@ -201,6 +220,7 @@ struct TileAuditor {
             fail("entry \(index) (\(kind)): count: expected \(leafHashes.count) (lines of \(path)), found \(count)")
         }
         dataChecked += 1
+        return lines
     }
 
     /// Adds a hash to its level's tile; a full tile is compared with its file and its
