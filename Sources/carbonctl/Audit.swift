@@ -101,19 +101,36 @@ struct Audit: ParsableCommand {
             """)
 
     @OptionGroup var keyOption: KeyOption
+    @OptionGroup var state: StateOption
+    @OptionGroup var options: ClientOptions
 
-    @Argument(help: "The bundle folder written by `carbonctl export`.")
-    var dir: String
+    @Argument(help: "The bundle folder written by `carbonctl export`; without it, the daemon's ledger is exported to a temporary folder and audited.")
+    var dir: String?
 
     func run() throws {
         let verifier = try keyOption.requiredVerifier()
+        guard let dir else {
+            let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("carbonledger-audit-\(getpid())")
+            defer { try? FileManager.default.removeItem(at: temporary) }
+            var export = Export()
+            export.options = options
+            export.dir = temporary.path
+            try export.run()
+            return try audit(temporary.path, verifier: verifier)
+        }
+        try audit(dir, verifier: verifier)
+    }
+
+    private func audit(_ dir: String, verifier: NoteVerifier) throws {
         let root = URL(fileURLWithPath: dir, isDirectory: true)
         func read(_ path: String) -> [UInt8]? {
             FileManager.default.contents(atPath: root.appendingPathComponent(path).path).map(Array.init)
         }
-        guard let note = read("checkpoint") else { throw CommandFailure("\(dir) has no checkpoint") }
-        let checkpoint = try openCheckpoint(String(decoding: note, as: UTF8.self), verifier: verifier)
-        var auditor = TileAuditor(size: checkpoint.size, read: read)
+        guard let noteBytes = read("checkpoint") else { throw CommandFailure("\(dir) has no checkpoint") }
+        let note = String(decoding: noteBytes, as: UTF8.self)
+        let checkpoint = try openCheckpoint(note, verifier: verifier)
+        let last = try state.last(origin: checkpoint.origin, verifier: verifier)
+        var auditor = TileAuditor(size: checkpoint.size, read: read, rootWanted: last?.size)
         let tiles = Tile.tiles(of: .entries, count: checkpoint.size)
         let progress = Progress(total: Int(checkpoint.size), noun: "entries")
         for tile in tiles {
@@ -130,6 +147,8 @@ struct Audit: ParsableCommand {
             for failure in auditor.failures { FileHandle.standardError.write(Data("FAIL \(failure)\n".utf8)) }
             throw CommandFailure("the bundle does not audit: \(auditor.failures.count) failures", exitCode: 3)
         }
+        // The audited entries themselves show whether this tree contains the one verified before.
+        try state.advance(to: checkpoint, note: note, verifier: verifier) { $0.rootHash == auditor.rootAtWantedSize }
         print("audited \(checkpoint.size) entries: checkpoint, every signature, every tile, the root "
               + "\(checkpoint.rootHash.base64), the data of \(auditor.dataChecked) entries, "
               + "and \(auditor.scoresChecked) scores recomputed with cl-score/1")
@@ -149,9 +168,14 @@ struct TileAuditor {
     private var levels: [[Hash256]] = []
     private var tileIndex: [UInt64] = []
 
-    init(size: UInt64, read: @escaping (String) -> [UInt8]?) {
+    /// A tree size whose root is wanted (the checkpoint verified before).
+    let rootWanted: UInt64?
+    private(set) var rootAtWantedSize: Hash256?
+
+    init(size: UInt64, read: @escaping (String) -> [UInt8]?, rootWanted: UInt64? = nil) {
         self.size = size
         self.read = read
+        self.rootWanted = rootWanted
     }
 
     var root: Hash256 { frontier.rootHash() }
@@ -185,6 +209,7 @@ struct TileAuditor {
             failures += replay.add(index: index, entry: entry, data: data)
             let leaf = RFC6962.leafHash(entry)
             frontier.append(leaf)
+            if frontier.size == rootWanted { rootAtWantedSize = frontier.rootHash() }
             push(leaf, level: 0)
         }
     }

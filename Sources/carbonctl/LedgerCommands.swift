@@ -36,11 +36,14 @@ struct CheckpointCommand: ParsableCommand {
 
     @OptionGroup var options: ClientOptions
     @OptionGroup var keyOption: KeyOption
+    @OptionGroup var state: StateOption
 
     func run() throws {
-        let note = try options.connect().get("/v1/ledger/checkpoint").text
+        let daemon = try options.connect()
+        let note = try daemon.get("/v1/ledger/checkpoint").text
         guard let verifier = try keyOption.verifier() else { return print(note, terminator: "") }
         let checkpoint = try openCheckpoint(note, verifier: verifier)
+        try state.advance(to: checkpoint, note: note, verifier: verifier) { try daemon.proves(checkpoint, extends: $0) }
         if options.json {
             print("{\"origin\":\"\(checkpoint.origin)\",\"size\":\(checkpoint.size),\"root\":\"\(checkpoint.rootHash.base64)\",\"verified\":true}")
         } else {
@@ -146,11 +149,13 @@ struct Verify: ParsableCommand {
 
     @OptionGroup var options: ClientOptions
     @OptionGroup var keyOption: KeyOption
+    @OptionGroup var state: StateOption
 
     func run() throws {
         let verifier = try keyOption.requiredVerifier()
         let daemon = try options.connect()
-        let checkpoint = try openCheckpoint(daemon.get("/v1/ledger/checkpoint").text, verifier: verifier)
+        let note = try daemon.get("/v1/ledger/checkpoint").text
+        let checkpoint = try openCheckpoint(note, verifier: verifier)
         var frontier = MerkleFrontier()
         let progress = Progress(total: Int(checkpoint.size), noun: "entries")
         while frontier.size < checkpoint.size {
@@ -181,6 +186,7 @@ struct Verify: ParsableCommand {
                 "the \(checkpoint.size) entries hash to \(frontier.rootHash().base64), not the checkpoint root "
                     + checkpoint.rootHash.base64, exitCode: 3)
         }
+        try state.advance(to: checkpoint, note: note, verifier: verifier) { try daemon.proves(checkpoint, extends: $0) }
         if options.json {
             print("{\"size\":\(checkpoint.size),\"root\":\"\(checkpoint.rootHash.base64)\",\"verified\":true}")
         } else {
