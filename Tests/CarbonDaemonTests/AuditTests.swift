@@ -30,11 +30,11 @@ import TransparencyLog
         return daemon
     }
 
-    static func carbonctl(_ arguments: [String], socket: String) throws -> (status: Int32, out: String, err: String) {
+    static func carbonctl(_ arguments: [String], socket: String, state: String? = nil) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = DaemonProcess.binary("carbonctl")
         process.arguments = arguments
-        process.environment = ["CARBONLEDGER_SOCKET": socket]
+        process.environment = ["CARBONLEDGER_SOCKET": socket, "CARBONLEDGER_STATE_DIR": state ?? FileManager.default.temporaryDirectory.appendingPathComponent("cl-state-\(UUID())").path]
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -162,6 +162,86 @@ import TransparencyLog
         try Data(note).write(to: file)
         let audit = try Self.carbonctl(["audit", bundle.path, "--key", daemon.vkey], socket: daemon.socket)
         #expect(audit.status == 3 && audit.err.contains("checkpoint does not verify"), "\(audit.err)")
+        #expect(daemon.stop() == 0)
+    }
+
+    /// Folds the WAL into the database file and copies it to `name` beside it.
+    static func snapshot(_ daemon: DaemonProcess, to name: String) throws -> URL {
+        try DatabaseQueue(path: daemon.database).writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        let copy = daemon.directory.appendingPathComponent(name)
+        try? FileManager.default.removeItem(at: copy)
+        try FileManager.default.copyItem(atPath: daemon.database, toPath: copy.path)
+        return copy
+    }
+
+    static func restore(_ daemon: DaemonProcess, from copy: URL) throws {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: daemon.database + suffix) }
+        try FileManager.default.copyItem(atPath: copy.path, toPath: daemon.database)
+    }
+
+    static func reading(_ meter: String, hour: Int, wh: Int) -> String {
+        #"{"utility":"u1","meter":"\#(meter)","consumer":"c1","start":\#(1_677_600_000 + hour * 3600),"duration_s":3600,"import_wh":\#(wh),"quality":"actual"}"#
+    }
+
+    @Test func aClientHoldingStateDetectsARollback() throws {
+        let daemon = try DaemonProcess(extraConfig: AccountingTests.manualClose)
+        let state = daemon.directory.appendingPathComponent("state").path
+        try daemon.start()
+        var client = try daemon.client()
+        #expect(try client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
+        #expect(try client.post("/v1/readings", Self.reading("m1", hour: 0, wh: 5)).status == 200)
+        #expect(daemon.stop() == 0)
+        let older = try Self.snapshot(daemon, to: "older.db")
+        try daemon.start()
+        client = try daemon.client()
+        #expect(try client.post("/v1/readings", Self.reading("m1", hour: 1, wh: 6)).status == 200)
+        let verified = try Self.carbonctl(["verify", "--key", daemon.vkey], socket: daemon.socket, state: state)
+        #expect(verified.status == 0, "\(verified.err)")
+        #expect(daemon.stop() == 0)
+
+        // The operator serves the older copy: a client that saw the later ledger refuses it.
+        try Self.restore(daemon, from: older)
+        try daemon.start()
+        let checkpoint = try Self.carbonctl(["checkpoint", "--key", daemon.vkey], socket: daemon.socket, state: state)
+        #expect(checkpoint.status == 4, "\(checkpoint.out) \(checkpoint.err)")
+        #expect(checkpoint.err.contains("ROLLBACK") && checkpoint.err.contains("size"), "\(checkpoint.err)")
+        let audit = try Self.carbonctl(["audit", "--key", daemon.vkey], socket: daemon.socket, state: state)
+        #expect(audit.status == 4, "\(audit.err)")
+        // A client without that memory has nothing to compare with.
+        #expect(try Self.carbonctl(["checkpoint", "--key", daemon.vkey], socket: daemon.socket).status == 0)
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test func aClientHoldingStateDetectsAFork() throws {
+        let daemon = try DaemonProcess(extraConfig: AccountingTests.manualClose)
+        let state = daemon.directory.appendingPathComponent("state").path
+        try daemon.start()
+        var client = try daemon.client()
+        #expect(try client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
+        #expect(daemon.stop() == 0)
+        let common = try Self.snapshot(daemon, to: "common.db")
+
+        // One branch: a reading of 5 Wh, seen and remembered by the client.
+        try daemon.start()
+        client = try daemon.client()
+        #expect(try client.post("/v1/readings", Self.reading("m1", hour: 0, wh: 5)).status == 200)
+        #expect(try Self.carbonctl(["checkpoint", "--key", daemon.vkey], socket: daemon.socket, state: state).status == 0)
+        #expect(daemon.stop() == 0)
+
+        // The other branch, signed by the same key: the same hour with 7 Wh, then more.
+        try Self.restore(daemon, from: common)
+        try daemon.start()
+        client = try daemon.client()
+        #expect(try client.post("/v1/readings", Self.reading("m1", hour: 0, wh: 7)).status == 200)
+        #expect(try client.post("/v1/readings", Self.reading("m1", hour: 1, wh: 7)).status == 200)
+        let online = try Self.carbonctl(["verify", "--key", daemon.vkey], socket: daemon.socket, state: state)
+        #expect(online.status == 4 && online.err.contains("FORK"), "\(online.out) \(online.err)")
+        let bundle = daemon.directory.appendingPathComponent("forked").path
+        #expect(try Self.carbonctl(["export", bundle], socket: daemon.socket).status == 0)
+        let offline = try Self.carbonctl(["audit", bundle, "--key", daemon.vkey], socket: daemon.socket, state: state)
+        #expect(offline.status == 4 && offline.err.contains("FORK"), "\(offline.out) \(offline.err)")
         #expect(daemon.stop() == 0)
     }
 }
