@@ -15,7 +15,7 @@ struct CarbonCtl: ParsableCommand {
         subcommands: [
             Keygen.self, Health.self, Whoami.self, Consumers.self, Ingest.self,
             Factors.self, Certificates.self, Score.self, Directory.self, Inventory.self, Close.self,
-            CheckpointCommand.self, Proof.self, Verify.self, Export.self, Audit.self,
+            CheckpointCommand.self, Proof.self, Verify.self, VerifyProof.self, Export.self, Audit.self,
         ])
 
     /// Runs the command; a `CommandFailure` prints its message and exits with its own

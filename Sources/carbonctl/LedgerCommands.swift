@@ -71,6 +71,9 @@ struct Proof: ParsableCommand {
     @Option(name: .long, help: "The reading to prove, as UTILITY/METER/START (START: Unix seconds or RFC 3339).")
     var reading: String?
 
+    @Option(name: .long, help: "Also write the proof as a C2SP tlog-proof file, for `carbonctl verify-proof`.")
+    var out: String?
+
     func validate() throws {
         guard (index == nil) != (reading == nil) else { throw ValidationError("give exactly one of --index and --reading") }
     }
@@ -81,13 +84,22 @@ struct Proof: ParsableCommand {
         let note = try daemon.get("/v1/ledger/checkpoint").text
         let checkpoint = try openCheckpoint(note, verifier: verifier)
         if let index {
-            try proveEntry(index, checkpoint: checkpoint, daemon: daemon)
+            try proveEntry(index, checkpoint: checkpoint, note: note, daemon: daemon)
         } else if let reading {
             try proveReading(reading, daemon: daemon, verifier: verifier)
         }
     }
 
-    private func proveEntry(_ index: UInt64, checkpoint: Checkpoint, daemon: Daemon) throws {
+    private func write(_ proof: TlogProof) throws {
+        guard let out else { return }
+        do {
+            try Data(proof.text.utf8).write(to: URL(fileURLWithPath: out))
+        } catch {
+            throw CommandFailure("cannot write \(out): \(error)")
+        }
+    }
+
+    private func proveEntry(_ index: UInt64, checkpoint: Checkpoint, note: String, daemon: Daemon) throws {
         let proofResponse = try daemon.get("/v1/ledger/proof/inclusion?index=\(index)&size=\(checkpoint.size)")
         let proof = try decode(InclusionAnswer.self, from: proofResponse)
         let entries = try daemon.get("/v1/ledger/entries?start=\(index)&end=\(index + 1)", as: EntriesAnswer.self)
@@ -95,6 +107,9 @@ struct Proof: ParsableCommand {
         let leaf = RFC6962.leafHash(Array(entry.entry.utf8))
         try checkInclusion(leaf: leaf, index: index, size: checkpoint.size, hashes: proof.hashes, root: checkpoint.rootHash,
                            what: "entry \(index)")
+        try write(TlogProof(
+            index: index, hashes: proof.hashes.compactMap(Hash256.init(base64:)), checkpoint: note,
+            extra: .object(["entry": .string(entry.entry)])))
         if options.json { return print(proofResponse.text) }
         print("entry \(index) is in the checkpoint of size \(checkpoint.size) (\(proof.hashes.count) hashes)")
         print(entry.entry)
@@ -118,6 +133,12 @@ struct Proof: ParsableCommand {
         try checkInclusion(
             leaf: RFC6962.leafHash(Array(proof.reading.utf8)), index: UInt64(proof.position),
             size: UInt64(proof.batch_size), hashes: proof.batch_path, root: batchRoot, what: "the reading")
+        try write(TlogProof(
+            index: proof.entry_index, hashes: proof.entry_path.compactMap(Hash256.init(base64:)), checkpoint: proof.checkpoint,
+            extra: .object([
+                "entry": .string(proof.entry), "reading": .string(proof.reading), "position": .int(Int64(proof.position)),
+                "batch_size": .int(Int64(proof.batch_size)), "batch_path": .array(proof.batch_path.map(JSONValue.string)),
+            ])))
         if options.json { return print(response.text) }
         print("reading \(proof.position) of \(proof.batch_size) in entry \(proof.entry_index), "
               + "in the checkpoint of size \(checkpoint.size): verified")

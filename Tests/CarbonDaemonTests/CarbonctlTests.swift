@@ -8,6 +8,10 @@ import Testing
         let process = Process()
         process.executableURL = DaemonProcess.binary("carbonctl")
         process.arguments = arguments + ["--socket", daemon.socket]
+        // Checkpoints this daemon's clients verified, apart from every other test's.
+        var environment = ProcessInfo.processInfo.environment
+        environment["CARBONLEDGER_STATE_DIR"] = daemon.directory.appendingPathComponent("client-state").path
+        process.environment = environment
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -86,5 +90,35 @@ import Testing
         let march = inventory.out.split(separator: "\n").first { $0.hasPrefix("2023-03") }
         #expect(march?.split(separator: " ").starts(with: ["2023-03", "100", "0.052", "0.047"]) == true, "\(inventory.out)")
         #expect(daemon.stop() == 0)
+    }
+
+    @Test func proofFilesVerifyOfflineAndFailWhenChanged() throws {
+        let (daemon, _) = try AccountingTests.workedExample()
+        let entryProof = daemon.directory.appendingPathComponent("entry.tlog-proof").path
+        let readingProof = daemon.directory.appendingPathComponent("reading.tlog-proof").path
+        #expect(try carbonctl(daemon, ["proof", "--key", daemon.vkey, "--index", "2", "--out", entryProof]).status == 0)
+        #expect(try carbonctl(daemon, [
+            "proof", "--key", daemon.vkey, "--reading", "u1/m1/2023-03-01T00:00:00+08:00", "--out", readingProof,
+        ]).status == 0)
+        #expect(daemon.stop() == 0)
+
+        // Offline now: the daemon is gone.
+        let text = try String(contentsOfFile: entryProof, encoding: .utf8)
+        #expect(text.hasPrefix("c2sp.org/tlog-proof@v1\nextra ") && text.contains("\nindex 2\n"), "\(text)")
+        let entry = try AuditTests.carbonctl(["verify-proof", entryProof, "--key", daemon.vkey], socket: daemon.socket)
+        #expect(entry.status == 0 && entry.out.contains("verified"), "\(entry.out) \(entry.err)")
+        let reading = try AuditTests.carbonctl(["verify-proof", readingProof, "--key", daemon.vkey], socket: daemon.socket)
+        #expect(reading.status == 0 && reading.out.contains("reading 1 of 2"), "\(reading.out) \(reading.err)")
+
+        // One hash changed: the inclusion no longer holds.
+        var lines = text.components(separatedBy: "\n")
+        let hash = try #require(lines.firstIndex { $0.hasPrefix("index ") }) + 1
+        lines[hash] = String(repeating: "A", count: 43) + "="
+        try lines.joined(separator: "\n").write(toFile: entryProof, atomically: true, encoding: .utf8)
+        let changed = try AuditTests.carbonctl(["verify-proof", entryProof, "--key", daemon.vkey], socket: daemon.socket)
+        #expect(changed.status == 3 && changed.err.contains("NOT proven"), "\(changed.err)")
+        let stranger = try DaemonProcess()
+        let wrongKey = try AuditTests.carbonctl(["verify-proof", readingProof, "--key", stranger.vkey], socket: daemon.socket)
+        #expect(wrongKey.status == 3, "\(wrongKey.err)")
     }
 }

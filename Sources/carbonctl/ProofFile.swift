@@ -1,0 +1,93 @@
+import ArgumentParser
+import CarbonModel
+import Foundation
+import TransparencyLog
+
+/// A C2SP `tlog-proof` file (ledger.md section 5): the entry's index, its inclusion
+/// path, and the signed checkpoint the path leads to. The `extra` line carries the
+/// proven data as base64 canonical JSON, so the file verifies on its own:
+/// `{"entry": <the entry as a string>}`, and for a reading also `"reading"`,
+/// `"position"`, `"batch_size"` and `"batch_path"` (its path to the entry's `root`).
+struct TlogProof {
+    static let header = "c2sp.org/tlog-proof@v1"
+
+    var index: UInt64
+    var hashes: [Hash256]
+    var checkpoint: String
+    var extra: JSONValue
+
+    var text: String {
+        var lines = [Self.header, "extra " + Base64.encode(extra.canonicalBytes()), "index \(index)"]
+        lines += hashes.map(\.base64)
+        return lines.joined(separator: "\n") + "\n\n" + checkpoint
+    }
+
+    init(index: UInt64, hashes: [Hash256], checkpoint: String, extra: JSONValue) {
+        self.index = index
+        self.hashes = hashes
+        self.checkpoint = checkpoint
+        self.extra = extra
+    }
+
+    init(parsing text: String) throws {
+        guard let split = text.range(of: "\n\n") else { throw CommandFailure("not a tlog-proof: no empty line", exitCode: 3) }
+        var lines = text[..<split.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)[...]
+        checkpoint = String(text[split.upperBound...])
+        guard lines.popFirst() == Substring(Self.header) else {
+            throw CommandFailure("not a tlog-proof: the first line must be \(Self.header)", exitCode: 3)
+        }
+        var extra: JSONValue? = nil
+        if let line = lines.first, line.hasPrefix("extra ") {
+            lines.removeFirst()
+            guard let bytes = Base64.decode(String(line.dropFirst(6))), let value = try? JSONValue.parse(bytes) else {
+                throw CommandFailure("the proof's extra line is not base64 JSON", exitCode: 3)
+            }
+            extra = value
+        }
+        guard let line = lines.popFirst(), line.hasPrefix("index "), let index = UInt64(line.dropFirst(6)) else {
+            throw CommandFailure("the proof has no index line", exitCode: 3)
+        }
+        self.index = index
+        hashes = try lines.map { line in
+            guard let hash = Hash256(base64: String(line)) else { throw CommandFailure("malformed proof hash \(line)", exitCode: 3) }
+            return hash
+        }
+        guard let extra else { throw CommandFailure("the proof carries no entry (extra line)", exitCode: 3) }
+        self.extra = extra
+    }
+}
+
+struct VerifyProof: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-proof",
+        abstract: "Check a tlog-proof file offline: the checkpoint, the entry's inclusion, and a reading's path to its entry.")
+
+    @OptionGroup var keyOption: KeyOption
+
+    @Argument(help: "The .tlog-proof file written by `carbonctl proof --out`.")
+    var file: String
+
+    func run() throws {
+        let verifier = try keyOption.requiredVerifier()
+        guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)") }
+        let proof = try TlogProof(parsing: String(decoding: data, as: UTF8.self))
+        let checkpoint = try openCheckpoint(proof.checkpoint, verifier: verifier)
+        guard let entry = proof.extra["entry"]?.stringValue else { throw CommandFailure("the proof carries no entry", exitCode: 3) }
+        try checkInclusion(
+            leaf: RFC6962.leafHash(Array(entry.utf8)), index: proof.index, size: checkpoint.size,
+            hashes: proof.hashes.map(\.base64), root: checkpoint.rootHash, what: "entry \(proof.index)")
+        guard let reading = proof.extra["reading"]?.stringValue else {
+            return print("entry \(proof.index) is in the checkpoint of size \(checkpoint.size): verified\n\(entry)")
+        }
+        guard let position = proof.extra["position"]?.intValue, let size = proof.extra["batch_size"]?.intValue,
+            let path = proof.extra["batch_path"]?.arrayValue?.compactMap(\.stringValue),
+            let rootText = (try? JSONValue.parse(Array(entry.utf8)))?["root"]?.stringValue,
+            let root = Hash256(base64: rootText)
+        else { throw CommandFailure("the reading part of the proof is incomplete", exitCode: 3) }
+        try checkInclusion(
+            leaf: RFC6962.leafHash(Array(reading.utf8)), index: UInt64(position), size: UInt64(size), hashes: path,
+            root: root, what: "the reading")
+        print("reading \(position) of \(size) in entry \(proof.index), in the checkpoint of size \(checkpoint.size): verified")
+        print(reading)
+    }
+}
