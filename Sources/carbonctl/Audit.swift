@@ -12,7 +12,26 @@ enum Bundle {
         "signatures/\(Tile.encode(tile.index))" + (tile.width < Tile.width ? ".p/\(tile.width)" : "")
     }
 
-    static func dataPath(entry index: UInt64) -> String { "data/\(Tile.encode(index)).ndjson" }
+    /// The data behind the entries of an entries tile: for each entry that has some, a
+    /// line `{"entry":<index>,"leaves":<count>}` and then its leaves, one a line.
+    static func dataPath(_ tile: Tile) -> String {
+        "data/\(Tile.encode(tile.index))" + (tile.width < Tile.width ? ".p/\(tile.width)" : "") + ".ndjson"
+    }
+
+    /// Splits a data file into each entry's leaves, by entry index.
+    static func sections(ofData bytes: [UInt8]) -> [UInt64: [[UInt8]]]? {
+        var sections: [UInt64: [[UInt8]]] = [:]
+        var lines = bytes.split(separator: UInt8(ascii: "\n"))[...]
+        while let header = lines.popFirst() {
+            guard let fields = (try? JSONValue.parse(Array(header)))?.objectValue,
+                let entry = fields["entry"]?.intValue, let count = fields["leaves"]?.intValue, count >= 0,
+                count <= lines.count
+            else { return nil }
+            sections[UInt64(entry)] = lines.prefix(Int(count)).map(Array.init)
+            lines = lines.dropFirst(Int(count))
+        }
+        return sections
+    }
 
     /// Entry kinds whose leaves are exported beside them.
     static let kindsWithData: Set<String> = ["readings", "factors", "zones"]
@@ -42,8 +61,9 @@ struct Export: ParsableCommand {
         discussion: """
             DIR gets `checkpoint`, `tile/<L>/<N>[.p/<W>]` and `tile/entries/...` (C2SP tlog-tiles,
             readable by any tlog-tiles client), `signatures/<N>[.p/<W>]` (each entry's 64-byte
-            Ed25519 signature, in entry order) and `data/<N>.ndjson` (the reading, factor-row and
-            zone leaves behind readings, factors and zones entries). Needs the auditor or admin role.
+            Ed25519 signature, in entry order) and `data/<N>[.p/<W>].ndjson` (the reading, factor-row
+            and zone leaves behind the readings, factors and zones entries of entries tile N).
+            Needs the auditor or admin role.
             """)
 
     @OptionGroup var options: ClientOptions
@@ -74,11 +94,15 @@ struct Export: ParsableCommand {
                 guard let entries = Bundle.entries(ofBundle: Array(bundle)) else {
                     throw CommandFailure("malformed entries tile \(tile.path)")
                 }
+                var data: [UInt8] = []
                 for (k, entry) in entries.enumerated() {
                     guard let kind = Bundle.kind(of: entry), Bundle.kindsWithData.contains(kind) else { continue }
                     let index = tile.first + UInt64(k)
-                    try write(Array(daemon.get("/v1/ledger/data/\(index)").body), to: Bundle.dataPath(entry: index))
+                    let leaves = Array(try daemon.get("/v1/ledger/data/\(index)").body)
+                    let count = leaves.lazy.filter { $0 == UInt8(ascii: "\n") }.count
+                    data += Array("{\"entry\":\(index),\"leaves\":\(count)}\n".utf8) + leaves
                 }
+                if !data.isEmpty { try write(data, to: Bundle.dataPath(tile)) }
             }
             progress.advance(by: 1)
         }
@@ -192,6 +216,10 @@ struct TileAuditor {
             return
         }
         let signatures = read(Bundle.signaturesPath(tile)) ?? []
+        var data: [UInt64: [[UInt8]]] = [:]
+        if let bytes = read(Bundle.dataPath(tile)) {
+            if let sections = Bundle.sections(ofData: bytes) { data = sections } else { fail("\(Bundle.dataPath(tile)): malformed") }
+        }
         if signatures.count != 64 * tile.width {
             fail("\(Bundle.signaturesPath(tile)): expected \(64 * tile.width) bytes, found \(signatures.count)")
         }
@@ -205,8 +233,8 @@ struct TileAuditor {
                 }
             }
             if !JSONValue.isCanonical(entry) { fail("entry \(index) (\(kind)): not canonical JSON") }
-            let data = Bundle.kindsWithData.contains(kind) ? auditData(of: entry, index: index, kind: kind) : nil
-            failures += replay.add(index: index, entry: entry, data: data)
+            let leaves = Bundle.kindsWithData.contains(kind) ? auditData(of: entry, index: index, kind: kind, leaves: data[index], in: tile) : nil
+            failures += replay.add(index: index, entry: entry, data: leaves)
             let leaf = RFC6962.leafHash(entry)
             frontier.append(leaf)
             if frontier.size == rootWanted { rootAtWantedSize = frontier.rootHash() }
@@ -228,14 +256,15 @@ struct TileAuditor {
 
     /// The leaves exported behind an entry must hash to its `root` and number its
     /// `count`; returns them, one a line.
-    private mutating func auditData(of entry: [UInt8], index: UInt64, kind: String) -> [[UInt8]]? {
-        let path = Bundle.dataPath(entry: index)
-        guard let data = read(path) else {
-            fail("entry \(index) (\(kind)): \(path) is missing")
+    private mutating func auditData(
+        of entry: [UInt8], index: UInt64, kind: String, leaves: [[UInt8]]?, in tile: Tile
+    ) -> [[UInt8]]? {
+        let path = Bundle.dataPath(tile)
+        guard let lines = leaves else {
+            fail("entry \(index) (\(kind)): its leaves are missing from \(path)")
             return nil
         }
         let fields = (try? JSONValue.parse(entry))?.objectValue ?? [:]
-        let lines = data.split(separator: UInt8(ascii: "\n")).map(Array.init)
         let leafHashes = lines.map { RFC6962.leafHash($0) }
         let computed = RFC6962.rootHash(ofLeafHashes: leafHashes)
         if let found = fields["root"]?.stringValue, found != computed.base64 {
