@@ -65,7 +65,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "carbonbench", dependencies: [
-            "CarbonClient", "CarbonStore", "CarbonAccounting",
+            "CarbonClient", "CarbonStore", "CarbonAccounting", "CarbonLedger",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

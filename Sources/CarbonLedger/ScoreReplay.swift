@@ -35,10 +35,10 @@ public struct ScoreReplay {
         self.calendar = calendar
     }
 
-    /// Takes the next entry (and its data lines, for kinds that have them); returns
+    /// Takes the next entry, parsed (and its data lines, for kinds that have them); returns
     /// what does not check, each message naming the entry, kind and field.
-    public mutating func add(index: UInt64, entry bytes: [UInt8], data: [[UInt8]]?) -> [String] {
-        guard case .object(let fields)? = try? JSONValue.parse(bytes), let kind = fields["kind"]?.stringValue else {
+    public mutating func add(index: UInt64, entry: JSONValue?, data: [[UInt8]]?) -> [String] {
+        guard case .object(let fields)? = entry, let kind = fields["kind"]?.stringValue else {
             return ["entry \(index): not a JSON object with a kind"]
         }
         var failures: [String] = []
@@ -102,7 +102,7 @@ public struct ScoreReplay {
             case "period":
                 failures += try closePeriod(index: index, fields: fields)
             case "score":
-                failures += checkScore(index: index, bytes: bytes, fields: fields)
+                failures += checkScore(index: index, fields: fields)
             default:
                 break
             }
@@ -177,7 +177,7 @@ public struct ScoreReplay {
         return failures
     }
 
-    private mutating func checkScore(index: UInt64, bytes: [UInt8], fields: [String: JSONValue]) -> [String] {
+    private mutating func checkScore(index: UInt64, fields: [String: JSONValue]) -> [String] {
         let consumer = fields["consumer"]?.stringValue ?? "?"
         let what = "entry \(index) (score of \(consumer), \(fields["period"]?.stringValue ?? "?"))"
         guard let want = expected.removeValue(forKey: consumer), fields["period"]?.stringValue == expectedPeriod?.description

@@ -69,42 +69,50 @@ extension LedgerReader {
         }
     }
 
-    /// The leaves behind entry `index`, one canonical JSON object a line, in the order
-    /// its `root` covers them: a `readings` entry's readings in batch order, a
-    /// `factors` entry's rows by zone, kind, start, a `zones` entry's zones by zone.
-    /// Nil for entries that hold all their data themselves.
-    public func entryData(index: UInt64) async throws -> [UInt8]? {
-        try await pool.read { db -> [UInt8]? in
-            guard let kind = try String.fetchOne(
-                db, sql: "SELECT kind FROM entries WHERE idx = ?", arguments: [Int64(index)])
-            else { return nil }
-            var lines: [UInt8] = []
-            func line(_ leaf: [UInt8]) {
-                lines += leaf
-                lines.append(UInt8(ascii: "\n"))
-            }
-            switch kind {
-            case "readings":
-                var leaf: [UInt8] = []
-                for reading in try Self.readings(ofBatch: Int64(index), db: db) {
-                    leaf.removeAll(keepingCapacity: true)
-                    reading.writeLeaf(into: &leaf)
-                    line(leaf)
+    /// The data behind the entries of an entries tile, nil when the tree does not hold
+    /// the tile: for each `readings`, `factors` or `zones` entry, a line
+    /// `{"entry":<index>,"leaves":<count>}`, then its leaves, one canonical JSON object a
+    /// line, in the order its `root` covers them (readings in batch order, factor rows by
+    /// zone, kind, start, zones by zone).
+    public func dataTile(_ tile: Tile) async throws -> [UInt8]? {
+        guard case .entries = tile.kind else { return nil }
+        return try await pool.read { db -> [UInt8]? in
+            let size = try Self.latestCheckpoint(db)?.size ?? 0
+            guard Self.exists(tile, count: size) else { return nil }
+            var bytes: [UInt8] = []
+            let rows = try Row.fetchAll(
+                db, sql: """
+                    SELECT idx, kind FROM entries WHERE idx >= ? AND idx < ? AND kind IN ('readings', 'factors', 'zones')
+                    ORDER BY idx
+                    """,
+                arguments: [Int64(tile.first), Int64(tile.first) + Int64(tile.width)])
+            for row in rows {
+                let index: Int64 = row[0]
+                let leaves = try Self.leaves(ofEntry: index, kind: row[1], db: db)
+                bytes += Array("{\"entry\":\(index),\"leaves\":\(leaves.count)}\n".utf8)
+                for leaf in leaves {
+                    bytes += leaf
+                    bytes.append(UInt8(ascii: "\n"))
                 }
-            case "factors":
-                guard let dataset = try String.fetchOne(
-                    db, sql: "SELECT dataset FROM factor_datasets WHERE entry = ?", arguments: [Int64(index)])
-                else { throw StoreError.corrupt("factors entry \(index) has no dataset") }
-                for row in try FactorDatasets.rows(of: dataset, db: db) { line(row.leafBytes) }
-            case "zones":
-                let zones = try Row.fetchAll(db, sql: "SELECT zone, parent, name FROM zones").map {
-                    Zone(zone: $0["zone"], parent: $0["parent"], name: $0["name"])
-                }
-                for zone in try ZoneTree(zones).zones { line(zone.leafBytes) }
-            default:
-                return nil
             }
-            return lines
+            return bytes
+        }
+    }
+
+    private static func leaves(ofEntry index: Int64, kind: String, db: Database) throws -> [[UInt8]] {
+        switch kind {
+        case "readings":
+            return try readings(ofBatch: index, db: db).map(\.leafBytes)
+        case "factors":
+            guard let dataset = try String.fetchOne(
+                db, sql: "SELECT dataset FROM factor_datasets WHERE entry = ?", arguments: [index])
+            else { throw StoreError.corrupt("factors entry \(index) has no dataset") }
+            return try FactorDatasets.rows(of: dataset, db: db).map(\.leafBytes)
+        default:
+            let zones = try Row.fetchAll(db, sql: "SELECT zone, parent, name FROM zones").map {
+                Zone(zone: $0["zone"], parent: $0["parent"], name: $0["name"])
+            }
+            return try ZoneTree(zones).zones.map(\.leafBytes)
         }
     }
 }

@@ -100,34 +100,11 @@ struct BenchSetup {
     /// End to end: a real daemon, `clients` threads posting the batches.
     func measureDaemon(database: URL, batches: [[UInt8]], clients: Int) throws -> Measurement {
         let run = try copy(database, to: "run.db")
-        let socket = directory.appendingPathComponent("bench.sock").path
-        let config = directory.appendingPathComponent("bench.toml")
-        try """
-            [daemon]
-            socket = "\(socket)"
-            database = "\(run.path)"
-            [ledger]
-            origin = "\(origin)"
-            key = "\(keyPath)"
-            [program]
-            factors = []
-            [limits]
-            max_records_per_batch = 100000
-            [[access.grant]]
-            self = true
-            role = "admin"
-            """.write(to: config, atomically: true, encoding: .utf8)
-        let daemonPath = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("carbonledgerd").path
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: daemonPath)
-        daemon.arguments = ["--config", config.path, "--log-level", "warning"]
-        try daemon.run()
+        let (daemon, socket) = try startDaemon(database: run)
         defer {
             daemon.terminate()
             daemon.waitUntilExit()
         }
-        try waitForSocket(socket, process: daemon)
 
         let sizeBefore = fileSize(run.path) + fileSize(run.path + "-wal")
         let writtenBefore = try ProcessIO.writeBytes(pid: daemon.processIdentifier)
@@ -236,6 +213,39 @@ struct BenchSetup {
             seconds: seconds, bytesWritten: try ProcessIO.writeBytes(pid: getpid()) - writtenBefore,
             walBytes: monitor.bytesWritten(),
             databaseGrowth: fileSize(floor.path) + fileSize(floor.path + "-wal") - sizeBefore)
+    }
+
+    /// A real carbonledgerd (built beside this binary) on `database`, answering on its socket.
+    func startDaemon(database: URL) throws -> (Process, String) {
+        let socket = directory.appendingPathComponent("bench.sock").path
+        let config = directory.appendingPathComponent("bench.toml")
+        try """
+            [daemon]
+            socket = "\(socket)"
+            database = "\(database.path)"
+            [ledger]
+            origin = "\(origin)"
+            key = "\(keyPath)"
+            [program]
+            factors = []
+            close_after = "36500d"
+            [limits]
+            max_records_per_batch = 100000
+            [[access.grant]]
+            self = true
+            role = "admin"
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let daemon = Process()
+        daemon.executableURL = Self.sibling("carbonledgerd")
+        daemon.arguments = ["--config", config.path, "--log-level", "warning"]
+        try daemon.run()
+        try waitForSocket(socket, process: daemon)
+        return (daemon, socket)
+    }
+
+    /// An executable built beside this one.
+    static func sibling(_ name: String) -> URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
     }
 
     private func waitForSocket(_ path: String, process: Process) throws {

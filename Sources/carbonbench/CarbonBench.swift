@@ -35,16 +35,44 @@ struct CarbonBench: AsyncParsableCommand {
     var hours = 60
     @Option(help: "Concurrent clients.")
     var clients = 4
-    @Flag(help: "Measure only closing months (the accounting benchmark), not ingest.")
+    @Flag(help: "Measure only closing months (the accounting benchmark).")
     var closeOnly = false
+    @Flag(help: "Measure only the offline audit.")
+    var auditOnly = false
+    @Option(help: "Entries of the audited ledger (a smaller one is audited too, to compare memory).")
+    var auditEntries = 1_000_000
 
     func run() async throws {
         let work = URL(fileURLWithPath: dir, isDirectory: true)
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let setup = BenchSetup(directory: work, meters: meters, prefillHours: prefillHours)
-        let prefilled = try await setup.prefilledDatabase()
-        if !closeOnly { try measureIngest(setup: setup, prefilled: prefilled) }
-        try await measureClose(setup: setup, prefilled: prefilled)
+        if !auditOnly {
+            let prefilled = try await setup.prefilledDatabase()
+            if !closeOnly { try measureIngest(setup: setup, prefilled: prefilled) }
+            try await measureClose(setup: setup, prefilled: prefilled)
+        }
+        if !closeOnly { try await measureAudit(setup: setup) }
+    }
+
+    private func measureAudit(setup: BenchSetup) async throws {
+        let bench = AuditBench(setup: setup)
+        let rate = try AuditBench.libsodiumVerifyRate()
+        let small = try await bench.run(entries: auditEntries / 10)
+        let large = try await bench.run(entries: auditEntries)
+        print("""
+
+            audit benchmark: carbonctl audit of an exported bundle (signatures, tiles, root, data, scores recomputed)
+            libsodium Ed25519 verify, one core: \(Int(rate))/s
+            | entries | seconds | entries/s | CPU seconds | of libsodium's rate x cores used | peak memory MiB |
+            |---:|---:|---:|---:|---:|---:|
+            """)
+        for r in [small, large] {
+            let perSecond = Double(r.entries) / r.seconds
+            let cores = max(1, (r.cpuSeconds / r.seconds).rounded())
+            let share = String(format: "%.0f%%", 100 * perSecond / (rate * cores))
+            let memory = String(format: "%.1f", Double(r.maxResidentBytes) / 1_048_576)
+            print("| \(r.entries) | \(String(format: "%.1f", r.seconds)) | \(Int(perSecond)) | \(String(format: "%.1f", r.cpuSeconds)) | \(share) (\(Int(cores)) core) | \(memory) |")
+        }
     }
 
     private func measureIngest(setup: BenchSetup, prefilled: URL) throws {

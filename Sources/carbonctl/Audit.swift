@@ -49,10 +49,6 @@ enum Bundle {
         }
         return entries
     }
-
-    static func kind(of entry: [UInt8]) -> String? {
-        (try? JSONValue.parse(entry))?["kind"]?.stringValue
-    }
 }
 
 struct Export: ParsableCommand {
@@ -90,19 +86,8 @@ struct Export: ParsableCommand {
             if case .entries = tile.kind {
                 let signatures = try daemon.get("/v1/ledger/signatures/\(tail.dropFirst("entries/".count))").body
                 try write(Array(signatures), to: Bundle.signaturesPath(tile))
-                let bundle = try daemon.get("/v1/ledger/tile/\(tail)").body
-                guard let entries = Bundle.entries(ofBundle: Array(bundle)) else {
-                    throw CommandFailure("malformed entries tile \(tile.path)")
-                }
-                var data: [UInt8] = []
-                for (k, entry) in entries.enumerated() {
-                    guard let kind = Bundle.kind(of: entry), Bundle.kindsWithData.contains(kind) else { continue }
-                    let index = tile.first + UInt64(k)
-                    let leaves = Array(try daemon.get("/v1/ledger/data/\(index)").body)
-                    let count = leaves.lazy.filter { $0 == UInt8(ascii: "\n") }.count
-                    data += Array("{\"entry\":\(index),\"leaves\":\(count)}\n".utf8) + leaves
-                }
-                if !data.isEmpty { try write(data, to: Bundle.dataPath(tile)) }
+                let data = try daemon.get("/v1/ledger/data/\(tail.dropFirst("entries/".count))").body
+                if !data.isEmpty { try write(Array(data), to: Bundle.dataPath(tile)) }
             }
             progress.advance(by: 1)
         }
@@ -225,16 +210,18 @@ struct TileAuditor {
         }
         for (k, entry) in entries.enumerated() {
             let index = tile.first + UInt64(k)
-            let kind = Bundle.kind(of: entry) ?? "?"
+            // Parsed once: its kind, its canonical form and the replay all read this.
+            let value = try? JSONValue.parse(entry)
+            let kind = value?["kind"]?.stringValue ?? "?"
             if signatures.count == 64 * tile.width {
                 let signature = Array(signatures[(64 * k)..<(64 * k + 64)])
                 if !EntrySignature.verify(entry: entry, signature: signature, verifier: verifier) {
                     fail("entry \(index) (\(kind)): signature: does not verify with \(verifier.vkey)")
                 }
             }
-            if !JSONValue.isCanonical(entry) { fail("entry \(index) (\(kind)): not canonical JSON") }
-            let leaves = Bundle.kindsWithData.contains(kind) ? auditData(of: entry, index: index, kind: kind, leaves: data[index], in: tile) : nil
-            failures += replay.add(index: index, entry: entry, data: leaves)
+            if value?.canonicalBytes() != entry { fail("entry \(index) (\(kind)): not canonical JSON") }
+            let leaves = Bundle.kindsWithData.contains(kind) ? auditData(of: value, index: index, kind: kind, leaves: data[index], in: tile) : nil
+            failures += replay.add(index: index, entry: value, data: leaves)
             let leaf = RFC6962.leafHash(entry)
             frontier.append(leaf)
             if frontier.size == rootWanted { rootAtWantedSize = frontier.rootHash() }
@@ -257,14 +244,14 @@ struct TileAuditor {
     /// The leaves exported behind an entry must hash to its `root` and number its
     /// `count`; returns them, one a line.
     private mutating func auditData(
-        of entry: [UInt8], index: UInt64, kind: String, leaves: [[UInt8]]?, in tile: Tile
+        of entry: JSONValue?, index: UInt64, kind: String, leaves: [[UInt8]]?, in tile: Tile
     ) -> [[UInt8]]? {
         let path = Bundle.dataPath(tile)
         guard let lines = leaves else {
             fail("entry \(index) (\(kind)): its leaves are missing from \(path)")
             return nil
         }
-        let fields = (try? JSONValue.parse(entry))?.objectValue ?? [:]
+        let fields = entry?.objectValue ?? [:]
         let leafHashes = lines.map { RFC6962.leafHash($0) }
         let computed = RFC6962.rootHash(ofLeafHashes: leafHashes)
         if let found = fields["root"]?.stringValue, found != computed.base64 {

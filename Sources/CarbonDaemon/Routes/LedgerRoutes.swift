@@ -41,12 +41,11 @@ struct LedgerRoutes {
             }
             return Self.octets(bytes)
         }
-        ledger.get("data/{index}") { _, context in
+        ledger.get("data/**") { _, context in
             try context.require(.auditor, .admin)
-            let text = try context.pathParameter("index")
-            guard let index = UInt64(text) else { throw Problem.badParameter("index", "must be an entry index") }
-            guard let bytes = try await store.reader.entryData(index: index) else {
-                throw Problem.notFound("entry \(index) has no data besides itself")
+            let tile = try Self.tile(context, under: "entries")
+            guard let bytes = try await store.reader.dataTile(tile) else {
+                throw Problem.notFound("the latest checkpoint's tree has no entries \(tile.path)")
             }
             return Response(
                 status: .ok, headers: [.contentType: "application/x-ndjson"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
