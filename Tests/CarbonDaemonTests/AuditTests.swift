@@ -30,20 +30,11 @@ import TransparencyLog
         return daemon
     }
 
-    static func carbonctl(_ arguments: [String], socket: String, state: String? = nil) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = DaemonProcess.binary("carbonctl")
-        process.arguments = arguments
-        process.environment = ["CARBONLEDGER_SOCKET": socket, "CARBONLEDGER_STATE_DIR": state ?? FileManager.default.temporaryDirectory.appendingPathComponent("cl-state-\(UUID())").path]
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+    static func carbonctl(_ arguments: [String], socket: String, state: String? = nil) throws
+        -> (status: Int32, out: String, err: String)
+    {
+        let state = state ?? FileManager.default.temporaryDirectory.appendingPathComponent("cl-state-\(UUID())").path
+        return try runCarbonctl(arguments, environment: ["CARBONLEDGER_SOCKET": socket, "CARBONLEDGER_STATE_DIR": state])
     }
 
     /// Exports the daemon's ledger into a fresh folder and audits it offline.

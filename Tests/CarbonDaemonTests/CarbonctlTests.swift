@@ -5,22 +5,10 @@ import Testing
 @Suite struct CarbonctlTests {
     /// Runs carbonctl with the daemon's socket; returns exit status, stdout and stderr.
     private func carbonctl(_ daemon: DaemonProcess, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = DaemonProcess.binary("carbonctl")
-        process.arguments = arguments + ["--socket", daemon.socket]
         // Checkpoints this daemon's clients verified, apart from every other test's.
-        var environment = ProcessInfo.processInfo.environment
-        environment["CARBONLEDGER_STATE_DIR"] = daemon.directory.appendingPathComponent("client-state").path
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+        try runCarbonctl(
+            arguments + ["--socket", daemon.socket],
+            environment: ["CARBONLEDGER_STATE_DIR": daemon.directory.appendingPathComponent("client-state").path])
     }
 
     @Test func ingestThenVerifyAndProveWithTheVerifierKey() throws {

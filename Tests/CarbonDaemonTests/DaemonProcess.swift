@@ -121,6 +121,26 @@ final class DaemonProcess: @unchecked Sendable {
     }
 }
 
+/// Runs carbonctl with `environment` added to the test's own; returns its exit status,
+/// stdout and stderr.
+func runCarbonctl(_ arguments: [String], environment extra: [String: String]) throws
+    -> (status: Int32, out: String, err: String)
+{
+    let process = Process()
+    process.executableURL = DaemonProcess.binary("carbonctl")
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    let errors = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+}
+
 struct DaemonTestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

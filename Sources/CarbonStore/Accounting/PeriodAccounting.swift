@@ -93,33 +93,28 @@ struct PeriodAccounting {
 
     /// Certificates whose window meets `[start, end)`.
     func certificates(overlapping start: Int64, _ end: Int64) throws -> [Certificate] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT c.id, k.consumer, c.start, c.end, c.wh, c.technology, c.issuer
-                FROM certificates c JOIN consumers k ON k.id = c.consumer
-                WHERE c.start < ? AND c.end > ? ORDER BY c.start, c.id
-                """,
-            arguments: [end, start]
-        ).map(Self.certificate(from:))
+        try certificates(where: "c.start < ? AND c.end > ?", [end, start])
     }
 
     /// A consumer's certificates whose window ends after `instant`.
     func certificates(ofConsumerRow consumer: Int64, endingAfter instant: Int64) throws -> [Certificate] {
+        try certificates(where: "c.consumer = ? AND c.end > ?", [consumer, instant])
+    }
+
+    /// Certificates matching a condition on `c` (the certificates table), in `(start, id)` order.
+    private func certificates(where condition: String, _ arguments: StatementArguments) throws -> [Certificate] {
         try Row.fetchAll(
             db,
             sql: """
                 SELECT c.id, k.consumer, c.start, c.end, c.wh, c.technology, c.issuer
                 FROM certificates c JOIN consumers k ON k.id = c.consumer
-                WHERE c.consumer = ? AND c.end > ? ORDER BY c.start, c.id
+                WHERE \(condition) ORDER BY c.start, c.id
                 """,
-            arguments: [consumer, instant]
-        ).map(Self.certificate(from:))
-    }
-
-    private static func certificate(from row: Row) -> Certificate {
-        Certificate(
-            id: row[0], consumer: row[1], start: row[2], end: row[3], wh: row[4], technology: row[5], issuer: row[6])
+            arguments: arguments
+        ).map { row in
+            Certificate(
+                id: row[0], consumer: row[1], start: row[2], end: row[3], wh: row[4], technology: row[5], issuer: row[6])
+        }
     }
 
     /// Each certificate's use by the readings of closed periods up to `instant`.
