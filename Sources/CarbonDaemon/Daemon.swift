@@ -82,7 +82,7 @@ public struct Daemon {
         FactorRoutes(store: store, factors: FactorsInForce(factors, calendar: calendar), limits: limits).register(on: router)
 
         let notifier = SystemdNotifier()
-        let socket = config.daemon.socket
+        let listening = try ListeningSocket.fromEnvironment(orPath: config.daemon.socket)
         let mode = config.daemon.socketMode
         let group = config.daemon.socketGroup
         let logger = self.logger
@@ -94,21 +94,26 @@ public struct Daemon {
             idleTimeout: .seconds(config.limits.idleTimeout.seconds))
         http.httpDecoder = .init(
             maxHeaderFieldSize: config.limits.maxHeaderBytes, maxHeaderListSize: config.limits.maxHeaderBytes)
-        let app = Application(
-            router: router,
-            server: .http1(configuration: http),
-            configuration: .init(address: .unixDomainSocket(path: socket), serverName: "carbonledgerd"),
-            onServerRunning: { _ in
-                do {
-                    try SocketPermissions.apply(path: socket, mode: mode, group: group)
-                    logger.info("serving", metadata: ["socket": "\(socket)", "origin": "\(signer.name)"])
-                } catch {
-                    logger.critical("\(error)")
+        let app = SocketServer(
+            listening: listening, responder: router.buildResponder(), configuration: http, serverName: "carbonledgerd",
+            logger: logger,
+            onServing: {
+                let place: String
+                switch listening {
+                case .path(let socket):
+                    place = socket
+                    do {
+                        try SocketPermissions.apply(path: socket, mode: mode, group: group)
+                    } catch {
+                        logger.critical("\(error)")
+                    }
+                case .inherited(let descriptor):
+                    place = "the socket passed by systemd (fd \(descriptor))"
                 }
+                logger.info("serving", metadata: ["socket": "\(place)", "origin": "\(signer.name)"])
                 let size = (try? await store.reader.latestCheckpoint())?.size ?? 0
-                notifier.notify("READY=1", "STATUS=serving \(socket), ledger of \(size) entries")
-            },
-            logger: logger)
+                notifier.notify("READY=1", "STATUS=serving \(place), ledger of \(size) entries")
+            })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
         if let configPath {
             services.append(.init(service: ConfigReloader(
