@@ -48,11 +48,8 @@ struct CarbonLedgerDaemon: AsyncParsableCommand {
             print("\(config): ok")
             return
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
-        }
+        let style = JournalLogHandler.styleForStandardError()
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: logLevel, style: style) }
         let logger = Logger(label: "carbonledgerd")
         do {
             try await Daemon(config: settings, configPath: config, logger: logger).run()
