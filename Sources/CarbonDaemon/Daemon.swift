@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 import TransparencyLog
 
@@ -22,11 +23,14 @@ public struct Daemon {
     /// The file the config came from, re-read on SIGHUP.
     let configPath: String?
     let logger: Logger
+    /// Where swift-metrics records go (`DaemonMetrics.bootstrap()`), served at /metrics.
+    let metrics: PrometheusCollectorRegistry
 
-    public init(config: Config, configPath: String?, logger: Logger) {
+    public init(config: Config, configPath: String?, logger: Logger, metrics: PrometheusCollectorRegistry = .init()) {
         self.config = config
         self.configPath = configPath
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Opens the ledger, serves the socket, and on a shutdown signal lets
@@ -66,12 +70,13 @@ public struct Daemon {
         let limits = LimitsInForce(config.limits)
         Connections.shared.setLimit(config.limits.maxConnections)
         let router = Router(context: DaemonContext.self)
+        router.add(middleware: RequestRecorder(logger: logger))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: AccessMiddleware(control: access))
         RegistryRoutes(store: store, version: Self.version).register(on: router)
         IngestRoutes(store: store, limits: limits).register(on: router)
         LedgerRoutes(store: store, verifierKey: signer.verifier.vkey, origin: signer.name).register(on: router)
-        MetricsRoutes(store: store).register(on: router)
+        MetricsRoutes(store: store, registry: metrics, database: config.daemon.database).register(on: router)
         CertificateRoutes(store: store, limits: limits).register(on: router)
         let factors: FactorSet
         do {

@@ -4,6 +4,7 @@ import CarbonModel
 import Foundation
 import GRDB
 import Logging
+import Metrics
 
 /// The single writer of the ledger: it takes batches from any number of
 /// requests and group-commits them: every batch waiting when a commit starts goes
@@ -46,6 +47,9 @@ public final class LedgerWriter: @unchecked Sendable {
     private var meterStateSavedAt: UInt64
     /// How many entries may pass between meter-state snapshots (bounds the replay at startup).
     static let meterStateInterval: UInt64 = 256
+    /// Readings decided in the commit under way, reported once it is durable.
+    private var tally = ReadingTally()
+    private let metrics = StoreMetrics()
 
     init(pool: DatabasePool, cache: RegistryCache, appender: LedgerAppender,
          clock: @escaping @Sendable () -> Int64, logger: Logger) {
@@ -110,6 +114,9 @@ public final class LedgerWriter: @unchecked Sendable {
     /// One transaction, one checkpoint, for every job of `group`.
     private func commit(_ group: [Pending]) {
         let time = clock()
+        let started = ContinuousClock.now
+        defer { metrics.commit.record(duration: ContinuousClock.now - started) }
+        tally = ReadingTally()
         var outcomes = [Result<IngestOutcome, any Error>](repeating: .failure(StoreError.stopped), count: group.count)
         let appenderBefore = appender
         let meterStateSavedBefore = meterStateSavedAt
@@ -133,7 +140,9 @@ public final class LedgerWriter: @unchecked Sendable {
                         meterStateSavedAt = appender.nextIndex
                     }
                     if appender.hasUnpublishedEntries {
+                        let signing = ContinuousClock.now
                         _ = try appender.publishCheckpoint(time: time, db: db)
+                        metrics.checkpoint.record(duration: ContinuousClock.now - signing)
                     }
                     for (k, pending) in group.enumerated() where replayOf[k] == nil {
                         guard case .success(.committed(var result)) = outcomes[k], !result.replayed else { continue }
@@ -156,12 +165,14 @@ public final class LedgerWriter: @unchecked Sendable {
             for pending in group { pending.continuation.resume(throwing: error) }
             return
         }
+        metrics.record(tally)
         for (k, pending) in group.enumerated() { pending.continuation.resume(with: outcomes[k]) }
     }
 
     /// Runs one job in a savepoint so that its failure undoes only its own work.
     private func perform(_ job: Job, time: Int64, db: Database) -> Result<IngestOutcome, any Error> {
         let appenderBefore = appender
+        let tallyBefore = tally
         var outcome: IngestOutcome = .rejected(kind: .invalid, errors: [])
         do {
             try db.inSavepoint {
@@ -172,6 +183,7 @@ public final class LedgerWriter: @unchecked Sendable {
         } catch {
             logger.error("batch failed and was rolled back: \(error)")
             appender = appenderBefore
+            tally = tallyBefore
             reloadCache(db: db)
             return .failure(error)
         }
@@ -183,6 +195,7 @@ public final class LedgerWriter: @unchecked Sendable {
         case .readings(let batch):
             if let key = BatchKey(job), let earlier = try earlierAnswer(key, db: db) { return .committed(earlier) }
             answer = try ReadingIngest(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
+            tally.add(answer: answer.0, rejections: answer.1)
         case .consumers(let batch):
             answer = try ConsumerRegistration(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
         case .certificates(let batch):

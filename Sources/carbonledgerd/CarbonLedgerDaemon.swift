@@ -51,8 +51,9 @@ struct CarbonLedgerDaemon: AsyncParsableCommand {
         let style = JournalLogHandler.styleForStandardError()
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: logLevel, style: style) }
         let logger = Logger(label: "carbonledgerd")
+        let metrics = DaemonMetrics.bootstrap()
         do {
-            try await Daemon(config: settings, configPath: config, logger: logger).run()
+            try await Daemon(config: settings, configPath: config, logger: logger, metrics: metrics).run()
         } catch {
             logger.critical("\(error)")
             throw ExitCode.failure

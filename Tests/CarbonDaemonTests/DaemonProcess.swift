@@ -66,7 +66,8 @@ final class DaemonProcess: @unchecked Sendable {
         process.executableURL = Self.binary("carbonledgerd")
         process.arguments = ["--config", configPath, "--log-level", "debug"]
         if !extra.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 } }
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        // Truncated in place, so the file keeps its inode (JOURNAL_STREAM names it).
+        close(open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         try process.run()
         self.process = process
