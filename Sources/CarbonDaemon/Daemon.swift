@@ -78,6 +78,7 @@ public struct Daemon {
         LedgerRoutes(store: store, verifierKey: signer.verifier.vkey, origin: signer.name).register(on: router)
         MetricsRoutes(store: store, registry: metrics, database: config.daemon.database).register(on: router)
         CertificateRoutes(store: store, limits: limits).register(on: router)
+        BackupRoutes(store: store, database: config.daemon.database).register(on: router)
         let factors: FactorSet
         do {
             factors = try FactorSet(rows: await store.reader.factorRows(), zoneTree: await store.reader.zoneTree(), calendar: calendar)

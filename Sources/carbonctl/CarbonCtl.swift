@@ -14,7 +14,7 @@ struct CarbonCtl: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Keygen.self, Health.self, Whoami.self, Consumers.self, Ingest.self,
-            Factors.self, CheckpointCommand.self, Proof.self, Verify.self,
+            Factors.self, CheckpointCommand.self, Proof.self, Verify.self, BackupCommand.self,
         ])
 
     /// Runs the command; a `CommandFailure` prints its message and exits with its own

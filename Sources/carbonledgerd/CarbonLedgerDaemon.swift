@@ -29,6 +29,12 @@ struct CarbonLedgerDaemon: AsyncParsableCommand {
     @Option(name: .long, help: "Override daemon.database.")
     var database: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Replace the configured database with a backup (from carbonctl backup), then exit.",
+        discussion: "Refused while a daemon runs on the database, and for a file that is not a database of the configured key or whose ledger does not match its signed checkpoint. The replaced database is kept beside it.",
+        valueName: "backup"))
+    var restore: String?
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
@@ -46,6 +52,15 @@ struct CarbonLedgerDaemon: AsyncParsableCommand {
         if let database { settings.daemon.database = resolved(database) }
         if checkConfig {
             print("\(config): ok")
+            return
+        }
+        if let restore {
+            do {
+                for line in try Restore.run(file: restore, config: settings) { print(line) }
+            } catch {
+                FileHandle.standardError.write(Data("restore refused: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
             return
         }
         let style = JournalLogHandler.styleForStandardError()
