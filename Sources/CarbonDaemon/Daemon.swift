@@ -88,7 +88,8 @@ public struct Daemon {
         FactorRoutes(store: store, factors: FactorsInForce(factors, calendar: calendar), limits: limits).register(on: router)
 
         let notifier = SystemdNotifier()
-        let listening = try ListeningSocket.fromEnvironment(orPath: config.daemon.socket)
+        let configuredSocket = config.daemon.socket
+        let listening = try ListeningSocket.fromEnvironment(orPath: configuredSocket)
         let mode = config.daemon.socketMode
         let group = config.daemon.socketGroup
         let logger = self.logger
@@ -114,7 +115,12 @@ public struct Daemon {
                         logger.critical("\(error)")
                     }
                 case .inherited(let descriptor):
-                    place = "the socket passed by systemd (fd \(descriptor))"
+                    let path = ListeningSocket.boundPath(descriptor)
+                    place = "the socket passed by systemd (fd \(descriptor)\(path.map { ", \($0)" } ?? ""))"
+                    if let path, path != configuredSocket {
+                        // carbonctl and the docs find the socket through the config.
+                        logger.warning("the passed socket is \(path) but daemon.socket says \(configuredSocket); make them equal")
+                    }
                 }
                 logger.info("serving", metadata: ["socket": "\(place)", "origin": "\(signer.name)"])
                 let size = (try? await store.reader.latestCheckpoint())?.size ?? 0

@@ -44,7 +44,8 @@ import Glibc
         #expect(readings.status == 200, "\(readings.text)")
         #expect(try readings.json()["accepted"] as? Int == 1)
         #expect(!FileManager.default.fileExists(atPath: daemon.socket), "the configured socket path must never be created")
-        #expect(daemon.log.contains("passed by systemd"), "\(daemon.log)")
+        #expect(daemon.log.contains("passed by systemd (fd 3, \(passed.path))"), "\(daemon.log)")
+        #expect(daemon.log.contains("but daemon.socket says \(daemon.socket)"), "a socket unit and config that disagree are named")
 
         // SIGTERM ends the daemon; the socket stays with its owner and keeps accepting.
         #expect(daemon.stop() == 0, "\(daemon.log)")

@@ -45,6 +45,20 @@ enum ListeningSocket: Equatable, Sendable {
         return .inherited(firstPassedDescriptor)
     }
 
+    /// The path a Unix socket is bound to, nil for an unnamed or abstract one.
+    static func boundPath(_ fd: Int32) -> String? {
+        var address = sockaddr_un()
+        var length = socklen_t(MemoryLayout<sockaddr_un>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0, length > socklen_t(MemoryLayout<sa_family_t>.size) else { return nil }
+        let path = withUnsafeBytes(of: address.sun_path) { raw in
+            String(decoding: raw.prefix(Int(length) - MemoryLayout<sa_family_t>.size).prefix { $0 != 0 }, as: UTF8.self)
+        }
+        return path.isEmpty ? nil : path
+    }
+
     /// Refuses a descriptor that is not what the socket unit promises (`ListenStream=` with a path).
     static func checkListeningUnixStream(_ fd: Int32) throws {
         func option(_ name: Int32) -> Int32? {
