@@ -93,6 +93,45 @@ import Glibc
         #expect(try Self.checkpoint(try daemon.client(), daemon).size == restored.size + 1)
     }
 
+    @Test func oneBackupAtATimeUntilItsCopyIsClosed() throws {
+        let daemon = try DaemonProcess()
+        try daemon.start()
+        let client = try daemon.client()
+        #expect(try client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
+        // A database larger than what the socket buffers hold, so a reader that stops stalls the stream.
+        for batch in 0..<10 {
+            let body = (0..<5_000).map {
+                #"{"utility":"u1","meter":"m\#($0)","consumer":"c1","start":\#(Self.hour + batch * 3600),"duration_s":3600,"import_wh":1}"#
+            }.joined(separator: "\n")
+            #expect(try client.post("/v1/readings", body).status == 200)
+        }
+        let stalled = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: daemon.socket.utf8) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(stalled, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(connected == 0)
+        let request = Array("POST /v1/admin/backup HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n".utf8)
+        #expect(request.withUnsafeBytes { send(stalled, $0.baseAddress, $0.count, 0) } == request.count)
+        var first = [UInt8](repeating: 0, count: 16)
+        #expect(recv(stalled, &first, first.count, 0) == first.count)  // the answer has begun
+        #expect(String(decoding: first, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+
+        let second = try client.request("POST", "/v1/admin/backup")
+        #expect(second.status == 409, "\(second.status)")
+        #expect(second.text.contains("backup-running"), "\(second.text)")
+
+        // The reader goes away: its copy is closed, and the next backup runs.
+        close(stalled)
+        var third = try client.request("POST", "/v1/admin/backup")
+        let deadline = Date().addingTimeInterval(60)
+        while third.status == 409 && Date() < deadline { third = try client.request("POST", "/v1/admin/backup") }
+        #expect(third.status == 200, "\(third.text.prefix(300))")
+        #expect(third.header("Ledger-Size") == "12")  // zones, the consumer, ten batches
+    }
+
     @Test func restoreRefusesWhatIsNotABackupOfThisLedger() throws {
         let daemon = try DaemonProcess()
         try daemon.start()

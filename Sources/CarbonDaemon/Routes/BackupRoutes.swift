@@ -32,16 +32,19 @@ struct BackupRoutes {
             guard running.flag.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
                 throw Problem(.conflict, "backup-running", "a backup is being taken already; retry when it has finished")
             }
-            defer { running.flag.store(false, ordering: .releasing) }
+            // Until the copy is closed (streamed, or the client gone): it holds disk space till then.
+            let release: @Sendable () -> Void = { running.flag.store(false, ordering: .releasing) }
             let path = database + ".backup-\(UUID().uuidString)"
             let checkpoint: StoredCheckpoint?
+            let file: SnapshotFile
             do {
                 checkpoint = try await store.reader.backup(to: path)
+                file = try SnapshotFile(path: path, whenClosed: release)
             } catch {
+                release()
                 context.logger.error("backup failed: \(error)")
                 throw Problem(.internalServerError, "backup-failed", "the backup could not be taken: \(error)")
             }
-            let file = try SnapshotFile(path: path)
             context.logger.notice("backup taken", metadata: [
                 "size": "\(checkpoint?.size ?? 0)", "bytes": "\(file.byteCount)",
             ])
@@ -56,18 +59,24 @@ struct BackupRoutes {
 private final class SnapshotFile: Sendable {
     let fd: Int32
     let byteCount: Int
+    private let whenClosed: @Sendable () -> Void
 
-    init(path: String) throws {
-        fd = open(path, O_RDONLY | O_CLOEXEC)
+    init(path: String, whenClosed: @escaping @Sendable () -> Void) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
         let reason = String(cString: strerror(errno))
         unlink(path)
         guard fd >= 0 else { throw Problem(.internalServerError, "backup-failed", "cannot read the backup copy: \(reason)") }
         var info = stat()
         fstat(fd, &info)
-        byteCount = Int(info.st_size)
+        self.fd = fd
+        self.byteCount = Int(info.st_size)
+        self.whenClosed = whenClosed
     }
 
-    deinit { close(fd) }
+    deinit {
+        close(fd)
+        whenClosed()
+    }
 
     /// The file in 1 MiB chunks, read on NIO's thread pool (disk reads block).
     func body() -> ResponseBody {
