@@ -77,8 +77,8 @@ public struct Daemon {
         IngestRoutes(store: store, limits: limits).register(on: router)
         LedgerRoutes(store: store, verifierKey: signer.verifier.vkey, origin: signer.name).register(on: router)
         MetricsRoutes(store: store, registry: metrics, database: config.daemon.database).register(on: router)
-        CertificateRoutes(store: store, limits: limits).register(on: router)
         BackupRoutes(store: store, database: config.daemon.database).register(on: router)
+        CertificateRoutes(store: store, limits: limits).register(on: router)
         let factors: FactorSet
         do {
             factors = try FactorSet(rows: await store.reader.factorRows(), zoneTree: await store.reader.zoneTree(), calendar: calendar)

@@ -31,6 +31,7 @@ public final class LedgerWriter: @unchecked Sendable {
     private let pool: DatabasePool
     private let clock: @Sendable () -> Int64
     private let logger: Logger
+    private let metrics = StoreMetrics()
 
     // Guarded by `condition`.
     private let condition = NSCondition()
@@ -45,11 +46,10 @@ public final class LedgerWriter: @unchecked Sendable {
     private var appender: LedgerAppender
     /// Entries below this are covered by the stored meter-state snapshot.
     private var meterStateSavedAt: UInt64
-    /// How many entries may pass between meter-state snapshots (bounds the replay at startup).
-    static let meterStateInterval: UInt64 = 256
     /// Readings decided in the commit under way, reported once it is durable.
     private var tally = ReadingTally()
-    private let metrics = StoreMetrics()
+    /// How many entries may pass between meter-state snapshots (bounds the replay at startup).
+    static let meterStateInterval: UInt64 = 256
 
     init(pool: DatabasePool, cache: RegistryCache, appender: LedgerAppender,
          clock: @escaping @Sendable () -> Int64, logger: Logger) {
@@ -195,7 +195,6 @@ public final class LedgerWriter: @unchecked Sendable {
         case .readings(let batch):
             if let key = BatchKey(job), let earlier = try earlierAnswer(key, db: db) { return .committed(earlier) }
             answer = try ReadingIngest(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
-            tally.add(answer: answer.0, rejections: answer.1)
         case .consumers(let batch):
             answer = try ConsumerRegistration(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
         case .certificates(let batch):
@@ -209,6 +208,7 @@ public final class LedgerWriter: @unchecked Sendable {
             return .committed(IngestAnswer(
                 accepted: dataset.rows.count, duplicates: 0, entry: index, entries: [index], checkpoint: nil, errors: []))
         }
+        if case .readings = job { tally.add(answer: answer.0, rejections: answer.1) }
         if let result = answer.0 { return .committed(result) }
         let summary = answer.1.summarized() ?? (.invalid, [])
         return .rejected(kind: summary.kind, errors: summary.errors)

@@ -222,6 +222,7 @@ struct Probe: Sendable {
     ]
 
     static let reads = [
+        Probe(name: "backup", method: "POST", path: "/v1/admin/backup", allowed: [.admin]),
         Probe(name: "health", path: "/v1/health", allowed: everyone),
         Probe(name: "whoami", path: "/v1/whoami", allowed: granted),
         Probe(name: "consumer c1 (u1)", path: "/v1/consumers/c1", allowed: readC1),
@@ -234,7 +235,6 @@ struct Probe: Sendable {
         Probe(name: "consistency proof", path: "/v1/ledger/proof/consistency?from=1&to=2", allowed: granted),
         Probe(name: "entries", path: "/v1/ledger/entries?start=0&end=5", allowed: [.auditor, .admin]),
         Probe(name: "metrics", path: "/metrics", allowed: [.metrics, .admin]),
-        Probe(name: "backup", method: "POST", path: "/v1/admin/backup", allowed: [.admin]),
     ]
 
     static let all = reads + writes
