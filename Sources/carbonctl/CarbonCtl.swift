@@ -13,8 +13,9 @@ struct CarbonCtl: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
+            BackupCommand.self,
             Keygen.self, Health.self, Whoami.self, Consumers.self, Ingest.self,
-            Factors.self, CheckpointCommand.self, Proof.self, Verify.self, BackupCommand.self,
+            Factors.self, CheckpointCommand.self, Proof.self, Verify.self,
         ])
 
     /// Runs the command; a `CommandFailure` prints its message and exits with its own
