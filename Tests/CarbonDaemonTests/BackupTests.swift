@@ -23,7 +23,7 @@ import Glibc
     }
 
     @Test func backupUnderIngestRestoresToALedgerConsistentWithEarlierCheckpoints() throws {
-        let daemon = try DaemonProcess()
+        let daemon = try DaemonProcess(extraConfig: DaemonProcess.periodsStayOpen)
         try daemon.start()
         let client = try daemon.client()
         #expect(try client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
@@ -94,7 +94,7 @@ import Glibc
     }
 
     @Test func oneBackupAtATimeUntilItsCopyIsClosed() throws {
-        let daemon = try DaemonProcess()
+        let daemon = try DaemonProcess(extraConfig: DaemonProcess.periodsStayOpen)
         try daemon.start()
         let client = try daemon.client()
         #expect(try client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
@@ -133,10 +133,10 @@ import Glibc
     }
 
     @Test func restoreRefusesWhatIsNotABackupOfThisLedger() throws {
-        let daemon = try DaemonProcess()
+        let daemon = try DaemonProcess(extraConfig: DaemonProcess.periodsStayOpen)
         try daemon.start()
         let size = try Self.checkpoint(try daemon.client(), daemon).size
-        let stranger = try DaemonProcess()
+        let stranger = try DaemonProcess(extraConfig: DaemonProcess.periodsStayOpen)
         try stranger.start()
         let foreign = stranger.directory.appendingPathComponent("foreign.db").path
         #expect(try DaemonProcess.run("carbonctl", ["backup", "--out", foreign, "--socket", stranger.socket]).status == 0)

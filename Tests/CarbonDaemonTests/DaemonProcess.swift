@@ -37,6 +37,10 @@ final class DaemonProcess: @unchecked Sendable {
         try writeConfig(extra: extraConfig)
     }
 
+    /// `[program]` lines that keep every period open: a test that counts ledger entries
+    /// must not see a period of its (past) readings close by itself and add entries.
+    static let periodsStayOpen = #"close_after = "36500d""#
+
     static let selfAdmin = """
         [[access.grant]]
         self = true

@@ -15,7 +15,7 @@ import Glibc
     }
 
     @Test func countersAndHistogramsMatchTheWorkDone() throws {
-        let daemon = try DaemonProcess()
+        let daemon = try DaemonProcess(extraConfig: DaemonProcess.periodsStayOpen)
         try daemon.start()
         let client = try daemon.client()
         #expect(try client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
@@ -78,7 +78,7 @@ import Glibc
     }
 
     @Test func oneLogLinePerRequestWithPeerRouteStatusAndDuration() throws {
-        let daemon = try DaemonProcess()
+        let daemon = try DaemonProcess(extraConfig: DaemonProcess.periodsStayOpen)
         try daemon.start()
         #expect(try daemon.client().get("/v1/consumers/nobody").status == 404)
         let line = try #require(daemon.log.split(separator: "\n").first { $0.contains("route=/v1/consumers/{id}") })
@@ -91,7 +91,7 @@ import Glibc
     }
 
     @Test func underJournaldLinesCarryPrioritiesAndNoTimestamps() throws {
-        let daemon = try DaemonProcess()
+        let daemon = try DaemonProcess(extraConfig: DaemonProcess.periodsStayOpen)
         close(open(daemon.logPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644))
         var file = stat()
         stat(daemon.logPath, &file)

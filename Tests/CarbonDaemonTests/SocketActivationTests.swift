@@ -30,7 +30,7 @@ import Glibc
     }
 
     @Test func servesThePassedSocketAndNeverBindsItsOwn() throws {
-        let daemon = try DaemonProcess()
+        let daemon = try DaemonProcess(extraConfig: DaemonProcess.periodsStayOpen)
         let passed = try ListeningSocket(path: daemon.directory.appendingPathComponent("activated.sock").path)
         try daemon.start(passing: passed.fd)
         try daemon.waitUntilServing(socket: passed.path)
@@ -62,7 +62,7 @@ import Glibc
     }
 
     @Test func aPassedDescriptorThatIsNoListeningSocketIsRefused() throws {
-        let daemon = try DaemonProcess()
+        let daemon = try DaemonProcess(extraConfig: DaemonProcess.periodsStayOpen)
         let file = open(daemon.configPath, O_RDONLY | O_CLOEXEC)
         defer { close(file) }
         try daemon.start(passing: file)
