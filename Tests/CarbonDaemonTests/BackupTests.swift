@@ -49,7 +49,7 @@ import Glibc
         }.start()
         while committed.load(ordering: .relaxed) < 3 && ingest.wait(timeout: .now()) == .timedOut { usleep(1000) }
         let file = daemon.directory.appendingPathComponent("backup.db").path
-        let backup = try DaemonProcess.run("carbonctl", ["backup", "--out", file, "--key", daemon.vkey, "--socket", socket])
+        let backup = try daemon.carbonctl(["backup", "--out", file, "--key", daemon.vkey])
         let duringBackup = committed.load(ordering: .relaxed)
         while committed.load(ordering: .relaxed) < duringBackup + 3 && ingest.wait(timeout: .now()) == .timedOut { usleep(1000) }
         stop.store(true, ordering: .relaxed)
@@ -60,7 +60,7 @@ import Glibc
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: daemon.directory.path).filter { $0.contains(".backup-") }
         #expect(leftovers.isEmpty, "the daemon's copy stays behind: \(leftovers)")
         // Never over an existing file.
-        let again = try DaemonProcess.run("carbonctl", ["backup", "--out", file, "--socket", socket])
+        let again = try daemon.carbonctl(["backup", "--out", file])
         #expect(again.status != 0 && again.err.contains("exists already"), "\(again.err)")
 
         // A daemon holds the database: restore refuses and changes nothing.
@@ -80,7 +80,7 @@ import Glibc
         try daemon.start()
         let restored = try Self.checkpoint(try daemon.client(), daemon)
         #expect(restored.size >= before.size && restored.size < sizeAtStop, "backup \(restored.size), before \(before.size), at stop \(sizeAtStop)")
-        let verify = try DaemonProcess.run("carbonctl", ["verify", "--key", daemon.vkey, "--socket", daemon.socket])
+        let verify = try daemon.carbonctl(["verify", "--key", daemon.vkey])
         #expect(verify.status == 0, "\(verify.err)")
         #expect(verify.out.contains("verified \(restored.size) entries"), "\(verify.out)")
         // The checkpoint fetched before the backup is a prefix of the restored ledger.
@@ -139,7 +139,7 @@ import Glibc
         let stranger = try DaemonProcess(extraConfig: DaemonProcess.periodsStayOpen)
         try stranger.start()
         let foreign = stranger.directory.appendingPathComponent("foreign.db").path
-        #expect(try DaemonProcess.run("carbonctl", ["backup", "--out", foreign, "--socket", stranger.socket]).status == 0)
+        #expect(try stranger.carbonctl(["backup", "--out", foreign]).status == 0)
         #expect(daemon.stop() == 0)
         func restore(_ file: String) throws -> (status: Int32, out: String, err: String) {
             try DaemonProcess.run("carbonledgerd", ["--config", daemon.configPath, "--restore", file])

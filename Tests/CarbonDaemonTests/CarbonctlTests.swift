@@ -5,7 +5,18 @@ import Testing
 @Suite struct CarbonctlTests {
     /// Runs carbonctl with the daemon's socket; returns exit status, stdout and stderr.
     private func carbonctl(_ daemon: DaemonProcess, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        try DaemonProcess.run("carbonctl", arguments + ["--socket", daemon.socket])
+        let process = Process()
+        process.executableURL = DaemonProcess.binary("carbonctl")
+        process.arguments = arguments + ["--socket", daemon.socket]
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
     }
 
     @Test func ingestThenVerifyAndProveWithTheVerifierKey() throws {

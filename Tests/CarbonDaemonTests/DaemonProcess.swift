@@ -184,10 +184,13 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Runs one of the package's executables to its end; returns exit status, stdout and stderr.
-    static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    static func run(
+        _ name: String, _ arguments: [String], environment extra: [String: String] = [:]
+    ) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = binary(name)
         process.arguments = arguments
+        if !extra.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 } }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -197,6 +200,14 @@ final class DaemonProcess: @unchecked Sendable {
         let errors = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+    }
+
+    /// Runs carbonctl against this daemon, with client state of this daemon's own
+    /// (every test daemon has the same origin).
+    func carbonctl(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        try Self.run(
+            "carbonctl", arguments + ["--socket", socket],
+            environment: ["CARBONLEDGER_STATE_DIR": directory.appendingPathComponent("client-state").path])
     }
 
     /// The package root (this file is Tests/CarbonDaemonTests/DaemonProcess.swift).
