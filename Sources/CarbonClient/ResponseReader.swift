@@ -193,48 +193,48 @@ struct ResponseReader {
     }
 
     mutating func readBody(_ framing: Framing) throws -> [UInt8] {
+        var body: [UInt8] = []
+        if case .length(let length) = framing { body.reserveCapacity(min(length, 64 << 20)) }
+        try streamBody(framing) { body.append(contentsOf: $0) }
+        return body
+    }
+
+    /// Hands the body to `sink` as it arrives, a buffer at a time, instead of collecting it.
+    mutating func streamBody(_ framing: Framing, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         switch framing {
-        case .none: return []
-        case .length(let length):
-            var body: [UInt8] = []
-            body.reserveCapacity(min(length, 64 << 20))
-            try copy(length, into: &body)
-            return body
-        case .chunked: return try readChunkedBody()
+        case .none: return
+        case .length(let length): try copy(length, to: sink)
+        case .chunked: try readChunkedBody(to: sink)
         case .untilClose:
-            var body: [UInt8] = []
             while true {
-                takeBuffered(end - start, into: &body)
-                guard try fill() else { return body }
+                try takeBuffered(end - start, to: sink)
+                guard try fill() else { return }
             }
         }
     }
 
-    /// Moves up to `count` unread bytes into `body`; returns how many.
+    /// Passes up to `count` unread bytes to `sink`; returns how many.
     @discardableResult
-    private mutating func takeBuffered(_ count: Int, into body: inout [UInt8]) -> Int {
+    private mutating func takeBuffered(_ count: Int, to sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
         let taken = min(count, end - start)
         if taken > 0 {
-            buffer.withUnsafeBytes { raw in
-                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[start..<(start + taken)]))
-            }
+            try buffer.withUnsafeBytes { raw in try sink(UnsafeRawBufferPointer(rebasing: raw[start..<(start + taken)])) }
             start += taken
         }
         return taken
     }
 
-    /// Appends exactly `count` bytes of the stream to `body`.
-    private mutating func copy(_ count: Int, into body: inout [UInt8]) throws {
+    /// Passes exactly `count` bytes of the stream to `sink`.
+    private mutating func copy(_ count: Int, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         var remaining = count
         while true {
-            remaining -= takeBuffered(remaining, into: &body)
+            remaining -= try takeBuffered(remaining, to: sink)
             if remaining == 0 { return }
             guard try fill() else { throw ClientError.connectionClosed }
         }
     }
 
-    private mutating func readChunkedBody() throws -> [UInt8] {
-        var body: [UInt8] = []
+    private mutating func readChunkedBody(to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         while true {
             let line = try readLine(limit: Self.maxLineBytes)
             let sizeText = line.prefix { $0 != UInt8(ascii: ";") }.trimmingASCIISpaces()
@@ -244,14 +244,13 @@ struct ResponseReader {
                 throw ClientError.malformedResponse("bad chunk size line \(printable(line))")
             }
             if size == 0 { break }
-            try copy(size, into: &body)
+            try copy(size, to: sink)
             guard try readLine(limit: 2).isEmpty else {
                 throw ClientError.malformedResponse("chunk of \(size) bytes not followed by CRLF")
             }
         }
         // Trailer fields, ignored, up to the empty line.
         while try !readLine(limit: Self.maxLineBytes).isEmpty {}
-        return body
     }
 }
 

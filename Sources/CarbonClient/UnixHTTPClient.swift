@@ -29,13 +29,23 @@ public final class UnixHTTPClient {
     public func request(
         _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = []
     ) throws -> HTTPResponse {
+        try request(method, path, headers: headers, body: body, streamingSuccessTo: nil)
+    }
+
+    /// Sends one request; a 2xx answer's body goes to `sink` as it arrives (the returned
+    /// response's body is then empty), so a body larger than memory can be saved.
+    /// Any other answer is read whole, as `request` does, for its problem+json.
+    public func request(
+        _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = [],
+        streamingSuccessTo sink: ((UnsafeRawBufferPointer) throws -> Void)?
+    ) throws -> HTTPResponse {
         let head = try Self.encodeHead(method, path, headers: headers, bodyCount: body.count)
         let closeAfter = Self.asksClose(headers)
         if connection == nil || (answeredOnConnection > 0 && connection!.isStale) {
             try connect()
         }
         do {
-            return try exchange(method, head: head, body: body, closeAfter: closeAfter)
+            return try exchange(method, head: head, body: body, closeAfter: closeAfter, sink: sink)
         } catch is PeerGone where answeredOnConnection > 0 {
             // The kept-alive connection died between our check and our request.
             try connect()
@@ -44,7 +54,7 @@ public final class UnixHTTPClient {
             throw error is PeerGone ? ClientError.connectionClosed : error
         }
         do {
-            return try exchange(method, head: head, body: body, closeAfter: closeAfter)
+            return try exchange(method, head: head, body: body, closeAfter: closeAfter, sink: sink)
         } catch {
             disconnect()
             throw error is PeerGone ? ClientError.connectionClosed : error
@@ -72,7 +82,10 @@ public final class UnixHTTPClient {
     }
 
     /// One request and its response on the current connection.
-    private func exchange(_ method: String, head: [UInt8], body: [UInt8], closeAfter: Bool) throws -> HTTPResponse {
+    private func exchange(
+        _ method: String, head: [UInt8], body: [UInt8], closeAfter: Bool,
+        sink: ((UnsafeRawBufferPointer) throws -> Void)?
+    ) throws -> HTTPResponse {
         // Taken out while in use, so its buffer is never copied on write.
         guard let connection, var reader = self.reader else { throw ClientError.connectionClosed }
         self.reader = nil
@@ -85,9 +98,13 @@ public final class UnixHTTPClient {
         }
         let responseHead = try reader.readHead()
         let framing = try ResponseReader.framing(of: responseHead, method: method)
-        let responseBody: [UInt8]
+        var responseBody: [UInt8] = []
         do {
-            responseBody = try reader.readBody(framing)
+            if let sink, (200..<300).contains(responseHead.status) {
+                try reader.streamBody(framing, to: sink)
+            } else {
+                responseBody = try reader.readBody(framing)
+            }
         } catch is PeerGone {
             throw ClientError.connectionClosed
         }

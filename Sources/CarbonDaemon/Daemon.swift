@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 import TransparencyLog
 
@@ -22,11 +23,14 @@ public struct Daemon {
     /// The file the config came from, re-read on SIGHUP.
     let configPath: String?
     let logger: Logger
+    /// Where swift-metrics records go (`DaemonMetrics.bootstrap()`), served at /metrics.
+    let metrics: PrometheusCollectorRegistry
 
-    public init(config: Config, configPath: String?, logger: Logger) {
+    public init(config: Config, configPath: String?, logger: Logger, metrics: PrometheusCollectorRegistry = .init()) {
         self.config = config
         self.configPath = configPath
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Opens the ledger, serves the socket, and on a shutdown signal lets
@@ -67,12 +71,14 @@ public struct Daemon {
         let limits = LimitsInForce(config.limits)
         Connections.shared.setLimit(config.limits.maxConnections)
         let router = Router(context: DaemonContext.self)
+        router.add(middleware: RequestRecorder(logger: logger))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: AccessMiddleware(control: access))
         RegistryRoutes(store: store, version: Self.version).register(on: router)
         IngestRoutes(store: store, limits: limits).register(on: router)
         LedgerRoutes(store: store, verifierKey: signer.verifier.vkey, origin: signer.name).register(on: router)
-        MetricsRoutes(store: store).register(on: router)
+        MetricsRoutes(store: store, registry: metrics, database: config.daemon.database).register(on: router)
+        BackupRoutes(store: store, database: config.daemon.database).register(on: router)
         CertificateRoutes(store: store, limits: limits).register(on: router)
         let factors: FactorSet
         do {
@@ -85,7 +91,8 @@ public struct Daemon {
         AccountingRoutes(store: store, factors: factorsInForce).register(on: router)
 
         let notifier = SystemdNotifier()
-        let socket = config.daemon.socket
+        let configuredSocket = config.daemon.socket
+        let listening = try ListeningSocket.fromEnvironment(orPath: configuredSocket)
         let mode = config.daemon.socketMode
         let group = config.daemon.socketGroup
         let logger = self.logger
@@ -97,21 +104,31 @@ public struct Daemon {
             idleTimeout: .seconds(config.limits.idleTimeout.seconds))
         http.httpDecoder = .init(
             maxHeaderFieldSize: config.limits.maxHeaderBytes, maxHeaderListSize: config.limits.maxHeaderBytes)
-        let app = Application(
-            router: router,
-            server: .http1(configuration: http),
-            configuration: .init(address: .unixDomainSocket(path: socket), serverName: "carbonledgerd"),
-            onServerRunning: { _ in
-                do {
-                    try SocketPermissions.apply(path: socket, mode: mode, group: group)
-                    logger.info("serving", metadata: ["socket": "\(socket)", "origin": "\(signer.name)"])
-                } catch {
-                    logger.critical("\(error)")
+        let app = SocketServer(
+            listening: listening, responder: router.buildResponder(), configuration: http, serverName: "carbonledgerd",
+            logger: logger,
+            onServing: {
+                let place: String
+                switch listening {
+                case .path(let socket):
+                    place = socket
+                    do {
+                        try SocketPermissions.apply(path: socket, mode: mode, group: group)
+                    } catch {
+                        logger.critical("\(error)")
+                    }
+                case .inherited(let descriptor):
+                    let path = ListeningSocket.boundPath(descriptor)
+                    place = "the socket passed by systemd (fd \(descriptor)\(path.map { ", \($0)" } ?? ""))"
+                    if let path, path != configuredSocket {
+                        // carbonctl and the docs find the socket through the config.
+                        logger.warning("the passed socket is \(path) but daemon.socket says \(configuredSocket); make them equal")
+                    }
                 }
+                logger.info("serving", metadata: ["socket": "\(place)", "origin": "\(signer.name)"])
                 let size = (try? await store.reader.latestCheckpoint())?.size ?? 0
-                notifier.notify("READY=1", "STATUS=serving \(socket), ledger of \(size) entries")
-            },
-            logger: logger)
+                notifier.notify("READY=1", "STATUS=serving \(place), ledger of \(size) entries")
+            })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
         if let configPath {
             services.append(.init(service: ConfigReloader(

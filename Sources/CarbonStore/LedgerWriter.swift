@@ -5,6 +5,7 @@ import CarbonModel
 import Foundation
 import GRDB
 import Logging
+import Metrics
 
 /// The single writer of the ledger: it takes batches from any number of
 /// requests and group-commits them: every batch waiting when a commit starts goes
@@ -34,6 +35,7 @@ public final class LedgerWriter: @unchecked Sendable {
     private let program: Program
     private let clock: @Sendable () -> Int64
     private let logger: Logger
+    private let metrics = StoreMetrics()
 
     // Guarded by `condition`.
     private let condition = NSCondition()
@@ -48,6 +50,8 @@ public final class LedgerWriter: @unchecked Sendable {
     private var appender: LedgerAppender
     /// Entries below this are covered by the stored meter-state snapshot.
     private var meterStateSavedAt: UInt64
+    /// Readings decided in the commit under way, reported once it is durable.
+    private var tally = ReadingTally()
     /// How many entries may pass between meter-state snapshots (bounds the replay at startup).
     static let meterStateInterval: UInt64 = 256
 
@@ -115,6 +119,9 @@ public final class LedgerWriter: @unchecked Sendable {
     /// One transaction, one checkpoint, for every job of `group`.
     private func commit(_ group: [Pending]) {
         let time = clock()
+        let started = ContinuousClock.now
+        defer { metrics.commit.record(duration: ContinuousClock.now - started) }
+        tally = ReadingTally()
         var outcomes = [Result<IngestOutcome, any Error>](repeating: .failure(StoreError.stopped), count: group.count)
         let appenderBefore = appender
         let meterStateSavedBefore = meterStateSavedAt
@@ -138,7 +145,9 @@ public final class LedgerWriter: @unchecked Sendable {
                         meterStateSavedAt = appender.nextIndex
                     }
                     if appender.hasUnpublishedEntries {
+                        let signing = ContinuousClock.now
                         _ = try appender.publishCheckpoint(time: time, db: db)
+                        metrics.checkpoint.record(duration: ContinuousClock.now - signing)
                     }
                     for (k, pending) in group.enumerated() where replayOf[k] == nil {
                         if case .success(.closed(var answer)) = outcomes[k] {
@@ -165,12 +174,14 @@ public final class LedgerWriter: @unchecked Sendable {
             for pending in group { pending.continuation.resume(throwing: error) }
             return
         }
+        metrics.record(tally)
         for (k, pending) in group.enumerated() { pending.continuation.resume(with: outcomes[k]) }
     }
 
     /// Runs one job in a savepoint so that its failure undoes only its own work.
     private func perform(_ job: Job, time: Int64, db: Database) -> Result<IngestOutcome, any Error> {
         let appenderBefore = appender
+        let tallyBefore = tally
         var outcome: IngestOutcome = .rejected(kind: .invalid, errors: [])
         do {
             try db.inSavepoint {
@@ -181,6 +192,7 @@ public final class LedgerWriter: @unchecked Sendable {
         } catch {
             logger.error("batch failed and was rolled back: \(error)")
             appender = appenderBefore
+            tally = tallyBefore
             reloadCache(db: db)
             return .failure(error)
         }
@@ -208,6 +220,7 @@ public final class LedgerWriter: @unchecked Sendable {
             return .committed(IngestAnswer(
                 accepted: dataset.rows.count, duplicates: 0, entry: index, entries: [index], checkpoint: nil, errors: []))
         }
+        if case .readings = job { tally.add(answer: answer.0, rejections: answer.1) }
         if let result = answer.0 { return .committed(result) }
         let summary = answer.1.summarized() ?? (.invalid, [])
         return .rejected(kind: summary.kind, errors: summary.errors)

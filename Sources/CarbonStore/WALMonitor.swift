@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import Metrics
 
 /// Counts the WAL frames a connection appends. Installing it replaces SQLite's
 /// automatic checkpoint (itself a WAL hook), so it checkpoints the same way:
@@ -10,6 +11,7 @@ public final class WALMonitor: @unchecked Sendable {
     private var frames = 0
     private var last = 0
     private let checkpointAt: Int32
+    private let written = Counter(label: StoreMetrics.walBytesWritten)
 
     public init(checkpointAt: Int32 = 1000) {
         self.checkpointAt = checkpointAt
@@ -28,9 +30,11 @@ public final class WALMonitor: @unchecked Sendable {
     fileprivate func record(framesInWAL now: Int) {
         lock.lock()
         // The WAL restarts from frame 0 after a complete checkpoint.
-        frames += now >= last ? now - last : now
+        let appended = now >= last ? now - last : now
+        frames += appended
         last = now
         lock.unlock()
+        written.increment(by: appended * (4096 + 24))
     }
 
     /// Installs the hook on a raw connection; the monitor must outlive it.

@@ -29,6 +29,12 @@ struct CarbonLedgerDaemon: AsyncParsableCommand {
     @Option(name: .long, help: "Override daemon.database.")
     var database: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Replace the configured database with a backup (from carbonctl backup), then exit.",
+        discussion: "Refused while a daemon runs on the database, and for a file that is not a database of the configured key or whose ledger does not match its signed checkpoint. The replaced database is kept beside it.",
+        valueName: "backup"))
+    var restore: String?
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
@@ -48,14 +54,21 @@ struct CarbonLedgerDaemon: AsyncParsableCommand {
             print("\(config): ok")
             return
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
+        if let restore {
+            do {
+                for line in try Restore.run(file: restore, config: settings) { print(line) }
+            } catch {
+                FileHandle.standardError.write(Data("restore refused: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+            return
         }
+        let style = JournalLogHandler.styleForStandardError()
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: logLevel, style: style) }
         let logger = Logger(label: "carbonledgerd")
+        let metrics = DaemonMetrics.bootstrap()
         do {
-            try await Daemon(config: settings, configPath: config, logger: logger).run()
+            try await Daemon(config: settings, configPath: config, logger: logger, metrics: metrics).run()
         } catch {
             logger.critical("\(error)")
             throw ExitCode.failure

@@ -15,6 +15,9 @@ final class DaemonProcess: @unchecked Sendable {
     let verifier: NoteVerifier
     let origin = "test.carbonledger.local/daemon"
     private(set) var process: Process?
+    /// A daemon started by `start(passing:)` instead (Foundation's Process cannot pass descriptors).
+    private var spawned: pid_t?
+    private var spawnedStatus: Int32?
     var grants: String
 
     var socket: String { directory.appendingPathComponent("api.sock").path }
@@ -33,6 +36,10 @@ final class DaemonProcess: @unchecked Sendable {
         self.grants = grants
         try writeConfig(extra: extraConfig)
     }
+
+    /// `[program]` lines that keep every period open: a test that counts ledger entries
+    /// must not see a period of its (past) readings close by itself and add entries.
+    static let periodsStayOpen = #"close_after = "36500d""#
 
     static let selfAdmin = """
         [[access.grant]]
@@ -63,18 +70,64 @@ final class DaemonProcess: @unchecked Sendable {
         process.executableURL = Self.binary("carbonledgerd")
         process.arguments = ["--config", configPath, "--log-level", "debug"]
         if !extra.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 } }
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        // Truncated in place, so the file keeps its inode (JOURNAL_STREAM names it).
+        close(open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         try process.run()
         self.process = process
         if wait { try waitUntilServing() }
     }
 
+    /// Starts the daemon as systemd's socket activation does: `listening` becomes its
+    /// descriptor 3, `LISTEN_FDS=1`, and `LISTEN_PID` its own pid (set by a shell that
+    /// then execs the daemon, so the pid is known only in the child).
+    func start(passing listening: Int32, environment extra: [String: String] = [:]) throws {
+        // dup2 onto the same number would leave close-on-exec set; keep the source above 3.
+        let source = fcntl(listening, F_DUPFD_CLOEXEC, 10)
+        guard source >= 0 else { throw DaemonTestFailure("dup: \(errno)") }
+        defer { close(source) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, source, 3)
+        posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let arguments = [
+            "/bin/sh", "-c", #"LISTEN_PID=$$ LISTEN_FDS=1 LISTEN_FDNAMES=api; export LISTEN_PID LISTEN_FDS LISTEN_FDNAMES; exec "$0" "$@""#,
+            Self.binary("carbonledgerd").path, "--config", configPath, "--log-level", "debug",
+        ]
+        let environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }.map { "\($0)=\($1)" }
+        var argv = arguments.map { strdup($0) } + [nil]
+        var envp = environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, "/bin/sh", &actions, nil, &argv, &envp)
+        guard result == 0 else { throw DaemonTestFailure("posix_spawn: \(result)") }
+        spawned = pid
+        spawnedStatus = nil
+    }
+
+    /// Whether the daemon process still runs (reaping a spawned one that ended).
+    var isRunning: Bool {
+        if let process { return process.isRunning }
+        guard let spawned, spawnedStatus == nil else { return false }
+        var status: Int32 = 0
+        guard waitpid(spawned, &status, WNOHANG) == spawned else { return true }
+        spawnedStatus = status
+        return false
+    }
+
+    /// The daemon's pid.
+    var pid: pid_t? { process?.processIdentifier ?? spawned }
+
     /// Polls the socket until /v1/health answers (or the process dies).
-    func waitUntilServing() throws {
+    func waitUntilServing(socket: String? = nil) throws {
+        let socket = socket ?? self.socket
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            guard let process, process.isRunning else {
+            guard isRunning else {
                 throw DaemonTestFailure("carbonledgerd exited: \(log)")
             }
             if let client = try? UnixHTTPClient(socketPath: socket), let answer = try? client.request("GET", "/v1/health"),
@@ -90,10 +143,35 @@ final class DaemonProcess: @unchecked Sendable {
     /// Sends `signal` and waits for the process to end; returns its exit status.
     @discardableResult
     func stop(signal: Int32 = SIGTERM) -> Int32 {
+        if let spawned {
+            if spawnedStatus == nil {
+                kill(spawned, signal)
+                var status: Int32 = 0
+                while waitpid(spawned, &status, 0) < 0 && errno == EINTR {}
+                spawnedStatus = status
+            }
+            // Exit status as Process reports it: the code, or the signal that ended it.
+            let status = spawnedStatus ?? 0
+            return status & 0x7f == 0 ? (status >> 8) & 0xff : status & 0x7f
+        }
         guard let process, process.isRunning else { return process?.terminationStatus ?? 0 }
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
         return process.terminationStatus
+    }
+
+    /// Waits for a spawned daemon to end by itself; returns its exit status.
+    func waitForExit() -> Int32 {
+        guard let spawned else {
+            process?.waitUntilExit()
+            return process?.terminationStatus ?? 0
+        }
+        if spawnedStatus == nil {
+            var status: Int32 = 0
+            while waitpid(spawned, &status, 0) < 0 && errno == EINTR {}
+            spawnedStatus = status
+        }
+        return stop()
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
@@ -103,6 +181,33 @@ final class DaemonProcess: @unchecked Sendable {
     deinit {
         stop(signal: SIGKILL)
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Runs one of the package's executables to its end; returns exit status, stdout and stderr.
+    static func run(
+        _ name: String, _ arguments: [String], environment extra: [String: String] = [:]
+    ) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = binary(name)
+        process.arguments = arguments
+        if !extra.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 } }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+    }
+
+    /// Runs carbonctl against this daemon, with client state of this daemon's own
+    /// (every test daemon has the same origin).
+    func carbonctl(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        try Self.run(
+            "carbonctl", arguments + ["--socket", socket],
+            environment: ["CARBONLEDGER_STATE_DIR": directory.appendingPathComponent("client-state").path])
     }
 
     /// The package root (this file is Tests/CarbonDaemonTests/DaemonProcess.swift).

@@ -1,0 +1,130 @@
+import CarbonLedger
+import Foundation
+import GRDB
+import TransparencyLog
+
+/// A carbonledger database file checked as a whole, without a daemon: whether it is
+/// one of ours, of which ledger key, and whether its stored ledger is what its last
+/// checkpoint signs. Used on a backup before it is kept and before it is restored.
+public enum LedgerFile {
+    /// Why a file is not a database to keep or restore; the message names what to do.
+    public struct Problem: Error, Sendable, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// What a checked file holds.
+    public struct Summary: Sendable, Equatable {
+        /// The latest checkpoint, whose signature, root and entries were checked.
+        public var checkpoint: StoredCheckpoint
+        public var origin: String
+    }
+
+    /// Opens `path` and checks it with `check(_:verifier:)`. The file is opened for
+    /// reading only when it is in rollback-journal mode (what a backup is); a WAL
+    /// file needs its `-shm`, so it is opened as a database like any other.
+    public static func check(path: String, verifier: NoteVerifier) throws -> Summary {
+        guard FileManager.default.isReadableFile(atPath: path) else { throw Problem("cannot read \(path)") }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try open(path, configuration: configuration)
+        defer { try? queue.close() }
+        return try queue.read { db in try check(db, verifier: verifier, name: path) }
+    }
+
+    /// Opens `path`, saying plainly when it is no SQLite database at all.
+    static func open(_ path: String, name: String? = nil, configuration: Configuration = Configuration()) throws -> DatabaseQueue {
+        do {
+            return try DatabaseQueue(path: path, configuration: configuration)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw Problem("\(name ?? path) is not a SQLite database")
+        } catch {
+            throw Problem("\(name ?? path) cannot be opened as a SQLite database: \(error)")
+        }
+    }
+
+    /// Checks, in order: a SQLite database (quick_check), carbonledger's schema and no
+    /// newer one, the ledger key in `meta` is `verifier`'s, the latest checkpoint's
+    /// signature, and the stored ledger against it: entries 0..<size each with a valid
+    /// signature and its leaf hash in the tree, and the root recomputed both from the
+    /// leaves and from the stored subtree hashes that proofs are served from.
+    public static func check(_ db: Database, verifier: NoteVerifier, name: String) throws -> Summary {
+        let integrity: [String]
+        do {
+            integrity = try String.fetchAll(db, sql: "PRAGMA quick_check")
+        } catch {
+            throw Problem("\(name) is not a SQLite database: \(error)")
+        }
+        guard integrity == ["ok"] else {
+            throw Problem("\(name) is damaged (SQLite quick_check: \(integrity.prefix(3).joined(separator: "; ")))")
+        }
+        guard try db.tableExists("meta"), try db.tableExists("entries"), try db.tableExists("checkpoints") else {
+            throw Problem("\(name) is a SQLite database but not a carbonledger database (no ledger tables)")
+        }
+        if try Schema.migrator.hasBeenSuperseded(db) {
+            throw Problem("\(name) was written by a newer carbonledger (its schema has migrations this version does not know)")
+        }
+        guard let vkey = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'vkey'") else {
+            throw Problem("\(name) has no ledger key in its meta table: not a carbonledger database")
+        }
+        guard vkey == verifier.vkey else {
+            throw Problem("\(name) belongs to the ledger key \(vkey), not to the configured key \(verifier.vkey)")
+        }
+        let origin = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'origin'") ?? ""
+        guard let stored = try LedgerReader.latestCheckpoint(db) else {
+            throw Problem("\(name) has no signed checkpoint")
+        }
+        let signed: Checkpoint
+        do {
+            signed = try SignedCheckpoint.open(stored.note, verifiers: [verifier]).checkpoint
+        } catch {
+            throw Problem("\(name): the latest checkpoint does not verify with \(verifier.vkey): \(error)")
+        }
+        guard signed.size == stored.size, signed.rootHash == stored.root else {
+            throw Problem("\(name): the checkpoint row (size \(stored.size)) differs from its signed note (size \(signed.size))")
+        }
+        try checkEntries(db, against: signed, verifier: verifier, name: name)
+        return Summary(checkpoint: stored, origin: origin)
+    }
+
+    private static func checkEntries(_ db: Database, against checkpoint: Checkpoint, verifier: NoteVerifier, name: String) throws {
+        let count = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM entries WHERE idx < ?", arguments: [Int64(checkpoint.size)]) ?? 0
+        guard count == Int64(checkpoint.size) else {
+            throw Problem("\(name): the checkpoint covers \(checkpoint.size) entries but \(count) are stored")
+        }
+        var frontier = MerkleFrontier()
+        let cursor = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT e.idx, e.body, e.signature, t.hash FROM entries e
+                LEFT JOIN tree t ON t.level = 0 AND t.idx = e.idx
+                WHERE e.idx < ? ORDER BY e.idx
+                """,
+            arguments: [Int64(checkpoint.size)])
+        while let row = try cursor.next() {
+            let index: Int64 = row[0]
+            guard index == Int64(frontier.size) else { throw Problem("\(name): entry \(frontier.size) is missing") }
+            let body = Array(row[1] as Data)
+            let leaf = RFC6962.leafHash(body)
+            guard let storedLeaf = (row[3] as Data?).flatMap({ Hash256(bytes: $0) }), storedLeaf == leaf else {
+                throw Problem("\(name): entry \(index)'s leaf hash in the tree does not match its bytes")
+            }
+            guard EntrySignature.verify(entry: body, signature: Array(row[2] as Data), verifier: verifier) else {
+                throw Problem("\(name): entry \(index)'s signature does not verify with \(verifier.vkey)")
+            }
+            _ = frontier.append(leaf)
+        }
+        guard frontier.rootHash() == checkpoint.rootHash else {
+            throw Problem("\(name): the \(checkpoint.size) entries hash to another root than the signed checkpoint's")
+        }
+        let storedRoot: Hash256
+        do {
+            storedRoot = try MerkleProofs.rootHash(size: checkpoint.size, nodes: StoredTree(db: db))
+        } catch {
+            throw Problem("\(name): the stored tree is incomplete: \(error)")
+        }
+        guard storedRoot == checkpoint.rootHash else {
+            throw Problem("\(name): the stored subtree hashes lead to another root than the signed checkpoint's")
+        }
+    }
+}
