@@ -139,7 +139,7 @@ struct Audit: ParsableCommand {
         let note = String(decoding: noteBytes, as: UTF8.self)
         let checkpoint = try openCheckpoint(note, verifier: verifier)
         let last = try state.last(origin: checkpoint.origin, verifier: verifier)
-        var auditor = TileAuditor(size: checkpoint.size, read: read, rootWanted: last?.size)
+        var auditor = TileAuditor(size: checkpoint.size, read: read, verifier: verifier, rootWanted: last?.size)
         let tiles = Tile.tiles(of: .entries, count: checkpoint.size)
         let progress = Progress(total: Int(checkpoint.size), noun: "entries")
         for tile in tiles {
@@ -172,6 +172,7 @@ struct TileAuditor {
     private(set) var failures: [String] = []
     private(set) var dataChecked = 0
     private var frontier = MerkleFrontier()
+    private let signatureChecker: SignatureChecker
     private var replay = ScoreReplay(calendar: Self.calendar)
     /// Per level, the hashes of the tile being filled.
     private var levels: [[Hash256]] = []
@@ -181,7 +182,8 @@ struct TileAuditor {
     let rootWanted: UInt64?
     private(set) var rootAtWantedSize: Hash256?
 
-    init(size: UInt64, read: @escaping (String) -> [UInt8]?, rootWanted: UInt64? = nil) {
+    init(size: UInt64, read: @escaping (String) -> [UInt8]?, verifier: NoteVerifier, rootWanted: UInt64? = nil) {
+        self.signatureChecker = SignatureChecker(verifier: verifier)
         self.size = size
         self.read = read
         self.rootWanted = rootWanted
@@ -205,7 +207,9 @@ struct TileAuditor {
         if let bytes = read(Bundle.dataPath(tile)) {
             if let sections = Bundle.sections(ofData: bytes) { data = sections } else { fail("\(Bundle.dataPath(tile)): malformed") }
         }
-        if signatures.count != 64 * tile.width {
+        if signatures.count == 64 * tile.width {
+            signatureChecker.check(entries: entries, signatures: signatures, first: tile.first)
+        } else {
             fail("\(Bundle.signaturesPath(tile)): expected \(64 * tile.width) bytes, found \(signatures.count)")
         }
         for (k, entry) in entries.enumerated() {
@@ -213,12 +217,6 @@ struct TileAuditor {
             // Parsed once: its kind, its canonical form and the replay all read this.
             let value = try? JSONValue.parse(entry)
             let kind = value?["kind"]?.stringValue ?? "?"
-            if signatures.count == 64 * tile.width {
-                let signature = Array(signatures[(64 * k)..<(64 * k + 64)])
-                if !EntrySignature.verify(entry: entry, signature: signature, verifier: verifier) {
-                    fail("entry \(index) (\(kind)): signature: does not verify with \(verifier.vkey)")
-                }
-            }
             if value?.canonicalBytes() != entry { fail("entry \(index) (\(kind)): not canonical JSON") }
             let leaves = Bundle.kindsWithData.contains(kind) ? auditData(of: value, index: index, kind: kind, leaves: data[index], in: tile) : nil
             failures += replay.add(index: index, entry: value, data: leaves)
@@ -280,9 +278,10 @@ struct TileAuditor {
         push(subtree, level: level + 1)
     }
 
-    /// Compares the partial tiles at the right edge.
+    /// Compares the partial tiles at the right edge, and collects the signature checks.
     mutating func finishTiles() {
         for level in levels.indices where !levels[level].isEmpty { compare(level: level) }
+        failures += signatureChecker.finish()
     }
 
     private mutating func compare(level: Int) {
@@ -293,6 +292,78 @@ struct TileAuditor {
             let differing = zip(found, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
             let at = (differing ?? min(found.count, expected.count)) / 32
             fail("\(tile.path): hash \(at) (tree level \(8 * level), index \(tile.first + UInt64(at))) does not match the entries")
+        }
+    }
+}
+
+/// Checks entry signatures on a thread of its own while the audit goes on: Ed25519
+/// verification is three quarters of an audit's work, and nothing else waits for it.
+final class SignatureChecker: @unchecked Sendable {
+    private struct Work {
+        var entries: [[UInt8]]
+        var signatures: [UInt8]
+        var first: UInt64
+    }
+
+    private let verifier: NoteVerifier
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var queue: [Work] = []
+    private var closed = false
+    private var done = false
+    private var failures: [String] = []
+
+    init(verifier: NoteVerifier) {
+        self.verifier = verifier
+        let thread = Thread { [self] in run() }
+        thread.name = "signatures"
+        thread.start()
+    }
+
+    /// Queues the entries of one tile and their signatures (64 bytes each, in order).
+    func check(entries: [[UInt8]], signatures: [UInt8], first: UInt64) {
+        condition.lock()
+        while queue.count >= 8 { condition.wait() }
+        queue.append(Work(entries: entries, signatures: signatures, first: first))
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits for every queued check; returns the failures, by entry index.
+    func finish() -> [String] {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        while !done { condition.wait() }
+        defer { condition.unlock() }
+        return failures
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !closed { condition.wait() }
+            guard !queue.isEmpty else {
+                done = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let work = queue.removeFirst()
+            condition.broadcast()
+            condition.unlock()
+            var found: [String] = []
+            for (k, entry) in work.entries.enumerated() {
+                let signature = Array(work.signatures[(64 * k)..<(64 * k + 64)])
+                if !EntrySignature.verify(entry: entry, signature: signature, verifier: verifier) {
+                    found.append("entry \(work.first + UInt64(k)): signature: does not verify with \(verifier.vkey)")
+                }
+            }
+            if !found.isEmpty {
+                condition.lock()
+                failures += found
+                condition.unlock()
+            }
         }
     }
 }
