@@ -138,11 +138,12 @@ public struct Daemon {
             store: store, closeAfter: config.program.closeAfter.seconds, logger: logger)))
         // Last in the list, so the first told of a shutdown: STOPPING=1 goes out at once.
         services.append(.init(service: SystemdService(notifier: notifier)))
-        let serviceGroup = ServiceGroup(
-            configuration: .init(
-                services: services,
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        var lifecycle = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Requests in flight get daemon.shutdown_timeout to finish; then they are cancelled
+        // (the store still commits what it holds, below).
+        lifecycle.maximumGracefulShutdownDuration = .seconds(config.daemon.shutdownTimeout.seconds)
+        let serviceGroup = ServiceGroup(configuration: lifecycle)
         try await serviceGroup.run()
     }
 

@@ -34,7 +34,8 @@ import TransparencyLog
         -> (status: Int32, out: String, err: String)
     {
         let state = state ?? FileManager.default.temporaryDirectory.appendingPathComponent("cl-state-\(UUID())").path
-        return try runCarbonctl(arguments, environment: ["CARBONLEDGER_SOCKET": socket, "CARBONLEDGER_STATE_DIR": state])
+        return try DaemonProcess.run(
+            "carbonctl", arguments, environment: ["CARBONLEDGER_SOCKET": socket, "CARBONLEDGER_STATE_DIR": state])
     }
 
     /// Exports the daemon's ledger into a fresh folder and audits it offline.

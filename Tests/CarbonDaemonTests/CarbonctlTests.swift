@@ -5,10 +5,7 @@ import Testing
 @Suite struct CarbonctlTests {
     /// Runs carbonctl with the daemon's socket; returns exit status, stdout and stderr.
     private func carbonctl(_ daemon: DaemonProcess, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        // Checkpoints this daemon's clients verified, apart from every other test's.
-        try runCarbonctl(
-            arguments + ["--socket", daemon.socket],
-            environment: ["CARBONLEDGER_STATE_DIR": daemon.directory.appendingPathComponent("client-state").path])
+        try daemon.carbonctl(arguments)
     }
 
     @Test func ingestThenVerifyAndProveWithTheVerifierKey() throws {

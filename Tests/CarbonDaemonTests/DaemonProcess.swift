@@ -41,6 +41,9 @@ final class DaemonProcess: @unchecked Sendable {
     /// must not see a period of its (past) readings close by itself and add entries.
     static let periodsStayOpen = #"close_after = "36500d""#
 
+    /// Test readings lie in past months; they close only when a test asks (or sets its own close_after).
+    static let periodsCloseOnlyWhenAsked = #"close_after = "36500d""#
+
     static let selfAdmin = """
         [[access.grant]]
         self = true
@@ -59,6 +62,7 @@ final class DaemonProcess: @unchecked Sendable {
             key = "\(directory.appendingPathComponent("ledger.key").path)"
             [program]
             zones = "\(zones)"
+            \(extra.contains("close_after") ? "" : Self.periodsCloseOnlyWhenAsked)
             \(extra)
             \(grants)
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -224,26 +228,6 @@ final class DaemonProcess: @unchecked Sendable {
         }
         return repositoryRoot.appendingPathComponent(".build/debug/\(name)")
     }
-}
-
-/// Runs carbonctl with `environment` added to the test's own; returns its exit status,
-/// stdout and stderr.
-func runCarbonctl(_ arguments: [String], environment extra: [String: String]) throws
-    -> (status: Int32, out: String, err: String)
-{
-    let process = Process()
-    process.executableURL = DaemonProcess.binary("carbonctl")
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let output = out.fileHandleForReading.readDataToEndOfFile()
-    let errors = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
 }
 
 struct DaemonTestFailure: Error, CustomStringConvertible {
