@@ -98,6 +98,29 @@ public struct ScoreEntry: Sendable, Equatable {
         ]
     }
 
+    /// The figures recorded in a `score` entry's fields; nil when one is missing or malformed.
+    public static func figures(from fields: [String: JSONValue]) -> ScoreFigures? {
+        func int(_ key: String) -> Int64? { fields[key]?.intValue }
+        func optional(_ key: String) -> Int64?? {
+            guard let value = fields[key] else { return nil }
+            if value.isNull { return .some(nil) }
+            return value.intValue.map { .some($0) }
+        }
+        guard let energy = int("energy_wh"), let export = int("export_wh"), let loc = int("loc_ug"),
+            let mkt = int("mkt_ug"), let matched = int("matched_wh"), let estimated = int("estimated_wh"),
+            let k = optional("k_milli"), let p = int("p"), let q = optional("q_milli"), let r = int("r"),
+            let flat = int("zone_flat_mg"), let sMilli = optional("s_milli"), let t = int("t"), let g = int("g"),
+            let score = int("score"), let bench = optional("bench_ug"), let avoided = int("avoided_ug"),
+            let points = int("points"), let flagNames = fields["flags"]?.arrayValue
+        else { return nil }
+        let flags = flagNames.compactMap { $0.stringValue.flatMap(ScoreFlag.init(rawValue:)) }
+        guard flags.count == flagNames.count else { return nil }
+        return ScoreFigures(
+            energyWh: energy, exportWh: export, locUg: loc, mktUg: mkt, matchedWh: matched, estimatedWh: estimated,
+            kMilli: k, p: p, qMilli: q, r: r, zoneFlatMg: flat, sMilli: sMilli, t: t, g: g, score: score,
+            benchUg: bench, avoidedUg: avoided, points: points, flags: flags)
+    }
+
     var fields: [String: JSONValue] {
         var fields = Self.figureFields(figures)
         fields["consumer"] = .string(consumer)

@@ -93,6 +93,22 @@ import TransparencyLog
         #expect(daemon.stop() == 0)
     }
 
+    /// The figures served for a closed period are the signed entry's, whatever the
+    /// table that indexes them says.
+    @Test func closedScoresAreServedFromTheirSignedEntries() throws {
+        let (daemon, client) = try AccountingTests.workedExample()
+        #expect(try client.post("/v1/periods/2023-02/close", "").status == 200)
+        #expect(try client.post("/v1/periods/2023-03/close", "").status == 200)
+        #expect(daemon.stop() == 0)
+        try DatabaseQueue(path: daemon.database).write { db in
+            try db.execute(sql: "UPDATE scores SET points = 99, score = 999")
+        }
+        try daemon.start()
+        let score = try daemon.client().get("/v1/consumers/c1/score?period=2023-03").json()
+        #expect(score["points"] as? Int == 2 && score["score"] as? Int == 470, "\(score)")
+        #expect(daemon.stop() == 0)
+    }
+
     /// One byte changed directly in SQLite, per case; each audit must fail naming it.
     @Test func everyTamperedByteFailsTheAudit() throws {
         let daemon = try Self.populated()
@@ -113,6 +129,8 @@ import TransparencyLog
             ("entry signature", "UPDATE entries SET signature = zeroblob(64) WHERE idx = 3", "entry 3"),
             ("stored tree hash", "UPDATE tree SET hash = zeroblob(32) WHERE level = 0 AND idx = 5", "tile/0/000"),
             ("factor row", "UPDATE factor_rows SET mg_per_kwh = mg_per_kwh + 1 WHERE position = 0", "(factors): root"),
+            ("score figure", "UPDATE entries SET body = CAST(replace(CAST(body AS TEXT), '\"points\":', '\"points\":1') AS BLOB) WHERE idx = (SELECT min(idx) FROM entries WHERE kind = 'score')",
+             ": points: expected"),
         ]
         for (k, tamper) in cases.enumerated() {
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: daemon.database + suffix) }

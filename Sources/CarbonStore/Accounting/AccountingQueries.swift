@@ -1,4 +1,5 @@
 import CarbonAccounting
+import CarbonLedger
 import CarbonModel
 import Foundation
 import GRDB
@@ -68,41 +69,37 @@ extension LedgerReader {
         }
     }
 
+    /// A closed period's scores, with figures read from the signed `score` entries
+    /// themselves (the `scores` table only indexes them), so what is served is what
+    /// an auditor checks.
     private static func closedScores(_ period: Period, entry: UInt64, db: Database) throws -> PeriodScores {
         var scores: [ConsumerScore] = []
         var entries: [String: UInt64] = [:]
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT s.consumer, s.entry, s.zone, s.class, k.utility, k.normalizer, s.energy_wh, s.export_wh,
-                    s.loc_ug, s.mkt_ug, s.matched_wh, s.estimated_wh, s.k_milli, s.p, s.q_milli, s.r, s.zone_flat_mg,
-                    s.s_milli, s.t, s.g, s.score, s.bench_ug, s.avoided_ug, s.points, s.flags
-                FROM scores s JOIN consumers k ON k.consumer = s.consumer
+                SELECT s.consumer, s.entry, s.zone, s.class, k.utility, k.normalizer, e.body
+                FROM scores s JOIN consumers k ON k.consumer = s.consumer JOIN entries e ON e.idx = s.entry
                 WHERE s.period = ? ORDER BY s.consumer
                 """,
             arguments: [period.description])
         while let row = try rows.next() {
             let id: String = row[0]
+            let index = UInt64(row[1] as Int64)
             guard let consumerClass = ConsumerClass(rawValue: row[3]) else {
                 throw StoreError.corrupt("the score of \(id) in \(period) has class \(row[3] as String)")
             }
-            let flagText: String = row[24]
-            let flags = try flagText.split(separator: ",").map { name in
-                guard let flag = ScoreFlag(rawValue: String(name)) else {
-                    throw StoreError.corrupt("the score of \(id) in \(period) has flag \(name)")
-                }
-                return flag
-            }
-            let figures = ScoreFigures(
-                energyWh: row[6], exportWh: row[7], locUg: row[8], mktUg: row[9], matchedWh: row[10],
-                estimatedWh: row[11], kMilli: row[12], p: row[13], qMilli: row[14], r: row[15], zoneFlatMg: row[16],
-                sMilli: row[17], t: row[18], g: row[19], score: row[20], benchUg: row[21], avoidedUg: row[22],
-                points: row[23], flags: flags)
+            let body: Data = row[6]
+            guard let fields = (try? JSONValue.parse(Array(body)))?.objectValue,
+                fields["kind"]?.stringValue == "score", fields["consumer"]?.stringValue == id,
+                fields["period"]?.stringValue == period.description,
+                let figures = ScoreEntry.figures(from: fields)
+            else { throw StoreError.corrupt("entry \(index) is not the score of \(id) in \(period)") }
             let consumer = Consumer(
                 id: id, utility: row[4], zone: row[2], consumerClass: consumerClass, normalizer: row[5])
             scores.append(ConsumerScore(
                 consumer: consumer, period: period, readings: 0, figures: figures, factorDatasets: [], certificates: []))
-            entries[id] = UInt64(row[1] as Int64)
+            entries[id] = index
         }
         return PeriodScores(period: period, provisional: false, scores: scores, periodEntry: entry, scoreEntries: entries)
     }
