@@ -39,10 +39,12 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# Ingest end to end over the socket against the raw SQLite floor. The first run
-# builds a 10-million-reading database under var/bench (about a minute) and keeps it.
+# Ingest end to end over the socket against the raw SQLite floor, closing a month
+# of 10,000 consumers, and the offline audit of a million-entry ledger. The first
+# run builds its databases under var/bench (several minutes) and keeps them.
 bench: deps
 	$(SWIFT) build -c release --product carbonledgerd
+	$(SWIFT) build -c release --product carbonctl
 	$(SWIFT) build -c release --product carbonbench
 	$(RELEASE)/carbonbench --dir var/bench
 
