@@ -109,27 +109,7 @@ import Glibc
         let firstNote = try #require(try setup.get("/v1/ledger/checkpoint").text as String?)
 
         // Clients push until the daemon is killed; every 200 they saw must survive.
-        let acknowledged = Acknowledged()
-        let writers = DispatchGroup()
-        for worker in 0..<3 {
-            writers.enter()
-            Thread {
-                defer { writers.leave() }
-                guard let client = try? daemon.client() else { return }
-                for hour in 0..<10_000 {
-                    let body = Self.readings(hour: hour, meters: (worker * 50)..<(worker * 50 + 50))
-                    guard let answer = try? client.post("/v1/readings", body), answer.status == 200,
-                        let note = (try? answer.json())?["checkpoint"] as? String
-                    else { return }
-                    acknowledged.add(hour: hour, worker: worker, note: note)
-                }
-            }.start()
-        }
-        // Kill once some batches are acknowledged (a condition, not a fixed delay).
-        while acknowledged.count < 30 && writers.wait(timeout: .now()) == .timedOut { usleep(1000) }
-        #expect(acknowledged.count >= 30, "the clients stopped before the kill: \(daemon.log)")
-        daemon.stop(signal: SIGKILL)
-        writers.wait()
+        let acknowledged = try Self.ingestUntilStopped(daemon) { daemon.stop(signal: SIGKILL) }
 
         try daemon.start()
         let client = try daemon.client()
@@ -155,6 +135,26 @@ import Glibc
         let daemon = try DaemonProcess(extraConfig: "")
         try daemon.start()
         #expect(try daemon.client().post("/v1/consumers", Self.consumers).status == 200)
+        // Graceful: requests in flight finish, queued batches commit, exit 0 (past
+        // daemon.shutdown_timeout the daemon would cancel them and not exit 0).
+        let acknowledged = try Self.ingestUntilStopped(daemon) {
+            #expect(daemon.stop(signal: SIGTERM) == 0, "\(daemon.log)")
+        }
+
+        try daemon.start()
+        let client = try daemon.client()
+        for (hour, worker, _) in acknowledged.all {
+            let start = 1_790_000_000 / 3600 * 3600 + hour * 3600
+            #expect(try client.get("/v1/readings/u1/m\(worker * 50 + 7)/\(start)/proof").status == 200,
+                    "acknowledged batch (worker \(worker), hour \(hour)) is missing")
+        }
+        #expect(daemon.stop() == 0)
+    }
+
+    /// Three clients push hour after hour until `stop` (called once 30 batches were
+    /// acknowledged, a condition rather than a delay) ends the daemon; returns what
+    /// they saw acknowledged.
+    static func ingestUntilStopped(_ daemon: DaemonProcess, stop: () -> Void) throws -> Acknowledged {
         let acknowledged = Acknowledged()
         let writers = DispatchGroup()
         for worker in 0..<3 {
@@ -173,19 +173,9 @@ import Glibc
         }
         while acknowledged.count < 30 && writers.wait(timeout: .now()) == .timedOut { usleep(1000) }
         #expect(acknowledged.count >= 30, "the clients stopped early: \(daemon.log)")
-        // Graceful: requests in flight finish, queued batches commit, exit 0 (past
-        // daemon.shutdown_timeout the daemon would cancel them and not exit 0).
-        #expect(daemon.stop(signal: SIGTERM) == 0, "\(daemon.log)")
+        stop()
         writers.wait()
-
-        try daemon.start()
-        let client = try daemon.client()
-        for (hour, worker, _) in acknowledged.all {
-            let start = 1_790_000_000 / 3600 * 3600 + hour * 3600
-            #expect(try client.get("/v1/readings/u1/m\(worker * 50 + 7)/\(start)/proof").status == 200,
-                    "acknowledged batch (worker \(worker), hour \(hour)) is missing")
-        }
-        #expect(daemon.stop() == 0)
+        return acknowledged
     }
 }
 
