@@ -125,6 +125,36 @@ public struct KeyAnswer: Codable, Sendable, Equatable {
     }
 }
 
+/// `POST /v1/ledger/key/rotate`: the body names the new private key file.
+public struct KeyRotationRequest: Codable, Sendable, Equatable {
+    /// Path of the new key file, as the daemon sees it (mode 0600, readable by the daemon).
+    public var key: String
+
+    public init(key: String) { self.key = key }
+}
+
+/// The answer of `POST /v1/ledger/key/rotate`.
+public struct KeyRotationAnswer: Codable, Sendable, Equatable {
+    /// Index of the `key` entry, signed by the old key.
+    public var entry: UInt64
+    /// The new verifier key, to publish.
+    public var vkey: String
+    /// The key it replaces.
+    public var previous: String
+    /// For how many seconds after the rotation the old key co-signs checkpoints (`ledger.key_overlap`).
+    public var overlap_s: Int64
+    /// The first checkpoint that covers the `key` entry.
+    public var checkpoint: String?
+
+    public init(entry: UInt64, vkey: String, previous: String, overlap_s: Int64, checkpoint: String?) {
+        self.entry = entry
+        self.vkey = vkey
+        self.previous = previous
+        self.overlap_s = overlap_s
+        self.checkpoint = checkpoint
+    }
+}
+
 /// One element of `GET /v1/ledger/entries`.
 public struct EntryAnswer: Codable, Sendable, Equatable {
     public var index: UInt64

@@ -74,11 +74,17 @@ public struct Config: Sendable, Equatable {
         public var origin: String
         /// Path of the private key file (`key`, ledger.md section 4).
         public var key: String
+        /// How long a key replaced by `carbonctl rotate-key` keeps co-signing checkpoints (`key_overlap`).
+        public var keyOverlap: ConfigDuration
 
         /// `[ledger]` with its defaults.
-        public init(origin: String = "carbonledger.local/demo", key: String = "var/lib/carbonledger.key") {
+        public init(
+            origin: String = "carbonledger.local/demo", key: String = "var/lib/carbonledger.key",
+            keyOverlap: ConfigDuration = ConfigDuration(seconds: 30 * 86_400)
+        ) {
             self.origin = origin
             self.key = key
+            self.keyOverlap = keyOverlap
         }
     }
 

@@ -67,6 +67,7 @@ private func restartOnlyChanges(_ old: Config, _ new: Config) -> [String] {
         differs("daemon.shutdown_timeout", \.daemon, \.shutdownTimeout),
         differs("ledger.origin", \.ledger, \.origin),
         differs("ledger.key", \.ledger, \.key),
+        differs("ledger.key_overlap", \.ledger, \.keyOverlap),
         differs("program.timezone", \.program, \.timezone),
         differs("program.min_peers", \.program, \.minPeers),
         differs("program.weights", \.program, \.weights),

@@ -88,7 +88,7 @@ private func parseMode(_ text: String, _ section: TOMLSection) throws(ConfigErro
 }
 
 private enum LedgerKeys {
-    static let all = ["origin", "key"]
+    static let all = ["origin", "key", "key_overlap"]
 }
 
 private func readLedger(_ section: TOMLSection?, _ paths: PathResolver) throws(ConfigError) -> Config.LedgerSettings {
@@ -105,6 +105,7 @@ private func readLedger(_ section: TOMLSection?, _ paths: PathResolver) throws(C
             ledger.origin = origin
         }
         if let key = try section.nonEmptyString("key") { ledger.key = key }
+        if let overlap = try section.duration("key_overlap", atLeast: ConfigDuration(seconds: 0)) { ledger.keyOverlap = overlap }
     }
     ledger.key = paths.resolve(ledger.key)
     return ledger

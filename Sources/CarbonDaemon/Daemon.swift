@@ -62,7 +62,7 @@ public struct Daemon {
         try Self.makeParentDirectory(of: config.daemon.database)
         try Self.makeParentDirectory(of: config.daemon.socket)
         let store = try CarbonStore(
-            path: config.daemon.database, signer: signer,
+            path: config.daemon.database, signer: signer, keyPath: config.ledger.key,
             synchronous: config.daemon.synchronous == .full ? .full : .normal, zones: zones,
             factorDatasets: factorDatasets, program: program, logger: logger)
         defer { store.close() }
@@ -76,7 +76,9 @@ public struct Daemon {
         router.add(middleware: AccessMiddleware(control: access))
         RegistryRoutes(store: store, version: Self.version).register(on: router)
         IngestRoutes(store: store, limits: limits).register(on: router)
-        LedgerRoutes(store: store, verifierKey: signer.verifier.vkey, origin: signer.name).register(on: router)
+        LedgerRoutes(
+            store: store, origin: signer.name, keyOverlap: config.ledger.keyOverlap.seconds, limits: limits
+        ).register(on: router)
         MetricsRoutes(store: store, registry: metrics, database: config.daemon.database).register(on: router)
         BackupRoutes(store: store, database: config.daemon.database).register(on: router)
         CertificateRoutes(store: store, limits: limits).register(on: router)

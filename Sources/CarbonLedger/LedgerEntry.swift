@@ -18,6 +18,8 @@ public enum LedgerEntry: Sendable, Equatable {
     case period(PeriodEntry)
     /// A consumer's score for a closed period.
     case score(ScoreEntry)
+    /// The signing key changes to the one announced (signed by the key it replaces).
+    case key(NoteVerifier)
 
     /// The entry's `kind` field.
     public var kind: String {
@@ -29,6 +31,7 @@ public enum LedgerEntry: Sendable, Equatable {
         case .certificate: "certificate"
         case .period: "period"
         case .score: "score"
+        case .key: "key"
         }
     }
 
@@ -72,6 +75,8 @@ public enum LedgerEntry: Sendable, Equatable {
             fields["consumers"] = .int(Int64(entry.consumers))
         case .score(let entry):
             fields.merge(entry.fields) { _, new in new }
+        case .key(let next):
+            fields["vkey"] = .string(next.vkey)
         }
         return JSONValue.object(fields).canonicalBytes()
     }

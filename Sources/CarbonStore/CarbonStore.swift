@@ -28,8 +28,10 @@ public final class CarbonStore: Sendable {
 
     /// Opens (creating on first use) the database at `path`, checks it belongs to
     /// `signer`'s ledger, and on first use records the zone tree as the first entry.
+    /// `keyPath` is the file `signer` was read from (empty if none: after a rotation
+    /// that key then cannot co-sign checkpoints across a restart).
     public init(
-        path: String, signer: NoteSigner, synchronous: SynchronousMode = .full, zones: ZoneTree?,
+        path: String, signer: NoteSigner, keyPath: String = "", synchronous: SynchronousMode = .full, zones: ZoneTree?,
         factorDatasets: [FactorDataset] = [], program: Program = Program(),
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "carbonledger.store")
@@ -49,7 +51,8 @@ public final class CarbonStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
             if let connection = db.sqliteConnection { walMonitor.install(on: connection) }
             return try Self.prepare(
-                db: db, signer: signer, origin: origin, zones: zones, factorDatasets: factorDatasets, time: clock())
+                db: db, signer: signer, keyPath: keyPath, origin: origin, zones: zones, factorDatasets: factorDatasets,
+                time: clock(), logger: logger)
         }
         self.pool = pool
         self.lock = lock
@@ -62,20 +65,26 @@ public final class CarbonStore: Sendable {
     /// Checks the stored key and ledger, writes the genesis entry on first use,
     /// and loads what the writer keeps in memory.
     private static func prepare(
-        db: Database, signer: NoteSigner, origin: String, zones: ZoneTree?, factorDatasets: [FactorDataset], time: Int64
+        db: Database, signer: NoteSigner, keyPath: String, origin: String, zones: ZoneTree?,
+        factorDatasets: [FactorDataset], time: Int64, logger: Logger
     ) throws -> (RegistryCache, LedgerAppender) {
         var appender: LedgerAppender! = nil
         try db.inTransaction(.immediate) {
             let vkey = signer.verifier.vkey
             if let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'vkey'") {
                 guard stored == vkey else {
+                    let rotated = try KeyRecord.chain(db: db).contains(signer.verifier)
                     throw StoreError.keyMismatch(
-                        "this database belongs to the ledger key \(stored), but the key file holds \(vkey)")
+                        "this database belongs to the ledger key \(stored), but the key file holds \(vkey)"
+                            + (rotated ? " (a key it has since rotated away from: point ledger.key at the newest key file)" : ""))
                 }
             } else {
                 try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('vkey', ?), ('origin', ?)", arguments: [vkey, origin])
             }
-            appender = try LedgerAppender.load(db: db, signer: signer, origin: origin)
+            let (previous, problem) = try KeyRecord.previous(db: db, current: signer.verifier, time: time)
+            if let problem { logger.warning("\(problem)") }
+            appender = try LedgerAppender.load(
+                db: db, signer: signer, signerPath: keyPath, previous: previous, origin: origin)
             if appender.lastNote == nil {
                 // First start: the zone tree is the first entry, then the configured
                 // factor datasets; even an empty ledger has a signed checkpoint to fetch.

@@ -1,4 +1,5 @@
 import CarbonLedger
+import CarbonModel
 import Foundation
 import GRDB
 import TransparencyLog
@@ -83,11 +84,20 @@ public enum LedgerFile {
         guard signed.size == stored.size, signed.rootHash == stored.root else {
             throw Problem("\(name): the checkpoint row (size \(stored.size)) differs from its signed note (size \(signed.size))")
         }
-        try checkEntries(db, against: signed, verifier: verifier, name: name)
+        let keys = try KeyRecord.chain(db: db)
+        guard let first = keys.first, keys.last == verifier else {
+            throw Problem("\(name): its chain of keys does not end with the configured key \(verifier.vkey)")
+        }
+        try checkEntries(db, against: signed, keys: keys, first: first, name: name)
         return Summary(checkpoint: stored, origin: origin)
     }
 
-    private static func checkEntries(_ db: Database, against checkpoint: Checkpoint, verifier: NoteVerifier, name: String) throws {
+    /// Each entry must verify with the key in force at it, starting from `first` and
+    /// following the `key` entries, which must announce exactly `keys`.
+    private static func checkEntries(
+        _ db: Database, against checkpoint: Checkpoint, keys: [NoteVerifier], first: NoteVerifier, name: String
+    ) throws {
+        var chain = KeyChain(first: first)
         let count = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM entries WHERE idx < ?", arguments: [Int64(checkpoint.size)]) ?? 0
         guard count == Int64(checkpoint.size) else {
             throw Problem("\(name): the checkpoint covers \(checkpoint.size) entries but \(count) are stored")
@@ -96,7 +106,7 @@ public enum LedgerFile {
         let cursor = try Row.fetchCursor(
             db,
             sql: """
-                SELECT e.idx, e.body, e.signature, t.hash FROM entries e
+                SELECT e.idx, e.body, e.signature, t.hash, e.kind FROM entries e
                 LEFT JOIN tree t ON t.level = 0 AND t.idx = e.idx
                 WHERE e.idx < ? ORDER BY e.idx
                 """,
@@ -109,10 +119,20 @@ public enum LedgerFile {
             guard let storedLeaf = (row[3] as Data?).flatMap({ Hash256(bytes: $0) }), storedLeaf == leaf else {
                 throw Problem("\(name): entry \(index)'s leaf hash in the tree does not match its bytes")
             }
+            let verifier: NoteVerifier
+            do {
+                // Only `key` entries change the chain; a kind column that lies shows as a bad signature later.
+                verifier = (row[4] as String) == "key" ? try chain.signer(of: try? JSONValue.parse(body)) : chain.current
+            } catch {
+                throw Problem("\(name): entry \(index) (key): \(error)")
+            }
             guard EntrySignature.verify(entry: body, signature: Array(row[2] as Data), verifier: verifier) else {
                 throw Problem("\(name): entry \(index)'s signature does not verify with \(verifier.vkey)")
             }
             _ = frontier.append(leaf)
+        }
+        guard chain.keys == keys else {
+            throw Problem("\(name): its key entries announce other keys than its meta table records")
         }
         guard frontier.rootHash() == checkpoint.rootHash else {
             throw Problem("\(name): the \(checkpoint.size) entries hash to another root than the signed checkpoint's")

@@ -70,6 +70,11 @@ public struct LedgerReader: Sendable {
         try await pool.read { db in try Self.latestCheckpoint(db) }
     }
 
+    /// Every key the ledger has been signed with, the one in force first.
+    public func keys() async throws -> [NoteVerifier] {
+        try await pool.read { db in try KeyRecord.chain(db: db).reversed() }
+    }
+
     /// Entries `[start, end)`, cut to what exists, with the current tree size.
     public func entries(start: UInt64, end: UInt64) async throws -> (entries: [StoredEntry], size: UInt64) {
         try await pool.read { db in

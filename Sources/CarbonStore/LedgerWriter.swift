@@ -24,6 +24,8 @@ public final class LedgerWriter: @unchecked Sendable {
         case certificates(CertificateBatch)
         /// Close a period of the program: freeze and sign its scores.
         case closePeriod(Period)
+        /// Change the signing key: a `key` entry signed by the old key, then the new one.
+        case rotateKey(KeyRotation)
     }
 
     private struct Pending {
@@ -208,6 +210,8 @@ public final class LedgerWriter: @unchecked Sendable {
             answer = try ConsumerRegistration(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
         case .certificates(let batch):
             answer = try CertificateRegistration(batch: batch, db: db, program: program).run(cache: cache, appender: &appender, time: time)
+        case .rotateKey(let rotation):
+            return try appender.rotate(to: rotation, time: time, db: db)
         case .closePeriod(let period):
             return try PeriodClose(period: period, db: db, program: program).run(
                 cache: &cache, appender: &appender, time: time)

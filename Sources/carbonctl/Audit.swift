@@ -102,8 +102,9 @@ struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Audit an exported bundle offline: signatures, tiles, root, and the data behind entries.",
         discussion: """
-            Checks the checkpoint's signature with --key, every entry's own signature and canonical
-            form, that the entries hash to the checkpoint root and that every hash tile holds what the
+            Checks every entry's own signature and canonical form (with --key, then with each key a
+            `key` entry signed by the key in force announces), the checkpoint's signature with the
+            last key of that chain, that the entries hash to the checkpoint root and that every hash tile holds what the
             entries give, and that the exported readings, factor rows and zones hash to the root of
             their entry. Reports every failure (entry index, kind, field, expected and found) and exits
             3 if there is any.
@@ -137,30 +138,42 @@ struct Audit: ParsableCommand {
         }
         guard let noteBytes = read("checkpoint") else { throw CommandFailure("\(dir) has no checkpoint") }
         let note = String(decoding: noteBytes, as: UTF8.self)
-        let checkpoint = try openCheckpoint(note, verifier: verifier)
-        let last = try state.last(origin: checkpoint.origin, verifier: verifier)
-        var auditor = TileAuditor(size: checkpoint.size, read: read, verifier: verifier, rootWanted: last?.size)
-        let tiles = Tile.tiles(of: .entries, count: checkpoint.size)
-        let progress = Progress(total: Int(checkpoint.size), noun: "entries")
+        // Which key signs the checkpoint is known only once the entries' key entries are
+        // followed: read its claims now, verify it after the walk.
+        let claimed = try claimedCheckpoint(note)
+        guard claimed.origin == verifier.name else {
+            throw CommandFailure("the checkpoint is of \(claimed.origin), the key of \(verifier.name)", exitCode: 3)
+        }
+        var auditor = TileAuditor(
+            size: claimed.size, read: read, first: verifier, rootWanted: state.savedSize(origin: claimed.origin))
+        let tiles = Tile.tiles(of: .entries, count: claimed.size)
+        let progress = Progress(total: Int(claimed.size), noun: "entries")
         for tile in tiles {
-            auditor.audit(entriesTile: tile, verifier: verifier)
+            // Past a missing tile nothing can be checked (and an unverified size may be a lie).
+            guard auditor.audit(entriesTile: tile) else { break }
             progress.advance(by: tile.width)
         }
         auditor.finishTiles()
         auditor.finishScores()
         progress.finish()
+        let checkpoint = claimed
+        do {
+            _ = try SignedCheckpoint.open(note, verifiers: [auditor.keys.current])
+        } catch {
+            auditor.fail("the checkpoint does not verify with \(auditor.keys.current.vkey), the key in force at its size: \(error)")
+        }
         if auditor.root != checkpoint.rootHash {
-            auditor.fail("the \(checkpoint.size) entries hash to \(auditor.root.base64), not the checkpoint root \(checkpoint.rootHash.base64)")
+            auditor.fail("the \(auditor.audited) entries hash to \(auditor.root.base64), not the checkpoint root \(checkpoint.rootHash.base64)")
         }
         guard auditor.failures.isEmpty else {
             for failure in auditor.failures { FileHandle.standardError.write(Data("FAIL \(failure)\n".utf8)) }
             throw CommandFailure("the bundle does not audit: \(auditor.failures.count) failures", exitCode: 3)
         }
         // The audited entries themselves show whether this tree contains the one verified before.
-        try state.advance(to: checkpoint, note: note, verifier: verifier) { $0.rootHash == auditor.rootAtWantedSize }
+        try state.advance(to: checkpoint, note: note, verifiers: auditor.keys.keys) { $0.rootHash == auditor.rootAtWantedSize }
         print("audited \(checkpoint.size) entries: checkpoint, every signature, every tile, the root "
               + "\(checkpoint.rootHash.base64), the data of \(auditor.dataChecked) entries, "
-              + "and \(auditor.scoresChecked) scores recomputed with cl-score/1")
+              + "and \(auditor.scoresChecked) scores recomputed with cl-score/1; the checkpoint is \(describe(auditor.keys))")
     }
 }
 
@@ -172,7 +185,9 @@ struct TileAuditor {
     private(set) var failures: [String] = []
     private(set) var dataChecked = 0
     private var frontier = MerkleFrontier()
-    private let signatureChecker: SignatureChecker
+    private let signatureChecker = SignatureChecker()
+    /// The keys met so far: the given one, then each a `key` entry announced.
+    private(set) var keys: KeyChain
     private var replay = ScoreReplay(calendar: Self.calendar)
     /// Per level, the hashes of the tile being filled.
     private var levels: [[Hash256]] = []
@@ -182,8 +197,8 @@ struct TileAuditor {
     let rootWanted: UInt64?
     private(set) var rootAtWantedSize: Hash256?
 
-    init(size: UInt64, read: @escaping (String) -> [UInt8]?, verifier: NoteVerifier, rootWanted: UInt64? = nil) {
-        self.signatureChecker = SignatureChecker(verifier: verifier)
+    init(size: UInt64, read: @escaping (String) -> [UInt8]?, first: NoteVerifier, rootWanted: UInt64? = nil) {
+        self.keys = KeyChain(first: first)
         self.size = size
         self.read = read
         self.rootWanted = rootWanted
@@ -191,33 +206,41 @@ struct TileAuditor {
 
     var root: Hash256 { frontier.rootHash() }
 
+    /// How many entries were walked.
+    var audited: UInt64 { frontier.size }
+
     mutating func fail(_ message: String) { failures.append(message) }
 
-    mutating func audit(entriesTile tile: Tile, verifier: NoteVerifier) {
+    /// Checks one entries tile; false when it is missing or malformed (the walk cannot go on).
+    @discardableResult
+    mutating func audit(entriesTile tile: Tile) -> Bool {
         guard let bundle = read(tile.path), let entries = Bundle.entries(ofBundle: bundle) else {
             fail("\(tile.path): missing or malformed")
-            return
+            return false
         }
         guard entries.count == tile.width else {
             fail("\(tile.path): expected \(tile.width) entries, found \(entries.count)")
-            return
+            return false
         }
         let signatures = read(Bundle.signaturesPath(tile)) ?? []
         var data: [UInt64: [[UInt8]]] = [:]
         if let bytes = read(Bundle.dataPath(tile)) {
             if let sections = Bundle.sections(ofData: bytes) { data = sections } else { fail("\(Bundle.dataPath(tile)): malformed") }
         }
-        if signatures.count == 64 * tile.width {
-            signatureChecker.check(entries: entries, signatures: signatures, first: tile.first)
-        } else {
-            fail("\(Bundle.signaturesPath(tile)): expected \(64 * tile.width) bytes, found \(signatures.count)")
-        }
+        var signers: [NoteVerifier] = []
+        signers.reserveCapacity(entries.count)
         for (k, entry) in entries.enumerated() {
             let index = tile.first + UInt64(k)
             // Parsed once: its kind, its canonical form and the replay all read this.
             let value = try? JSONValue.parse(entry)
             let kind = value?["kind"]?.stringValue ?? "?"
             if value?.canonicalBytes() != entry { fail("entry \(index) (\(kind)): not canonical JSON") }
+            do {
+                signers.append(try keys.signer(of: value))
+            } catch {
+                fail("entry \(index) (\(kind)): \(error)")
+                signers.append(keys.current)
+            }
             let leaves = Bundle.kindsWithData.contains(kind) ? auditData(of: value, index: index, kind: kind, leaves: data[index], in: tile) : nil
             failures += replay.add(index: index, entry: value, data: leaves)
             let leaf = RFC6962.leafHash(entry)
@@ -225,6 +248,12 @@ struct TileAuditor {
             if frontier.size == rootWanted { rootAtWantedSize = frontier.rootHash() }
             push(leaf, level: 0)
         }
+        if signatures.count == 64 * tile.width {
+            signatureChecker.check(entries: entries, signatures: signatures, signers: signers, first: tile.first)
+        } else {
+            fail("\(Bundle.signaturesPath(tile)): expected \(64 * tile.width) bytes, found \(signatures.count)")
+        }
+        return true
     }
 
     var scoresChecked: Int { replay.scoresChecked }
@@ -302,10 +331,11 @@ final class SignatureChecker: @unchecked Sendable {
     private struct Work {
         var entries: [[UInt8]]
         var signatures: [UInt8]
+        /// Per entry, the key in force when it was appended.
+        var signers: [NoteVerifier]
         var first: UInt64
     }
 
-    private let verifier: NoteVerifier
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var queue: [Work] = []
@@ -313,18 +343,17 @@ final class SignatureChecker: @unchecked Sendable {
     private var done = false
     private var failures: [String] = []
 
-    init(verifier: NoteVerifier) {
-        self.verifier = verifier
+    init() {
         let thread = Thread { [self] in run() }
         thread.name = "signatures"
         thread.start()
     }
 
-    /// Queues the entries of one tile and their signatures (64 bytes each, in order).
-    func check(entries: [[UInt8]], signatures: [UInt8], first: UInt64) {
+    /// Queues the entries of one tile, their signatures (64 bytes each, in order) and the key each must verify with.
+    func check(entries: [[UInt8]], signatures: [UInt8], signers: [NoteVerifier], first: UInt64) {
         condition.lock()
         while queue.count >= 8 { condition.wait() }
-        queue.append(Work(entries: entries, signatures: signatures, first: first))
+        queue.append(Work(entries: entries, signatures: signatures, signers: signers, first: first))
         condition.broadcast()
         condition.unlock()
     }
@@ -355,8 +384,9 @@ final class SignatureChecker: @unchecked Sendable {
             var found: [String] = []
             for (k, entry) in work.entries.enumerated() {
                 let signature = Array(work.signatures[(64 * k)..<(64 * k + 64)])
-                if !EntrySignature.verify(entry: entry, signature: signature, verifier: verifier) {
-                    found.append("entry \(work.first + UInt64(k)): signature: does not verify with \(verifier.vkey)")
+                let signer = work.signers[k]
+                if !EntrySignature.verify(entry: entry, signature: signature, verifier: signer) {
+                    found.append("entry \(work.first + UInt64(k)): signature: does not verify with \(signer.vkey)")
                 }
             }
             if !found.isEmpty {

@@ -25,24 +25,33 @@ struct StateOption: ParsableArguments {
             "checkpoint-" + (origin.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? origin))
     }
 
-    /// The checkpoint verified last for `origin`, if any.
-    func last(origin: String, verifier: NoteVerifier) throws -> Checkpoint? {
+    /// The checkpoint verified last for `origin`, if any; it must verify with one of `verifiers`
+    /// (the ledger's keys: it may have been signed before the key changed).
+    func last(origin: String, verifiers: [NoteVerifier]) throws -> Checkpoint? {
         let path = file(origin: origin).path
         guard let bytes = FileManager.default.contents(atPath: path) else { return nil }
         do {
-            return try SignedCheckpoint.open(String(decoding: bytes, as: UTF8.self), verifiers: [verifier]).checkpoint
+            return try SignedCheckpoint.open(String(decoding: bytes, as: UTF8.self), verifiers: verifiers).checkpoint
         } catch {
-            throw CommandFailure("the saved checkpoint \(path) does not verify with \(verifier.vkey): \(error)", exitCode: 3)
+            let keys = verifiers.map(\.vkey).joined(separator: ", ")
+            throw CommandFailure("the saved checkpoint \(path) does not verify with \(keys): \(error)", exitCode: 3)
         }
+    }
+
+    /// The tree size of the checkpoint saved for `origin`, unverified: it only says which
+    /// root an audit should remember; `advance` verifies the checkpoint itself.
+    func savedSize(origin: String) -> UInt64? {
+        FileManager.default.contents(atPath: file(origin: origin).path)
+            .flatMap { try? SignedCheckpoint.unverified(String(decoding: $0, as: UTF8.self)).size }
     }
 
     /// Checks that `checkpoint` extends the one verified last (`extends` says whether a
     /// larger tree contains the saved one), then saves `note` as the latest. A fork or a
     /// rollback is exit status 4.
     func advance(
-        to checkpoint: Checkpoint, note: String, verifier: NoteVerifier, extends: (_ last: Checkpoint) throws -> Bool
+        to checkpoint: Checkpoint, note: String, verifiers: [NoteVerifier], extends: (_ last: Checkpoint) throws -> Bool
     ) throws {
-        if let last = try last(origin: checkpoint.origin, verifier: verifier) {
+        if let last = try last(origin: checkpoint.origin, verifiers: verifiers) {
             func heads() -> String {
                 "the ledger now shows size \(checkpoint.size) root \(checkpoint.rootHash.base64); "
                     + "you verified size \(last.size) root \(last.rootHash.base64) before"

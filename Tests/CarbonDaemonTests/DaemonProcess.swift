@@ -19,6 +19,10 @@ final class DaemonProcess: @unchecked Sendable {
     private var spawned: pid_t?
     private var spawnedStatus: Int32?
     var grants: String
+    /// The key file `[ledger] key` names (a rotation test points it at the new key).
+    var keyPath: String
+    /// More `[ledger]` lines, such as `key_overlap`.
+    var ledgerConfig = ""
 
     var socket: String { directory.appendingPathComponent("api.sock").path }
     var database: String { directory.appendingPathComponent("ledger.db").path }
@@ -31,7 +35,8 @@ final class DaemonProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // Other users (the role tests' throwaway users) must reach the socket inside.
         chmod(directory.path, 0o755)
-        vkey = try KeyFile.create(path: directory.appendingPathComponent("ledger.key").path, origin: origin)
+        keyPath = directory.appendingPathComponent("ledger.key").path
+        vkey = try KeyFile.create(path: keyPath, origin: origin)
         verifier = try NoteVerifier(vkey)
         self.grants = grants
         try writeConfig(extra: extraConfig)
@@ -59,7 +64,8 @@ final class DaemonProcess: @unchecked Sendable {
             database = "\(database)"
             [ledger]
             origin = "\(origin)"
-            key = "\(directory.appendingPathComponent("ledger.key").path)"
+            key = "\(keyPath)"
+            \(ledgerConfig)
             [program]
             zones = "\(zones)"
             \(extra.contains("close_after") ? "" : Self.periodsCloseOnlyWhenAsked)

@@ -1,14 +1,17 @@
 import CarbonAPI
 import CarbonModel
 import CarbonStore
+import Foundation
 import Hummingbird
 import TransparencyLog
 
 /// The ledger itself: checkpoint, key, entries and proofs.
 struct LedgerRoutes {
     let store: CarbonStore
-    let verifierKey: String
     let origin: String
+    /// How long a replaced key co-signs checkpoints (`ledger.key_overlap`).
+    let keyOverlap: Int64
+    let limits: LimitsInForce
 
     func register(on router: Router<DaemonContext>) {
         let ledger = router.group("/v1/ledger")
@@ -23,7 +26,15 @@ struct LedgerRoutes {
         }
         ledger.get("key") { _, context in
             try context.requireGranted()
-            return try JSONResponse.encode(KeyAnswer(origin: origin, keys: [verifierKey]))
+            return try JSONResponse.encode(KeyAnswer(origin: origin, keys: try await store.reader.keys().map(\.vkey)))
+        }
+        ledger.post("key/rotate") { request, context in
+            try context.require(.admin)
+            let body = try await BodyReader.collect(request, limits: limits.current)
+            guard let asked = try? JSONDecoder().decode(KeyRotationRequest.self, from: Data(buffer: body)) else {
+                throw Problem(.badRequest, "bad-body", "the body must be {\"key\": \"<path of the new private key file>\"}")
+            }
+            return try await rotate(to: asked.key)
         }
         ledger.get("tile/**") { _, context in
             try context.require(.auditor, .admin)
@@ -83,6 +94,36 @@ struct LedgerRoutes {
 }
 
 extension LedgerRoutes {
+    /// Loads the new key (same origin), has the writer append the `key` entry signed
+    /// by the key in force, and answers with the new key and the checkpoint covering it.
+    func rotate(to path: String) async throws -> Response {
+        let signer: NoteSigner
+        do {
+            signer = try KeyFile.load(path: path)
+        } catch {
+            throw Problem(.unprocessableContent, "unusable-key", "\(error)")
+        }
+        guard signer.name == origin else {
+            throw Problem(
+                .unprocessableContent, "unusable-key",
+                "the key in \(path) is for \"\(signer.name)\", not this ledger's origin \"\(origin)\" "
+                    + "(make one with: carbonctl keygen --origin \(origin) --out FILE)")
+        }
+        let previous = try await store.reader.keys().first?.vkey ?? ""
+        let outcome = try await store.writer.submit(
+            .rotateKey(KeyRotation(signer: signer, path: path, overlapSeconds: keyOverlap)))
+        switch outcome {
+        case .committed(let answer):
+            return try JSONResponse.encode(KeyRotationAnswer(
+                entry: answer.entry ?? 0, vkey: signer.verifier.vkey, previous: previous,
+                overlap_s: keyOverlap, checkpoint: answer.checkpoint))
+        case .rejected(_, let errors):
+            throw Problem(.unprocessableContent, "unusable-key", errors.first?.message ?? "the key was refused", errors: errors)
+        case let other:
+            throw Problem.unexpected(other)
+        }
+    }
+
     /// The tile named by the path after `tile/` (or, with `under`, after `signatures/`).
     static func tile(_ context: DaemonContext, under prefix: Substring? = nil) throws -> Tile {
         let elements = context.parameters.getCatchAll()

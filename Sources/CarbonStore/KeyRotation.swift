@@ -1,0 +1,79 @@
+import CarbonLedger
+import Foundation
+import GRDB
+import TransparencyLog
+
+/// A request to change the ledger's signing key (`POST /v1/ledger/key/rotate`).
+public struct KeyRotation: Sendable {
+    /// The new key, loaded from its file.
+    public var signer: NoteSigner
+    /// Where the new key file is: recorded so the key co-signs after a later rotation and restart.
+    public var path: String
+    /// How long the replaced key keeps co-signing checkpoints.
+    public var overlapSeconds: Int64
+
+    public init(signer: NoteSigner, path: String, overlapSeconds: Int64) {
+        self.signer = signer
+        self.path = path
+        self.overlapSeconds = overlapSeconds
+    }
+}
+
+/// The key a rotation replaced, co-signing checkpoints until `until` (Unix seconds).
+struct PreviousKey: Sendable {
+    var signer: NoteSigner
+    var until: Int64
+}
+
+/// What `meta` records about the ledger's keys: `vkey` (the key in force, which
+/// `ledger.key` must hold), `vkeys` (every key in force so far, oldest first, one a
+/// line; absent until the first rotation) and, after a rotation, the replaced key's
+/// file and the end of its overlap.
+enum KeyRecord {
+    /// Every key the ledger has been signed with, oldest first.
+    static func chain(db: Database) throws -> [NoteVerifier] {
+        let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'vkeys'")
+            ?? String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'vkey'") ?? ""
+        do {
+            return try text.split(separator: "\n").map { try NoteVerifier(String($0)) }
+        } catch {
+            throw StoreError.corrupt("meta holds a ledger key that does not parse: \(error)")
+        }
+    }
+
+    static func save(chain: [NoteVerifier], previousPath: String, previousUntil: Int64, db: Database) throws {
+        let rows: [(String, String)] = [
+            ("vkey", chain[chain.count - 1].vkey),
+            ("vkeys", chain.map(\.vkey).joined(separator: "\n")),
+            ("previous_key", previousPath),
+            ("previous_key_until", String(previousUntil)),
+        ]
+        for (key, value) in rows {
+            try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
+        }
+    }
+
+    /// The replaced key, if its overlap lasts past `time`: loaded from its recorded file,
+    /// which must still hold the key before `current` in the chain. Nil (with the reason)
+    /// when it cannot co-sign.
+    static func previous(db: Database, current: NoteVerifier, time: Int64) throws -> (PreviousKey?, problem: String?) {
+        guard let path = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'previous_key'"),
+            let until = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'previous_key_until'")
+                .flatMap({ Int64($0) }),
+            time < until
+        else { return (nil, nil) }
+        let chain = try chain(db: db)
+        guard chain.count >= 2, chain[chain.count - 1] == current else { return (nil, nil) }
+        let expected = chain[chain.count - 2]
+        let signer: NoteSigner
+        do {
+            signer = try KeyFile.load(path: path)
+        } catch {
+            return (nil, "the replaced key cannot co-sign checkpoints until the overlap ends: \(error)")
+        }
+        guard signer.verifier == expected else {
+            return (nil, "the replaced key cannot co-sign checkpoints: \(path) holds \(signer.verifier.vkey), not \(expected.vkey)")
+        }
+        return (PreviousKey(signer: signer, until: until), nil)
+    }
+}
