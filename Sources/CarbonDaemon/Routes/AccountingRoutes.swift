@@ -58,7 +58,7 @@ struct AccountingRoutes {
     }
 
     private func score(of consumer: Consumer, period: Period) async throws -> Response {
-        let scores = try await periodScores(period)
+        let scores = try await accounted { try await store.reader.periodScores(period, consumer: consumer.id) }
         guard let score = scores.scores.first(where: { $0.consumer.id == consumer.id }) else {
             throw Problem.notFound("consumer \"\(consumer.id)\" has no readings in period \(period)")
         }

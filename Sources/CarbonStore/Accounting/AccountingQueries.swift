@@ -53,10 +53,13 @@ final class ProvisionalCache: Sendable {
 extension LedgerReader {
     /// The scores of `period`: frozen once closed, else computed from what is stored
     /// now (cached until the ledger grows).
-    public func periodScores(_ period: Period) async throws -> PeriodScores {
+    ///
+    /// With `consumer`, a closed period gives that consumer's score alone (one entry
+    /// read, not the period's); an open one is computed whole all the same (peers).
+    public func periodScores(_ period: Period, consumer: String? = nil) async throws -> PeriodScores {
         try await pool.read { db in
             if let entry = try PeriodAccounting.closedEntry(of: period, db: db) {
-                return try Self.closedScores(period, entry: entry, db: db)
+                return try Self.closedScores(period, entry: entry, consumer: consumer, db: db)
             }
             let size = try Self.latestCheckpoint(db)?.size ?? 0
             if let cached = provisionalCache.get(period, size: size) { return cached }
@@ -72,7 +75,9 @@ extension LedgerReader {
     /// A closed period's scores, with figures read from the signed `score` entries
     /// themselves (the `scores` table only indexes them), so what is served is what
     /// an auditor checks.
-    private static func closedScores(_ period: Period, entry: UInt64, db: Database) throws -> PeriodScores {
+    private static func closedScores(
+        _ period: Period, entry: UInt64, consumer only: String?, db: Database
+    ) throws -> PeriodScores {
         var scores: [ConsumerScore] = []
         var entries: [String: UInt64] = [:]
         let rows = try Row.fetchCursor(
@@ -80,9 +85,9 @@ extension LedgerReader {
             sql: """
                 SELECT s.consumer, s.entry, s.zone, s.class, k.utility, k.normalizer, e.body
                 FROM scores s JOIN consumers k ON k.consumer = s.consumer JOIN entries e ON e.idx = s.entry
-                WHERE s.period = ? ORDER BY s.consumer
+                WHERE s.period = ?1 AND (?2 IS NULL OR s.consumer = ?2) ORDER BY s.consumer
                 """,
-            arguments: [period.description])
+            arguments: [period.description, only])
         while let row = try rows.next() {
             let id: String = row[0]
             let index = UInt64(row[1] as Int64)
