@@ -54,12 +54,7 @@ public enum FactorFile {
             return parsed
         }
         for (index, line) in lines.enumerated() {
-            let values = cells(of: line)
-            guard values.count == header.count else {
-                parsed.errors.append(RecordError(
-                    index: index, field: "", message: "the row has \(values.count) cells, the header \(header.count)"))
-                continue
-            }
+            guard let values = cells(of: line, index: index, header: header, into: &parsed) else { continue }
             var fields: [String: Field] = [:]
             for (name, value) in zip(header, values) where !value.isEmpty && name != "confidence" { fields[name] = .text(value) }
             record(fields, index: index, dataset: dataset, calendar: calendar, into: &parsed)
@@ -179,12 +174,7 @@ public enum FactorFile {
             return parsed
         }
         for (index, line) in lines.enumerated() {
-            let values = cells(of: line)
-            guard values.count == header.count else {
-                parsed.errors.append(RecordError(
-                    index: index, field: "", message: "the row has \(values.count) cells, the header \(header.count)"))
-                continue
-            }
+            guard let values = cells(of: line, index: index, header: header, into: &parsed) else { continue }
             guard let start = Timestamp.parse(values[0] + "Z") else {
                 parsed.errors.append(RecordError(
                     index: index, field: header[0], message: "\"\(values[0])\" is not a UTC date and time"))
@@ -219,6 +209,17 @@ public enum FactorFile {
             fraction = value * [100, 10, 1][digits.count - 1]
         }
         return whole * 1000 + fraction
+    }
+
+    /// The cells of a data row, or nil (an error noted) when they do not match the header.
+    private static func cells(of line: String, index: Int, header: [String], into parsed: inout Parsed) -> [String]? {
+        let values = cells(of: line)
+        guard values.count == header.count else {
+            parsed.errors.append(RecordError(
+                index: index, field: "", message: "the row has \(values.count) cells, the header \(header.count)"))
+            return nil
+        }
+        return values
     }
 
     /// The cells of one CSV line (RFC 4180 quotes, `""` inside them; no newline inside a cell).
