@@ -12,6 +12,18 @@ import TransparencyLog
     /// Periods of the tests lie in the past; they close only when asked.
     static let manualClose = #"close_after = "36500d""#
 
+    /// A daemon whose only factor is CN-ZJ's 2023 average.
+    static func daemonWithOneAnnualFactor() throws -> (DaemonProcess, UnixHTTPClient) {
+        let daemon = try DaemonProcess(extraConfig: manualClose)
+        try daemon.start()
+        let client = try daemon.client()
+        #expect(try client.post("/v1/factors?dataset=annual", """
+            zone,kind,year,mg_per_kwh,source
+            CN-ZJ,average,2023,500000,test
+            """, contentType: "text/csv").status == 200)
+        return (daemon, client)
+    }
+
     /// Methodology section 9: the two-row dataset, consumer c1, February as baseline.
     static func workedExample() throws -> (DaemonProcess, UnixHTTPClient) {
         let daemon = try DaemonProcess(extraConfig: manualClose)
@@ -195,13 +207,7 @@ import TransparencyLog
     }
 
     @Test func aDaemonKilledWhileClosingRestartsWithNoCloseOrAWholeOne() throws {
-        let daemon = try DaemonProcess(extraConfig: Self.manualClose)
-        try daemon.start()
-        let client = try daemon.client()
-        #expect(try client.post("/v1/factors?dataset=annual", """
-            zone,kind,year,mg_per_kwh,source
-            CN-ZJ,average,2023,500000,test
-            """, contentType: "text/csv").status == 200)
+        let (daemon, client) = try Self.daemonWithOneAnnualFactor()
         let consumers = (0..<60).map { #"{"consumer":"c\#($0)","utility":"u1","zone":"CN-ZJ","class":"residential"}"# }
         #expect(try client.post("/v1/consumers", consumers.joined(separator: "\n")).status == 200)
         let march = 1_677_600_000  // 2023-03-01T00:00:00+08:00
@@ -245,13 +251,7 @@ import TransparencyLog
     }
 
     @Test func aConsumersMetersAreOrderedByNameNotByRegistration() throws {
-        let daemon = try DaemonProcess(extraConfig: Self.manualClose)
-        try daemon.start()
-        let client = try daemon.client()
-        #expect(try client.post("/v1/factors?dataset=annual", """
-            zone,kind,year,mg_per_kwh,source
-            CN-ZJ,average,2023,500000,test
-            """, contentType: "text/csv").status == 200)
+        let (daemon, client) = try Self.daemonWithOneAnnualFactor()
         #expect(try client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
         // m-b is registered (first seen) before m-a; both read at the same instants.
         for (meter, hour) in [("m-b", 0), ("m-a", 0), ("m-a", 1), ("m-b", 1)] {
