@@ -20,6 +20,11 @@ public struct Tile: Sendable, Hashable, CustomStringConvertible {
     /// `W`: 1...256.
     public var width: Int
 
+    /// The largest `N` of any level: every tile's hashes (or entries) then have
+    /// positions below `Int64.max`, as the store and the tree sizes count them.
+    public static let maximumIndex = (UInt64(Int64.max) - UInt64(width)) / UInt64(width)
+
+    /// A tile; `index` must not exceed `maximumIndex` (`init(elements:)` checks it).
     public init(kind: Kind, index: UInt64, width: Int) {
         self.kind = kind
         self.index = index
@@ -76,7 +81,7 @@ public struct Tile: Sendable, Hashable, CustomStringConvertible {
             index = sum
         }
         // One encoding per number: no leading all-zero groups.
-        guard Self.encode(index) == rest.joined(separator: "/") else { return nil }
+        guard index <= Self.maximumIndex, Self.encode(index) == rest.joined(separator: "/") else { return nil }
         if head == "entries" {
             kind = .entries
         } else {

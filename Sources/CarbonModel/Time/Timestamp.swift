@@ -10,7 +10,7 @@ public enum Timestamp {
     /// only when it is all zeros (`00:00:00.000Z`: readings are whole seconds), offsets
     /// `-00:00` ... `+23:59`; `1790812800` (digits only, no sign, no leading zeros).
     /// Refused: a missing offset, month 13, February 30, hour 24, second 60 (a leap
-    /// second has no Unix time), years outside 0000...9999.
+    /// second has no Unix time), and any instant outside `supportedRange`.
     public static func parse(_ text: some StringProtocol) -> Int64? {
         let result = text.utf8.withContiguousStorageIfAvailable { buffer in
             try? check(UnsafeRawBufferPointer(buffer)).get()
@@ -18,6 +18,11 @@ public enum Timestamp {
         if let result { return result }
         return Array(text.utf8).withUnsafeBytes { try? check($0).get() }
     }
+
+    /// The instants a parsed time may name: the UTC years 0000 to 9999, as RFC 3339
+    /// writes them. Bounding every time that comes from outside here keeps all the
+    /// civil-time arithmetic done on it (offsets, days, periods) far from Int64's ends.
+    public static let supportedRange: ClosedRange<Int64> = -62_167_219_200...253_402_300_799
 
     /// RFC 3339 in UTC with whole seconds: `2026-10-01T00:00:00Z`. Years outside
     /// 0000...9999 are written with as many digits as needed and a `-` when negative.
@@ -94,6 +99,7 @@ public enum Timestamp {
         case nonZeroFraction
         case leadingZero
         case outOfRange
+        case beyondSupportedYears
 
         var reason: String {
             switch self {
@@ -109,6 +115,7 @@ public enum Timestamp {
             case .nonZeroFraction: "readings are whole seconds, so a fraction of a second must be zero"
             case .leadingZero: "Unix seconds are written without leading zeros"
             case .outOfRange: "the number is too large for Unix seconds"
+            case .beyondSupportedYears: "times must lie in the UTC years 0000 to 9999"
             }
         }
     }
@@ -118,7 +125,7 @@ public enum Timestamp {
         guard !text.isEmpty else { return .failure(.notATime) }
         if text.allSatisfy(IntegerText.isDigit) {
             switch IntegerText.parse(text) {
-            case .value(let v): return .success(v)
+            case .value(let v): return supportedRange.contains(v) ? .success(v) : .failure(.beyondSupportedYears)
             case .leadingZero: return .failure(.leadingZero)
             default: return .failure(.outOfRange)
             }
@@ -174,7 +181,8 @@ public enum Timestamp {
         guard second != 60 else { return .failure(.leapSecond) }
         guard second <= 59 else { return .failure(.second(second)) }
         let local = days(year: y, month: month, day: day) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
-        return .success(local - offsetSeconds)
+        let instant = local - offsetSeconds
+        return supportedRange.contains(instant) ? .success(instant) : .failure(.beyondSupportedYears)
     }
 
     /// `count` decimal digits at `offset`.

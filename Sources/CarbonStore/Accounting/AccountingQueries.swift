@@ -31,6 +31,23 @@ public struct EmissionsBucket: Sendable, Equatable {
     public var locUg: Int64
     public var mktUg: Int64
     public var matchedWh: Int64
+
+    /// Adds one reading's figures; a sum beyond Int64 is an accounting error naming the
+    /// consumer and the bucket, never a trap (a bucket may hold many large readings).
+    mutating func add(_ reading: Reading, _ figures: ReadingFigures, consumer: String) throws(AccountingError) {
+        func sum(_ a: Int64, _ b: Int64, _ figure: String) throws(AccountingError) -> Int64 {
+            let (total, overflow) = a.addingReportingOverflow(b)
+            guard !overflow else {
+                throw .overflow(consumer: consumer, figure: "\(figure) from \(Timestamp.format(start))")
+            }
+            return total
+        }
+        energyWh = try sum(energyWh, reading.importWh, "the energy of the step")
+        locUg = try sum(locUg, figures.locUg, "the location-based emissions of the step")
+        mktUg = try sum(mktUg, figures.mktUg, "the market-based emissions of the step")
+        matchedWh = try sum(matchedWh, figures.matchedWh, "the matched energy of the step")
+        readings += 1
+    }
 }
 
 /// Provisional results by period, valid while the ledger keeps the size they were
@@ -144,11 +161,7 @@ extension LedgerReader {
                         buckets.append(EmissionsBucket(
                             start: start, end: end, readings: 0, energyWh: 0, locUg: 0, mktUg: 0, matchedWh: 0))
                     }
-                    buckets[buckets.count - 1].readings += 1
-                    buckets[buckets.count - 1].energyWh += reading.importWh
-                    buckets[buckets.count - 1].locUg += figures.locUg
-                    buckets[buckets.count - 1].mktUg += figures.mktUg
-                    buckets[buckets.count - 1].matchedWh += figures.matchedWh
+                    try buckets[buckets.count - 1].add(reading, figures, consumer: consumer.id)
                 }
                 return buckets
             }
