@@ -22,14 +22,36 @@ import Testing
         #expect(again.status == 409, "\(again.text)")
         #expect((try again.json()["errors"] as? [[String: Any]])?.first?["field"] as? String == "id")
         let bad = try client.post("/v1/certificates", """
-            {"id":"gec-2","consumer":"nobody","start":0,"end":3600,"wh":1,"technology":"wind","issuer":"x"}
-            {"id":"gec-3","consumer":"c1","start":3600,"end":3600,"wh":0,"technology":"wind","issuer":"x"}
-            {"id":"gec-4","consumer":"c1","start":0,"end":3600,"wh":5,"technology":"wind","issuer":"x"}
+            {"id":"gec-2","consumer":"nobody","start":1790000000,"end":1790003600,"wh":1,"technology":"wind","issuer":"x"}
+            {"id":"gec-3","consumer":"c1","start":1790003600,"end":1790003600,"wh":0,"technology":"wind","issuer":"x"}
+            {"id":"gec-4","consumer":"c1","start":1790000000,"end":1790003600,"wh":5,"technology":"wind","issuer":"x"}
             """, contentType: "application/x-ndjson")
         #expect(bad.status == 422, "\(bad.text)")
         let errors = try bad.json()["errors"] as? [[String: Any]] ?? []
         #expect(errors.map { $0["index"] as? Int ?? -1 } == [0, 1], "\(bad.text)")
         #expect((errors.last?["message"] as? String)?.contains("wh must be") == true)
         #expect(try client.get("/v1/ledger/checkpoint").text == before, "a refused batch changed the ledger")
+    }
+
+    /// "gc-\u{E9}" and "gc-e\u{301}" are one String to Swift and two keys to SQLite: only
+    /// the NFC spelling is taken, as for every other name, and the period still computes.
+    @Test func certificateIdsFollowTheNameRules() throws {
+        let (daemon, client) = try AccountingTests.workedExample()
+        let before = try client.get("/v1/ledger/checkpoint").text
+        func certificate(_ id: String) -> String {
+            #"{"id":"\#(id)","consumer":"c1","start":"2023-03-01T00:00:00+08:00","end":"2023-04-01T00:00:00+08:00","wh":1,"technology":"solar","issuer":"CN-GEC"}"#
+        }
+        for id in ["gc-e\u{301}", "gc/1", " gc", #"gc\u0007"#, String(repeating: "g", count: 129), ""] {
+            let answer = try client.post("/v1/certificates", certificate(id), contentType: "application/x-ndjson")
+            #expect(answer.status == 422, "\(id.debugDescription): \(answer.text)")
+            let errors = try answer.json()["errors"] as? [[String: Any]] ?? []
+            #expect(errors.first?["field"] as? String == "id", "\(id.debugDescription): \(answer.text)")
+        }
+        #expect(try client.get("/v1/ledger/checkpoint").text == before, "a refused certificate changed the ledger")
+        let accepted = try client.post("/v1/certificates", certificate("gc-\u{E9}"), contentType: "application/x-ndjson")
+        #expect(accepted.status == 200, "\(accepted.text)")
+        let score = try client.get("/v1/consumers/c1/score?period=2023-03")
+        #expect(score.status == 200, "\(score.text)")
+        #expect(daemon.isRunning)
     }
 }

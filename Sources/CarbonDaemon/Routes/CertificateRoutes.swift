@@ -73,26 +73,36 @@ struct CertificateRoutes {
         var problems: [(String, String)] = []
         let known: Set<String> = ["id", "consumer", "start", "end", "wh", "technology", "issuer"]
         for name in fields.keys.sorted() where !known.contains(name) { problems.append((name, "unknown field \"\(name)\"")) }
-        func text(_ name: String) -> String {
-            guard case .string(let value)? = fields[name], (1...128).contains(value.utf8.count),
-                !value.unicodeScalars.contains(where: { $0.value < 0x20 })
-            else {
-                problems.append((name, "\(name) must be a string of 1 to 128 bytes"))
+        func text(_ name: String, rule: (String) -> String?) -> String {
+            guard case .string(let value)? = fields[name] else {
+                problems.append((name, "\(name) must be a string"))
+                return ""
+            }
+            if let problem = rule(value) {
+                problems.append((name, "\(name) \(problem)"))
                 return ""
             }
             return value
         }
+        // Certificate windows cover the readings they match, so they share the readings' span.
+        let window = ReadingParser.startRange.lowerBound...ReadingParser.startRange.upperBound
         func instant(_ name: String) -> Int64 {
-            switch fields[name] {
-            case .int(let value)?: return value
-            case .string(let value)?: if let parsed = Timestamp.parse(value) { return parsed }
-            default: break
+            let parsed: Int64? =
+                switch fields[name] {
+                case .int(let value)?: value
+                case .string(let value)?: Timestamp.parse(value)
+                default: nil
+                }
+            guard let parsed, window.contains(parsed) else {
+                problems.append((
+                    name, "\(name) must be Unix seconds or RFC 3339 with an offset, from "
+                        + "\(Timestamp.format(window.lowerBound)) to \(Timestamp.format(window.upperBound))"))
+                return 0
             }
-            problems.append((name, "\(name) must be Unix seconds or RFC 3339 with an offset"))
-            return 0
+            return parsed
         }
-        let id = text("id")
-        let consumer = text("consumer")
+        let id = text("id", rule: Identifier.nameProblem)
+        let consumer = text("consumer", rule: Identifier.nameProblem)
         let start = instant("start")
         let end = instant("end")
         if problems.allSatisfy({ $0.0 != "start" && $0.0 != "end" }), end <= start {
@@ -104,8 +114,8 @@ struct CertificateRoutes {
         } else {
             problems.append(("wh", "wh must be an integer from 1 to 1000000000000"))
         }
-        let technology = text("technology")
-        let issuer = text("issuer")
+        let technology = text("technology", rule: Identifier.referenceProblem)
+        let issuer = text("issuer", rule: Identifier.referenceProblem)
         guard problems.isEmpty else {
             return .failure(RecordError(index: index, field: problems[0].0, message: problems.map(\.1).joined(separator: "; ")))
         }
