@@ -49,6 +49,24 @@ public struct DaemonContext: RequestContext {
         }
     }
 
+    /// Whether the peer may read every consumer of `utility`, so that learning whether
+    /// one exists tells it nothing it may not know.
+    func mayReadEveryConsumer(ofUtility utility: String?) -> Bool {
+        switch authorization?.role {
+        case .admin?, .auditor?, .reader?: true
+        case .utility?: utility != nil && authorization?.utility == utility
+        default: false
+        }
+    }
+
+    /// The answer for consumer data that this peer may not see or that does not exist:
+    /// a 404 to a peer that may read every consumer of `utility`, otherwise one 403 for
+    /// both, so that a peer cannot probe which ids exist.
+    func unreadable(_ what: String, ofUtility utility: String?, missing: Bool) -> Problem {
+        if missing && mayReadEveryConsumer(ofUtility: utility) { return Problem.notFound("no \(what)") }
+        return Problem(.forbidden, "forbidden", "this peer may not read \(what) (not one of its own, or none exists)")
+    }
+
     /// A path segment, percent-decoded (ids and RFC 3339 times may be escaped).
     func pathParameter(_ name: String) throws -> String {
         let raw = try parameters.require(name)

@@ -122,6 +122,22 @@ public struct LedgerReader: Sendable {
         }
     }
 
+    /// The consumer a stored reading belongs to, nil when no such reading is stored:
+    /// indexed reads only, so access is decided before any proof is built.
+    public func readingOwner(utility: String, meter: String, start: Int64) async throws -> String? {
+        try await pool.read { db in
+            try String.fetchOne(
+                db,
+                sql: """
+                    SELECT c.consumer FROM meters m
+                    JOIN readings r ON r.start = ?3 AND r.meter = m.id
+                    JOIN consumers c ON c.id = r.consumer
+                    WHERE m.utility = ?1 AND m.meter = ?2
+                    """,
+                arguments: [utility, meter, start])
+        }
+    }
+
     /// The reading proof of the reading `(utility, meter, start)`, nil if no such reading.
     public func readingProof(utility: String, meter: String, start: Int64) async throws -> ReadingProof? {
         try await pool.read { db -> ReadingProof? in

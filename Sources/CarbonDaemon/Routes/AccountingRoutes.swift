@@ -48,13 +48,7 @@ struct AccountingRoutes {
 
     /// The consumer of the path, if this peer may read its figures.
     private func readableConsumer(_ context: DaemonContext) async throws -> Consumer {
-        try context.require(.utility, .consumer, .reader, .auditor, .admin)
-        let id = try context.pathParameter("id")
-        guard let found = try await store.reader.consumer(id) else { throw Problem.notFound("no consumer \"\(id)\"") }
-        guard context.mayRead(consumer: id, ofUtility: found.consumer.utility) else {
-            throw Problem(.forbidden, "forbidden", "this peer may not read consumer \"\(id)\"")
-        }
-        return found.consumer
+        try await CarbonDaemon.readableConsumer(context, store: store).consumer
     }
 
     private func score(of consumer: Consumer, period: Period) async throws -> Response {

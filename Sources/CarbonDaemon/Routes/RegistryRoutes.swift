@@ -28,11 +28,7 @@ struct RegistryRoutes {
         }
         router.get("/v1/consumers/{id}") { _, context in
             try context.require(.utility, .consumer, .reader, .auditor, .admin)
-            let id = try context.pathParameter("id")
-            guard let found = try await store.reader.consumer(id) else { throw Problem.notFound("no consumer \"\(id)\"") }
-            guard context.mayRead(consumer: id, ofUtility: found.consumer.utility) else {
-                throw Problem(.forbidden, "forbidden", "this peer may not read consumer \"\(id)\"")
-            }
+            let found = try await readableConsumer(context, store: store)
             let record = found.consumer
             return try JSONResponse.encode(ConsumerAnswer(
                 consumer: record.id, utility: record.utility, zone: record.zone, class: record.consumerClass.rawValue,
@@ -46,11 +42,14 @@ struct RegistryRoutes {
             guard let start = Timestamp.parse(startText) else {
                 throw Problem.badParameter("start", "must be Unix seconds or RFC 3339 with an offset, got \"\(startText)\"")
             }
-            guard let proof = try await store.reader.readingProof(utility: utility, meter: meter, start: start) else {
-                throw Problem.notFound("no reading of meter \"\(meter)\" of utility \"\(utility)\" starts at \(start)")
+            // Who owns the reading decides first: building the proof reads its whole batch.
+            let what = "reading of meter \"\(meter)\" of utility \"\(utility)\" starting at \(Timestamp.format(start))"
+            let owner = try await store.reader.readingOwner(utility: utility, meter: meter, start: start)
+            guard let owner, context.mayRead(consumer: owner, ofUtility: utility) else {
+                throw context.unreadable(what, ofUtility: utility, missing: owner == nil)
             }
-            guard context.mayRead(consumer: proof.consumer, ofUtility: utility) else {
-                throw Problem(.forbidden, "forbidden", "this peer may not read consumer \"\(proof.consumer)\"")
+            guard let proof = try await store.reader.readingProof(utility: utility, meter: meter, start: start) else {
+                throw Problem.notFound("no \(what)")
             }
             return try JSONResponse.encode(ReadingProofAnswer(
                 reading: proof.reading, position: proof.position, batch_size: proof.batchSize,
@@ -58,4 +57,19 @@ struct RegistryRoutes {
                 entry_path: proof.entryPath.map(\.base64), checkpoint: proof.checkpoint))
         }
     }
+}
+
+/// The consumer of the path, if this peer may read it; a peer that may not read every
+/// consumer gets the same 403 whether the id exists or not.
+func readableConsumer(_ context: DaemonContext, store: CarbonStore) async throws -> (consumer: Consumer, entry: UInt64) {
+    try context.require(.utility, .consumer, .reader, .auditor, .admin)
+    let id = try context.pathParameter("id")
+    if context.authorization?.role == .consumer, context.authorization?.consumers.contains(id) != true {
+        throw context.unreadable("consumer \"\(id)\"", ofUtility: nil, missing: false)
+    }
+    let found = try await store.reader.consumer(id)
+    guard let found, context.mayRead(consumer: id, ofUtility: found.consumer.utility) else {
+        throw context.unreadable("consumer \"\(id)\"", ofUtility: found?.consumer.utility, missing: found == nil)
+    }
+    return found
 }
