@@ -54,4 +54,24 @@ import Testing
         #expect(score.status == 200, "\(score.text)")
         #expect(daemon.isRunning)
     }
+
+    /// interface.md: limits are enforced before parsing. The record past the limit is
+    /// malformed here: a body parsed first would be a 400, not the 413 of the limit.
+    @Test func theRecordLimitComesBeforeParsing() throws {
+        let daemon = try DaemonProcess(extraConfig: "[limits]\nmax_records_per_batch = 2")
+        try daemon.start()
+        let client = try daemon.client()
+        let record = #"{"id":"gc-1","consumer":"c1","start":1790000000,"end":1790003600,"wh":1,"technology":"solar","issuer":"x"}"#
+        for (body, type) in [
+            ("[\(record),\(record),{\"id\":", "application/json"),
+            ("\(record)\n\(record)\n{\"id\":\n", "application/x-ndjson"),
+        ] {
+            let answer = try client.post("/v1/certificates", body, contentType: type)
+            #expect(answer.status == 413, "\(type): \(answer.text)")
+            #expect(answer.text.contains("max_records_per_batch"), "\(type): \(answer.text)")
+        }
+        // Within the limit, a malformed body is still a 400.
+        let malformed = try client.post("/v1/certificates", "[\(record),{\"id\":", contentType: "application/json")
+        #expect(malformed.status == 400, "\(malformed.text)")
+    }
 }

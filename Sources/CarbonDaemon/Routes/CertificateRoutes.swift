@@ -19,11 +19,7 @@ struct CertificateRoutes {
                               "send certificates as application/json or application/x-ndjson, not \"\(contentType)\"")
             }
             let body = try await BodyReader.collect(request, limits: limits.current)
-            let records = try Self.records(body, ndjson: contentType.hasPrefix("application/x-ndjson"))
-            guard records.count <= limits.current.maxRecordsPerBatch else {
-                throw Problem(.contentTooLarge, "too-many-records",
-                              "more than \(limits.current.maxRecordsPerBatch) certificates (limits.max_records_per_batch)")
-            }
+            let records = try Self.records(body, ndjson: contentType.hasPrefix("application/x-ndjson"), limit: limits.current.maxRecordsPerBatch)
             var batch = CertificateBatch(
                 submitter: Submitter(utility: authorization.role == .utility ? authorization.utility : nil),
                 certificates: [], recordIndex: [], parseErrors: [])
@@ -48,19 +44,16 @@ struct CertificateRoutes {
         }
     }
 
-    /// The body's objects: a JSON array (or one object), or NDJSON lines.
-    private static func records(_ body: ByteBuffer, ndjson: Bool) throws -> [JSONValue] {
-        let bytes = Array(body.readableBytesView)
+    /// The body's objects: a JSON array (or one object), or NDJSON lines; past `limit`
+    /// records the body is refused before the rest is parsed.
+    private static func records(_ body: ByteBuffer, ndjson: Bool, limit: Int) throws -> [JSONValue] {
         do {
-            if ndjson {
-                return try bytes.split(separator: UInt8(ascii: "\n")).filter { !$0.allSatisfy { $0 == 0x20 || $0 == 0x0D } }
-                    .map { try JSONValue.parse($0) }
+            return try body.withUnsafeReadableBytes { bytes throws(JSONRecordsError) in
+                try JSONValue.records(bytes, ndjson: ndjson, maxRecords: limit)
             }
-            switch try JSONValue.parse(bytes) {
-            case .array(let values): return values
-            case let object: return [object]
-            }
-        } catch {
+        } catch .tooManyRecords(let limit) {
+            throw Problem(.contentTooLarge, "too-many-records", "more than \(limit) certificates (limits.max_records_per_batch)")
+        } catch .malformed(let error) {
             throw Problem(.badRequest, "malformed-body", "the body is not valid JSON: \(error)")
         }
     }

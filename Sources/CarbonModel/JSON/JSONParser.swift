@@ -49,3 +49,70 @@ extension JSONValue {
         return value.canonicalBytes().elementsEqual(bytes)
     }
 }
+
+/// Why a body of JSON records was refused.
+public enum JSONRecordsError: Error, Sendable, Equatable {
+    /// Record `limit + 1` began; nothing past the limit was parsed.
+    case tooManyRecords(limit: Int)
+    /// The body is not JSON (or a line of it, for NDJSON).
+    case malformed(JSONParseError)
+}
+
+extension JSONValue {
+    /// The records of a bulk body: a JSON array of values (or one bare object, a batch
+    /// of one), or with `ndjson` one value a line, blank lines skipped. Record
+    /// `maxRecords + 1` is refused as soon as it begins, before it is parsed, so the
+    /// limit bounds the work and memory of a hostile body (interface.md section 4).
+    public static func records(
+        _ bytes: UnsafeRawBufferPointer, ndjson: Bool, maxRecords: Int
+    ) throws(JSONRecordsError) -> [JSONValue] {
+        var records: [JSONValue] = []
+        func begin() throws(JSONRecordsError) {
+            guard records.count < maxRecords else { throw .tooManyRecords(limit: maxRecords) }
+        }
+        do {
+            if ndjson {
+                var lineStart = 0
+                while lineStart < bytes.count {
+                    let lineEnd = bytes[lineStart...].firstIndex(of: 0x0A) ?? bytes.count
+                    let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<lineEnd])
+                    if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                        try begin()
+                        records.append(try parse(line))
+                    }
+                    lineStart = lineEnd + 1
+                }
+                return records
+            }
+            if let offset = UTF8Validation.firstInvalidOffset(bytes) {
+                throw JSONParseError(kind: .notUTF8, offset: offset, message: "the text is not valid UTF-8")
+            }
+            var lexer = JSONLexer(bytes)
+            lexer.skipWhitespace()
+            guard lexer.consume(UInt8(ascii: "[")) else { return [try parse(bytes)] }
+            lexer.skipWhitespace()
+            var more = !lexer.consume(UInt8(ascii: "]"))
+            while more {
+                try begin()
+                records.append(try lexer.parseValue(depth: 1, building: true))
+                lexer.skipWhitespace()
+                if lexer.consume(UInt8(ascii: ",")) {
+                    lexer.skipWhitespace()
+                } else if lexer.consume(UInt8(ascii: "]")) {
+                    more = false
+                } else {
+                    throw lexer.unexpected("',' or ']' after record \(records.count - 1)")
+                }
+            }
+            lexer.skipWhitespace()
+            guard lexer.isAtEnd else { throw lexer.unexpected("the end of the body after the records") }
+            return records
+        } catch let error as JSONRecordsError {
+            throw error
+        } catch let error as JSONParseError {
+            throw .malformed(error)
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+    }
+}
