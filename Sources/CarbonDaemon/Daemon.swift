@@ -36,35 +36,14 @@ public struct Daemon {
     /// Opens the ledger, serves the socket, and on a shutdown signal lets
     /// in-flight requests finish and commits what is queued before returning.
     public func run() async throws {
-        let signer = try KeyFile.load(path: config.ledger.key)
-        guard signer.name == config.ledger.origin else {
-            throw DaemonError("ledger.origin is \"\(config.ledger.origin)\" but the key in \(config.ledger.key) is for \"\(signer.name)\"")
-        }
-        let zones = try config.program.zones.map { path in
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw DaemonError("program.zones: cannot read \(path)")
-            }
-            do { return try ZoneTree.parseCSV(text) } catch { throw DaemonError("program.zones: \(path): \(error)") }
-        }
-        let calendar = try Self.programCalendar(config.program.timezone)
-        let factorDatasets = try config.program.factors.map { path in
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw DaemonError("program.factors: cannot read \(path)")
-            }
-            let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-            do {
-                return FactorDataset(name: name, rows: try AnnualFactorCSV.parse(text, dataset: name, calendar: calendar))
-            } catch {
-                throw DaemonError("program.factors: \(path): \(error)")
-            }
-        }
-        let program = try Program(config: config.program, calendar: calendar)
+        let files = try StartupFiles(config)
+        let (signer, calendar) = (files.signer, files.calendar)
         try Self.makeParentDirectory(of: config.daemon.database)
         try Self.makeParentDirectory(of: config.daemon.socket)
         let store = try CarbonStore(
             path: config.daemon.database, signer: signer, keyPath: config.ledger.key,
-            synchronous: config.daemon.synchronous == .full ? .full : .normal, zones: zones,
-            factorDatasets: factorDatasets, program: program, logger: logger)
+            synchronous: config.daemon.synchronous == .full ? .full : .normal, zones: files.zones,
+            factorDatasets: files.factorDatasets, program: files.program, logger: logger)
         defer { store.close() }
 
         let access = AccessControl(Access(grants: config.grants, daemonUID: getuid(), resolver: SystemIdentityResolver()))
@@ -147,19 +126,6 @@ public struct Daemon {
         lifecycle.maximumGracefulShutdownDuration = .seconds(config.daemon.shutdownTimeout.seconds)
         let serviceGroup = ServiceGroup(configuration: lifecycle)
         try await serviceGroup.run()
-    }
-
-    /// The program time zone from the system's compiled zone files (tzdata).
-    private static func programCalendar(_ identifier: String) throws -> TZifCalendar {
-        let path = "/usr/share/zoneinfo/" + identifier
-        guard let bytes = FileManager.default.contents(atPath: path) else {
-            throw DaemonError("program.timezone: cannot read \(path) (is tzdata installed?)")
-        }
-        do {
-            return try TZifCalendar(identifier: identifier, tzif: Array(bytes))
-        } catch {
-            throw DaemonError("program.timezone: \(path): \(error)")
-        }
     }
 
     private static func makeParentDirectory(of path: String) throws {

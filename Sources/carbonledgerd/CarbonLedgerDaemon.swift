@@ -51,6 +51,12 @@ struct CarbonLedgerDaemon: AsyncParsableCommand {
         if let socket { settings.daemon.socket = resolved(socket) }
         if let database { settings.daemon.database = resolved(database) }
         if checkConfig {
+            do {
+                try Daemon.check(settings)
+            } catch {
+                FileHandle.standardError.write(Data("\(config): \(error)\n".utf8))
+                throw ExitCode(78)  // EX_CONFIG
+            }
             print("\(config): ok")
             return
         }

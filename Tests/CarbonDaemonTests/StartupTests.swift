@@ -1,4 +1,5 @@
 import CarbonClient
+import CarbonStore
 import Foundation
 import Testing
 
@@ -32,6 +33,34 @@ import Glibc
         let bad = try runDaemon(["--config", daemon.configPath, "--check-config"])
         #expect(bad.status == 78)
         #expect(bad.stderr.contains("limits.idle_timeout"), "\(bad.stderr)")
+    }
+
+    /// What the daemon refuses at start, `--check-config` refuses too: they share one loader.
+    @Test(arguments: [
+        ("[[program.static_benchmark]]\nzone = \"CN-ZJ\"\nclass = \"households\"\nug_per_day = 5", "unknown class"),
+        ("timezone = \"Mars/Olympus\"", "timezone"),
+        ("factors = [\"/nonexistent/factors.csv\"]", "program.factors"),
+    ])
+    func checkConfigRefusesWhatTheDaemonWouldRefuse(program: String, named: String) throws {
+        let daemon = try DaemonProcess(extraConfig: program)
+        let check = try runDaemon(["--config", daemon.configPath, "--check-config"])
+        #expect(check.status == 78, "\(check.stderr)")
+        #expect(check.stderr.contains(named), "\(check.stderr)")
+        let start = try runDaemon(["--config", daemon.configPath])
+        #expect(start.status != 0)
+        #expect(start.stderr.contains(named), "\(start.stderr)")
+    }
+
+    /// The key is loaded by the check too: another origin's key fails it.
+    @Test func checkConfigRefusesAKeyOfAnotherOrigin() throws {
+        let daemon = try DaemonProcess()
+        let other = daemon.directory.appendingPathComponent("other.key").path
+        _ = try KeyFile.create(path: other, origin: "elsewhere.example/log")
+        daemon.keyPath = other
+        try daemon.writeConfig()
+        let check = try runDaemon(["--config", daemon.configPath, "--check-config"])
+        #expect(check.status == 78, "\(check.stderr)")
+        #expect(check.stderr.contains("elsewhere.example/log"), "\(check.stderr)")
     }
 
     @Test func keyFileReadableByOthersIsRefused() throws {

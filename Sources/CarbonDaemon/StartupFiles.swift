@@ -1,0 +1,70 @@
+import CarbonAccounting
+import CarbonConfig
+import CarbonModel
+import CarbonStore
+import Foundation
+import TransparencyLog
+
+/// Everything the daemon reads from files before it opens the database: the key, the
+/// zone tree, the program time zone, the bundled factor datasets and the program. One
+/// loader serves the daemon's start and `--check-config`, so a config the check
+/// accepts is one the daemon starts with.
+struct StartupFiles {
+    let signer: NoteSigner
+    let zones: ZoneTree?
+    let calendar: TZifCalendar
+    let factorDatasets: [FactorDataset]
+    let program: Program
+
+    init(_ config: Config) throws {
+        signer = try KeyFile.load(path: config.ledger.key)
+        guard signer.name == config.ledger.origin else {
+            throw DaemonError(
+                "ledger.origin is \"\(config.ledger.origin)\" but the key in \(config.ledger.key) is for \"\(signer.name)\"")
+        }
+        zones = try config.program.zones.map { path in
+            let text = try Self.text(of: path, "program.zones")
+            do { return try ZoneTree.parseCSV(text) } catch { throw DaemonError("program.zones: \(path): \(error)") }
+        }
+        let calendar = try Self.programCalendar(config.program.timezone)
+        self.calendar = calendar
+        factorDatasets = try config.program.factors.map { path in
+            let text = try Self.text(of: path, "program.factors")
+            let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            do {
+                return FactorDataset(name: name, rows: try AnnualFactorCSV.parse(text, dataset: name, calendar: calendar))
+            } catch {
+                throw DaemonError("program.factors: \(path): \(error)")
+            }
+        }
+        program = try Program(config: config.program, calendar: calendar)
+    }
+
+    private static func text(of path: String, _ key: String) throws -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw DaemonError("\(key): cannot read \(path)")
+        }
+        return text
+    }
+
+    /// The program time zone from the system's compiled zone files (tzdata).
+    private static func programCalendar(_ identifier: String) throws -> TZifCalendar {
+        let path = "/usr/share/zoneinfo/" + identifier
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw DaemonError("program.timezone: cannot read \(path) (is tzdata installed?)")
+        }
+        do {
+            return try TZifCalendar(identifier: identifier, tzif: Array(bytes))
+        } catch {
+            throw DaemonError("program.timezone: \(path): \(error)")
+        }
+    }
+}
+
+extension Daemon {
+    /// Checks what the daemon checks before it opens the database: the key and its
+    /// origin, the zone, factor and time-zone files, and the program parameters.
+    public static func check(_ config: Config) throws {
+        _ = try StartupFiles(config)
+    }
+}
