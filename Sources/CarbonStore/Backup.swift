@@ -16,7 +16,7 @@ extension LedgerReader {
     /// start over after every commit, and never end under steady ingest). The copy
     /// is switched to rollback-journal mode, so it is one self-contained file.
     public func backup(to path: String) async throws -> StoredCheckpoint? {
-        guard !FileManager.default.fileExists(atPath: path) else { throw Backup.Problem("\(path) exists already") }
+        try DatabaseFiles.createPrivate(path)
         do {
             return try await pool.read { source in
                 let checkpoint = try Self.latestCheckpoint(source)

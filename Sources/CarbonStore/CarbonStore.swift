@@ -37,6 +37,10 @@ public final class CarbonStore: Sendable {
         logger: Logger = Logger(label: "carbonledger.store")
     ) throws {
         let lock = try DatabaseLock(databasePath: path)
+        try DatabaseFiles.makePrivate(path)
+        for stale in DatabaseFiles.removeStaleBackups(of: path) {
+            logger.notice("removed a backup copy left by a daemon that stopped while taking it", metadata: ["path": "\(stale)"])
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in

@@ -41,13 +41,29 @@ public enum KeyFile {
             throw Problem(description: "key file \(path) has mode \(String(info.st_mode & 0o777, radix: 8)): "
                 + "group and others must have no access (chmod 600 \(path))")
         }
-        guard var bytes = FileManager.default.contents(atPath: path).map(Array.init) else {
-            throw Problem(description: "cannot read key file \(path)")
+        // Read into memory this function owns and wipes: no Data or String copy of the
+        // secret outlives the load.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Problem(description: "cannot read key file \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let capacity = 4096
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 1)
+        defer {
+            sodiumWipe(buffer)
+            buffer.deallocate()
         }
-        defer { bytes.withUnsafeMutableBytes { sodiumWipe($0) } }
-        while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes.removeLast() }
+        var count = 0
+        while count < capacity {
+            let n = read(fd, buffer.baseAddress! + count, capacity - count)
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw Problem(description: "cannot read key file \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            count += n
+        }
+        guard count < capacity else { throw Problem(description: "key file \(path) is too large to be a private key") }
+        while count > 0, buffer[count - 1] == UInt8(ascii: "\n") || buffer[count - 1] == UInt8(ascii: "\r") { count -= 1 }
         do {
-            return try NoteSigner(skey: String(decoding: bytes, as: UTF8.self))
+            return try NoteSigner(skeyBytes: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         } catch {
             throw Problem(description: "key file \(path) is not a valid private key: \(error)")
         }

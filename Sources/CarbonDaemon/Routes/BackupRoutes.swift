@@ -34,7 +34,7 @@ struct BackupRoutes {
             }
             // Until the copy is closed (streamed, or the client gone): it holds disk space till then.
             let release: @Sendable () -> Void = { running.flag.store(false, ordering: .releasing) }
-            let path = database + ".backup-\(UUID().uuidString)"
+            let path = DatabaseFiles.backupCopy(of: database, id: UUID().uuidString)
             let checkpoint: StoredCheckpoint?
             let file: SnapshotFile
             do {
