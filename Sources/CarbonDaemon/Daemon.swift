@@ -26,8 +26,15 @@ public struct Daemon {
     /// Where swift-metrics records go (`DaemonMetrics.bootstrap()`), served at /metrics.
     let metrics: PrometheusCollectorRegistry
 
-    public init(config: Config, configPath: String?, logger: Logger, metrics: PrometheusCollectorRegistry = .init()) {
+    /// Sign on from a database older than the highest checkpoint signed (`--accept-rollback`).
+    let acceptRollback: Bool
+
+    public init(
+        config: Config, configPath: String?, logger: Logger, metrics: PrometheusCollectorRegistry = .init(),
+        acceptRollback: Bool = false
+    ) {
         self.config = config
+        self.acceptRollback = acceptRollback
         self.configPath = configPath
         self.logger = logger
         self.metrics = metrics
@@ -43,7 +50,10 @@ public struct Daemon {
         let store = try CarbonStore(
             path: config.daemon.database, signer: signer, keyPath: config.ledger.key,
             synchronous: config.daemon.synchronous == .full ? .full : .normal, zones: files.zones,
-            factorDatasets: files.factorDatasets, program: files.program, logger: logger)
+            factorDatasets: files.factorDatasets, program: files.program,
+            highestCheckpoint: HighestCheckpoint(
+                path: HighestCheckpoint.path(keyPath: config.ledger.key, origin: config.ledger.origin)),
+            acceptRollback: acceptRollback, logger: logger)
         defer { store.close() }
 
         let access = AccessControl(Access(grants: config.grants, daemonUID: getuid(), resolver: SystemIdentityResolver()))

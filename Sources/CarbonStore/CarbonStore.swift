@@ -33,6 +33,7 @@ public final class CarbonStore: Sendable {
     public init(
         path: String, signer: NoteSigner, keyPath: String = "", synchronous: SynchronousMode = .full, zones: ZoneTree?,
         factorDatasets: [FactorDataset] = [], program: Program = Program(),
+        highestCheckpoint: HighestCheckpoint? = nil, acceptRollback: Bool = false,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "carbonledger.store")
     ) throws {
@@ -58,12 +59,20 @@ public final class CarbonStore: Sendable {
                 db: db, signer: signer, keyPath: keyPath, origin: origin, zones: zones, factorDatasets: factorDatasets,
                 time: clock(), logger: logger)
         }
+        if let highestCheckpoint {
+            try pool.read { db in
+                try Self.check(appender, against: highestCheckpoint, acceptRollback: acceptRollback, db: db, logger: logger)
+            }
+            if let note = appender.lastNote { try highestCheckpoint.save(note) }
+        }
         self.pool = pool
         self.lock = lock
         self.walMonitor = walMonitor
         self.program = program
         self.reader = LedgerReader(pool: pool, program: program)
-        self.writer = LedgerWriter(pool: pool, program: program, cache: cache, appender: appender, clock: clock, logger: logger)
+        self.writer = LedgerWriter(
+            pool: pool, program: program, cache: cache, appender: appender, highestCheckpoint: highestCheckpoint,
+            clock: clock, logger: logger)
     }
 
     /// Checks the stored key and ledger, writes the genesis entry on first use,
@@ -108,6 +117,43 @@ public final class CarbonStore: Sendable {
             return .commit
         }
         return (try RegistryCache.load(db: db), appender)
+    }
+
+    /// Refuses a database whose ledger does not extend the highest checkpoint this
+    /// daemon has signed (an older copy restored, or another ledger's file): signing on
+    /// from it would sign a second tree of a size already signed. With
+    /// `acceptRollback` the operator takes that on, and it is logged as critical.
+    private static func check(
+        _ appender: LedgerAppender, against file: HighestCheckpoint, acceptRollback: Bool, db: Database, logger: Logger
+    ) throws {
+        let highest: Checkpoint
+        do {
+            guard let signed = try file.highest(verifiers: KeyRecord.chain(db: db)) else { return }
+            highest = signed.checkpoint
+        } catch {
+            guard acceptRollback else { throw error }
+            logger.critical("\(error); --accept-rollback given: starting over from this database's checkpoint")
+            return
+        }
+        let size = appender.lastCheckpoint.size
+        let problem: String
+        if size < highest.size {
+            problem = "this database's ledger has \(size) entries, but this daemon has signed a checkpoint of "
+                + "\(highest.size) (\(file.path)): the database is older than what the ledger has published"
+        } else if try MerkleProofs.rootHash(size: highest.size, nodes: StoredTree(db: db)) != highest.rootHash {
+            problem = "this database's tree of \(highest.size) entries has another root than the checkpoint this daemon "
+                + "signed at that size (\(file.path)): it is not the ledger this daemon has published"
+        } else {
+            return
+        }
+        guard acceptRollback else {
+            throw StoreError.rollback(
+                problem + "; signing on would fork the ledger. Restore a copy holding at least \(highest.size) entries, "
+                    + "or start once with --accept-rollback to sign on from this database (clients holding the "
+                    + "checkpoint of \(highest.size) will report a fork)")
+        }
+        logger.critical(
+            "\(problem); --accept-rollback given: signing on from \(size) entries, a fork for any client that holds the checkpoint of \(highest.size)")
     }
 
     /// Commits what is queued and stops the writer; later submissions fail.

@@ -50,6 +50,8 @@ public final class LedgerWriter: @unchecked Sendable {
     // Touched only by the writer thread (and by `init` before it starts).
     private var cache: RegistryCache
     private var appender: LedgerAppender
+    /// Where each new checkpoint is recorded once its commit is durable (nil: nowhere).
+    private let highestCheckpoint: HighestCheckpoint?
     /// Entries below this are covered by the stored meter-state snapshot.
     private var meterStateSavedAt: UInt64
     /// Readings decided in the commit under way, reported once it is durable.
@@ -58,11 +60,12 @@ public final class LedgerWriter: @unchecked Sendable {
     static let meterStateInterval: UInt64 = 256
 
     init(pool: DatabasePool, program: Program, cache: RegistryCache, appender: LedgerAppender,
-         clock: @escaping @Sendable () -> Int64, logger: Logger) {
+         highestCheckpoint: HighestCheckpoint?, clock: @escaping @Sendable () -> Int64, logger: Logger) {
         self.pool = pool
         self.program = program
         self.cache = cache
         self.appender = appender
+        self.highestCheckpoint = highestCheckpoint
         self.meterStateSavedAt = appender.nextIndex
         self.clock = clock
         self.logger = logger
@@ -175,6 +178,14 @@ public final class LedgerWriter: @unchecked Sendable {
             reloadCache()
             for pending in group { pending.continuation.resume(throwing: error) }
             return
+        }
+        if let highestCheckpoint, let note = appender.lastNote, note != appenderBefore.lastNote {
+            do {
+                try highestCheckpoint.save(note)
+            } catch {
+                // The commit is durable; only the guard against a restored older copy lags.
+                logger.error("\(error)")
+            }
         }
         metrics.record(tally)
         for (k, pending) in group.enumerated() { pending.continuation.resume(with: outcomes[k]) }

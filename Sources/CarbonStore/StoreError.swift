@@ -12,11 +12,14 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case locked(String)
     /// A file of the database could not be created, opened or changed.
     case io(String)
+    /// The database's ledger does not extend the highest checkpoint this daemon signed.
+    case rollback(String)
 
     public var description: String {
         switch self {
         case .corrupt(let message): "ledger database is inconsistent: \(message)"
         case .io(let message): message
+        case .rollback(let message): message
         case .keyMismatch(let message): message
         case .entryTooLarge(let kind, let bytes): "a \(kind) entry of \(bytes) bytes exceeds the 65535-byte limit"
         case .stopped: "the ledger writer has stopped"

@@ -35,6 +35,11 @@ struct CarbonLedgerDaemon: AsyncParsableCommand {
         valueName: "backup"))
     var restore: String?
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Sign on from a database older than the highest checkpoint this daemon has signed.",
+        discussion: "The daemon keeps its highest signed checkpoint beside the key and refuses to start on a ledger that does not extend it (an older backup restored): signing on would fork the ledger for every client holding the later checkpoint. This flag accepts that, once, and logs it as critical."))
+    var acceptRollback = false
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
@@ -74,7 +79,9 @@ struct CarbonLedgerDaemon: AsyncParsableCommand {
         let logger = Logger(label: "carbonledgerd")
         let metrics = DaemonMetrics.bootstrap()
         do {
-            try await Daemon(config: settings, configPath: config, logger: logger, metrics: metrics).run()
+            try await Daemon(
+                config: settings, configPath: config, logger: logger, metrics: metrics, acceptRollback: acceptRollback
+            ).run()
         } catch {
             logger.critical("\(error)")
             throw ExitCode.failure

@@ -75,10 +75,12 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Starts the daemon and returns once it answers on its socket.
-    func start(environment extra: [String: String] = [:], waitUntilServing wait: Bool = true) throws {
+    func start(
+        environment extra: [String: String] = [:], arguments: [String] = [], waitUntilServing wait: Bool = true
+    ) throws {
         let process = Process()
         process.executableURL = Self.binary("carbonledgerd")
-        process.arguments = ["--config", configPath, "--log-level", "debug"]
+        process.arguments = ["--config", configPath, "--log-level", "debug"] + arguments
         if !extra.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 } }
         // Truncated in place, so the file keeps its inode (JOURNAL_STREAM names it).
         close(open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644))
