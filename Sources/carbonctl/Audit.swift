@@ -95,7 +95,8 @@ struct Audit: ParsableCommand {
         let noteBytes: [UInt8]
         switch read("checkpoint") {
         case .success(let bytes): noteBytes = bytes
-        case .failure(.missing): throw CommandFailure("\(dir) has no checkpoint: it is not a bundle, or its export did not finish")
+        case .failure(.missing):
+            throw CommandFailure("\(dir) has no checkpoint: it is not a bundle, or its export did not finish", exitCode: 3)
         case .failure(let error): throw CommandFailure("\(error)", exitCode: 3)
         }
         let note = String(decoding: noteBytes, as: UTF8.self)
