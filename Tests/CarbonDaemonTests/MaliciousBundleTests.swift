@@ -199,4 +199,48 @@ import TransparencyLog
             Self.expectFails(result, ["(readings): root"])
         }
     }
+
+    /// Rewrites the entries of an entries tile with `change` applied to each, fixing the
+    /// length prefixes (the signatures then no longer verify, which the audit reports).
+    static func rewriteEntries(_ change: @escaping (String) -> String) -> (inout [UInt8]) -> Void {
+        { bytes in
+            var out: [UInt8] = []
+            var k = 0
+            while k + 2 <= bytes.count {
+                let length = Int(bytes[k]) << 8 | Int(bytes[k + 1])
+                let entry = Array(change(String(decoding: bytes[(k + 2)..<(k + 2 + length)], as: UTF8.self)).utf8)
+                out += [UInt8(entry.count >> 8), UInt8(entry.count & 0xFF)] + entry
+                k += 2 + length
+            }
+            bytes = out
+        }
+    }
+
+    /// Forged entries (their signatures fail) carrying values the daemon never signs: the
+    /// score replay still reads them, and must report, not trap.
+    @Test func forgedEntriesWithAbsurdValuesFailWithoutATrap() throws {
+        let genuine = try Genuine()
+        let cases: [(name: String, from: String, to: String)] = [
+            ("normalizer 0", #""normalizer":1,"#, #""normalizer":0,"#),
+            ("normalizer negative", #""normalizer":1,"#, #""normalizer":-9223372036854775808,"#),
+            ("min_peers huge", #""min_peers":"#, #""min_peers":9223372036854775807,"x":"#),
+            ("points_per_kg huge", #""points_per_kg":"#, #""points_per_kg":9223372036854775807,"x":"#),
+            ("weights zero", #""peer":"#, #""peer":0,"x":"#),
+            ("eligible_max_grade huge", #""eligible_max_grade":"#, #""eligible_max_grade":-9223372036854775808,"x":"#),
+            ("period far", #""period":"2023-03""#, #""period":"9999-12""#),
+        ]
+        for (k, c) in cases.enumerated() {
+            var changed = false
+            let result = try genuine.audit("forged-\(k)") { copy in
+                try Self.edit(copy.appendingPathComponent(genuine.entriesTile), Self.rewriteEntries { entry in
+                    guard entry.contains(c.from) else { return entry }
+                    changed = true
+                    return entry.replacingOccurrences(of: c.from, with: c.to)
+                })
+            }
+            #expect(changed, "\(c.name): nothing to change")
+            Self.expectFails(result, ["signature"])
+            #expect(!result.err.contains("Fatal error"), "\(c.name): \(result.err)")
+        }
+    }
 }
