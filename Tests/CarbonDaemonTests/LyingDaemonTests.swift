@@ -265,4 +265,19 @@ import TransparencyLog
         }
         #expect(Self.saved(state, daemon)?.contains("\n4\n") == true, "the client still remembers size 4")
     }
+
+    @Test func moreEntriesThanTheCheckpointCountsAreRefused() throws {
+        let (daemon, ledger) = try Self.genuine()
+        let older = try ledger.get("/v1/ledger/checkpoint").text
+        try Self.addBatch(daemon, hour: 2)
+        // The checkpoint of size 4, and all five entries when asked for the first four.
+        let entries = try ledger.get("/v1/ledger/entries?start=0&end=5").body
+        let double = try LyingDaemon(genuine: daemon) { target in
+            if target == "/v1/ledger/checkpoint" { return .init(older) }
+            if target.hasPrefix("/v1/ledger/entries?") { return .init(entries) }
+            return nil
+        }
+        let result = try double.carbonctl(["verify", "--key", daemon.vkey], state: Self.state(daemon))
+        Self.expectRefused(result, status: 3, ["the daemon returned 5 entries from 0, past the checkpoint's size 4"])
+    }
 }
