@@ -1,3 +1,4 @@
+import CarbonAPI
 import CarbonClient
 import Foundation
 import TransparencyLog
@@ -77,7 +78,7 @@ struct GenuineLedger {
     /// The leaf hashes of the first `size` entries.
     func leafHashes(size: UInt64) throws -> [Hash256] {
         let answer = try JSONDecoder().decode(
-            EntriesPage.self, from: Data(get("/v1/ledger/entries?start=0&end=\(size)").body))
+            EntriesAnswer.self, from: Data(get("/v1/ledger/entries?start=0&end=\(size)").body))
         let hashes = answer.entries.compactMap { Hash256(base64: $0.leaf_hash) }
         guard hashes.count == Int(size) else { throw DaemonTestFailure("expected \(size) entries, got \(hashes.count)") }
         return hashes
@@ -88,10 +89,5 @@ struct GenuineLedger {
         let checkpoint = try Checkpoint(
             origin: daemon.origin, size: UInt64(leaves.count), rootHash: RFC6962.rootHash(ofLeafHashes: leaves))
         return try SignedCheckpoint.sign(checkpoint, signers: [other ?? signer]).note
-    }
-
-    private struct EntriesPage: Decodable {
-        struct Entry: Decodable { var leaf_hash: String }
-        var entries: [Entry]
     }
 }
