@@ -5,52 +5,6 @@ import CarbonModel
 import Foundation
 import TransparencyLog
 
-/// The audit bundle's layout (docs/auditing.md): the C2SP tlog-tiles files, then
-/// what a tlog-tiles client does not know about.
-enum Bundle {
-    static func signaturesPath(_ tile: Tile) -> String {
-        "signatures/\(Tile.encode(tile.index))" + (tile.width < Tile.width ? ".p/\(tile.width)" : "")
-    }
-
-    /// The data behind the entries of an entries tile: for each entry that has some, a
-    /// line `{"entry":<index>,"leaves":<count>}` and then its leaves, one a line.
-    static func dataPath(_ tile: Tile) -> String {
-        "data/\(Tile.encode(tile.index))" + (tile.width < Tile.width ? ".p/\(tile.width)" : "") + ".ndjson"
-    }
-
-    /// Splits a data file into each entry's leaves, by entry index.
-    static func sections(ofData bytes: [UInt8]) -> [UInt64: [[UInt8]]]? {
-        var sections: [UInt64: [[UInt8]]] = [:]
-        var lines = bytes.split(separator: UInt8(ascii: "\n"))[...]
-        while let header = lines.popFirst() {
-            guard let fields = (try? JSONValue.parse(Array(header)))?.objectValue,
-                let entry = fields["entry"]?.intValue, let count = fields["leaves"]?.intValue, count >= 0,
-                count <= lines.count
-            else { return nil }
-            sections[UInt64(entry)] = lines.prefix(Int(count)).map(Array.init)
-            lines = lines.dropFirst(Int(count))
-        }
-        return sections
-    }
-
-    /// Entry kinds whose leaves are exported beside them.
-    static let kindsWithData: Set<String> = ["readings", "factors", "zones"]
-
-    /// The entries of an entries tile.
-    static func entries(ofBundle bytes: [UInt8]) -> [[UInt8]]? {
-        var entries: [[UInt8]] = []
-        var k = 0
-        while k < bytes.count {
-            guard k + 2 <= bytes.count else { return nil }
-            let length = Int(bytes[k]) << 8 | Int(bytes[k + 1])
-            guard k + 2 + length <= bytes.count else { return nil }
-            entries.append(Array(bytes[(k + 2)..<(k + 2 + length)]))
-            k += 2 + length
-        }
-        return entries
-    }
-}
-
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the ledger as an audit bundle: tlog-tiles, entry signatures and the data behind entries.",
@@ -78,9 +32,10 @@ struct Export: ParsableCommand {
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(bytes).write(to: file)
         }
-        let tiles = Tile.all(treeSize: size)
-        let progress = Progress(total: tiles.count, noun: "tiles")
-        for tile in tiles {
+        let levels = TileWalk.levels(treeSize: size)
+        let tileCount = levels.reduce(0) { $0 + $1.tileCount }
+        let progress = Progress(total: Int(clamping: tileCount), noun: "tiles")
+        for tile in levels.lazy.joined() {
             let tail = String(tile.path.dropFirst("tile/".count))
             try write(Array(daemon.get("/v1/ledger/tile/\(tail)").body), to: tile.path)
             if case .entries = tile.kind {
@@ -94,7 +49,7 @@ struct Export: ParsableCommand {
         // The checkpoint last: a bundle with a checkpoint is a whole one.
         try write(Array(note.utf8), to: "checkpoint")
         progress.finish()
-        if !options.json { print("exported \(size) entries in \(tiles.count) tiles to \(dir)") }
+        if !options.json { print("exported \(size) entries in \(tileCount) tiles to \(dir)") }
     }
 }
 
@@ -133,10 +88,17 @@ struct Audit: ParsableCommand {
 
     private func audit(_ dir: String, verifier: NoteVerifier) throws {
         let root = URL(fileURLWithPath: dir, isDirectory: true)
-        func read(_ path: String) -> [UInt8]? {
-            FileManager.default.contents(atPath: root.appendingPathComponent(path).path).map(Array.init)
+        func read(_ path: String) -> Result<[UInt8], BundleFileError> {
+            let limit = Bundle.sizeLimit(of: path)
+            return BundleFile.contents(root.appendingPathComponent(path), limit: limit.bytes, what: limit.what)
         }
-        guard let noteBytes = read("checkpoint") else { throw CommandFailure("\(dir) has no checkpoint") }
+        let noteBytes: [UInt8]
+        switch read("checkpoint") {
+        case .success(let bytes): noteBytes = bytes
+        case .failure(.missing):
+            throw CommandFailure("\(dir) has no checkpoint: it is not a bundle, or its export did not finish", exitCode: 3)
+        case .failure(let error): throw CommandFailure("\(error)", exitCode: 3)
+        }
         let note = String(decoding: noteBytes, as: UTF8.self)
         // Which key signs the checkpoint is known only once the entries' key entries are
         // followed: read its claims now, verify it after the walk.
@@ -146,9 +108,8 @@ struct Audit: ParsableCommand {
         }
         var auditor = TileAuditor(
             size: claimed.size, read: read, first: verifier, rootWanted: state.savedSize(origin: claimed.origin))
-        let tiles = Tile.tiles(of: .entries, count: claimed.size)
-        let progress = Progress(total: Int(claimed.size), noun: "entries")
-        for tile in tiles {
+        let progress = Progress(total: Int(clamping: claimed.size), noun: "entries")
+        for tile in TileWalk(.entries, count: claimed.size) {
             // Past a missing tile nothing can be checked (and an unverified size may be a lie).
             guard auditor.audit(entriesTile: tile) else { break }
             progress.advance(by: tile.width)
@@ -170,7 +131,10 @@ struct Audit: ParsableCommand {
             throw CommandFailure("the bundle does not audit: \(auditor.failures.count) failures", exitCode: 3)
         }
         // The audited entries themselves show whether this tree contains the one verified before.
-        try state.advance(to: checkpoint, note: note, verifiers: auditor.keys.keys) { $0.rootHash == auditor.rootAtWantedSize }
+        try state.advance(to: checkpoint, note: note, verifiers: auditor.keys.keys) { last in
+            guard let root = auditor.rootAtWantedSize else { return "the bundle holds no tree of size \(last.size)" }
+            return root == last.rootHash ? nil : "the bundle's first \(last.size) entries hash to \(root.base64)"
+        }
         print("audited \(checkpoint.size) entries: checkpoint, every signature, every tile, the root "
               + "\(checkpoint.rootHash.base64), the data of \(auditor.dataChecked) entries, "
               + "and \(auditor.scoresChecked) scores recomputed with cl-score/1; the checkpoint is \(describe(auditor.keys))")
@@ -181,7 +145,7 @@ struct Audit: ParsableCommand {
 /// tiles level by level, holding one tile per level.
 struct TileAuditor {
     let size: UInt64
-    let read: (String) -> [UInt8]?
+    let read: (String) -> Result<[UInt8], BundleFileError>
     private(set) var failures: [String] = []
     private(set) var dataChecked = 0
     private var frontier = MerkleFrontier()
@@ -197,7 +161,10 @@ struct TileAuditor {
     let rootWanted: UInt64?
     private(set) var rootAtWantedSize: Hash256?
 
-    init(size: UInt64, read: @escaping (String) -> [UInt8]?, first: NoteVerifier, rootWanted: UInt64? = nil) {
+    init(
+        size: UInt64, read: @escaping (String) -> Result<[UInt8], BundleFileError>, first: NoteVerifier,
+        rootWanted: UInt64? = nil
+    ) {
         self.keys = KeyChain(first: first)
         self.size = size
         self.read = read
@@ -214,18 +181,38 @@ struct TileAuditor {
     /// Checks one entries tile; false when it is missing or malformed (the walk cannot go on).
     @discardableResult
     mutating func audit(entriesTile tile: Tile) -> Bool {
-        guard let bundle = read(tile.path), let entries = Bundle.entries(ofBundle: bundle) else {
-            fail("\(tile.path): missing or malformed")
+        let entries: [[UInt8]]
+        switch read(tile.path) {
+        case .failure(.missing):
+            fail("\(tile.path): missing: the checkpoint claims \(size) entries, the bundle's entries end at \(tile.first)")
             return false
-        }
-        guard entries.count == tile.width else {
-            fail("\(tile.path): expected \(tile.width) entries, found \(entries.count)")
+        case .failure(let error):
+            fail("\(error)")
             return false
+        case .success(let bytes):
+            do throws(BundleFormatError) {
+                entries = try Bundle.entries(ofBundle: bytes, tile: tile)
+            } catch {
+                fail("\(tile.path): \(error)")
+                return false
+            }
         }
-        let signatures = read(Bundle.signaturesPath(tile)) ?? []
+        var signatures: [UInt8]? = nil
+        switch read(Bundle.signaturesPath(tile)) {
+        case .success(let bytes) where bytes.count == 64 * tile.width: signatures = bytes
+        case .success(let bytes): fail("\(Bundle.signaturesPath(tile)): expected \(64 * tile.width) bytes, found \(bytes.count)")
+        case .failure(let error): fail("\(error)")
+        }
         var data: [UInt64: [[UInt8]]] = [:]
-        if let bytes = read(Bundle.dataPath(tile)) {
-            if let sections = Bundle.sections(ofData: bytes) { data = sections } else { fail("\(Bundle.dataPath(tile)): malformed") }
+        switch read(Bundle.dataPath(tile)) {
+        case .success(let bytes):
+            do throws(BundleFormatError) {
+                data = try Bundle.sections(ofData: bytes, tile: tile)
+            } catch {
+                fail("\(Bundle.dataPath(tile)): \(error)")
+            }
+        case .failure(.missing): break  // a tile without readings, factors or zones entries has none
+        case .failure(let error): fail("\(error)")
         }
         var signers: [NoteVerifier] = []
         signers.reserveCapacity(entries.count)
@@ -248,10 +235,8 @@ struct TileAuditor {
             if frontier.size == rootWanted { rootAtWantedSize = frontier.rootHash() }
             push(leaf, level: 0)
         }
-        if signatures.count == 64 * tile.width {
+        if let signatures {
             signatureChecker.check(entries: entries, signatures: signatures, signers: signers, first: tile.first)
-        } else {
-            fail("\(Bundle.signaturesPath(tile)): expected \(64 * tile.width) bytes, found \(signatures.count)")
         }
         return true
     }
@@ -316,8 +301,14 @@ struct TileAuditor {
     private mutating func compare(level: Int) {
         let tile = Tile(kind: .hashes(level: level), index: tileIndex[level], width: levels[level].count)
         let expected = levels[level].flatMap(\.bytes)
-        guard let found = read(tile.path) else { return fail("\(tile.path): missing") }
-        if found != expected {
+        let found: [UInt8]
+        switch read(tile.path) {
+        case .success(let bytes): found = bytes
+        case .failure(let error): return fail("\(error)")
+        }
+        if found.count != expected.count {
+            fail("\(tile.path): holds \(found.count) bytes, expected \(expected.count) (\(levels[level].count) hashes of 32 bytes)")
+        } else if found != expected {
             let differing = zip(found, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
             let at = (differing ?? min(found.count, expected.count)) / 32
             fail("\(tile.path): hash \(at) (tree level \(8 * level), index \(tile.first + UInt64(at))) does not match the entries")

@@ -177,12 +177,13 @@ final class Progress {
     }
 
     func advance(by count: Int) {
-        done += count
+        done = min(done + count, total)
         guard enabled, total > 0 else { return }
         let width = 30
-        let filled = width * done / total
+        // Double: `width * done` may overflow Int for a total near Int.max.
+        let filled = Int(Double(width) * Double(done) / Double(total))
         let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-        FileHandle.standardError.write(Data("\r[\(bar)] \(100 * done / total)% \(done)/\(total) \(noun)".utf8))
+        FileHandle.standardError.write(Data("\r[\(bar)] \(Int(100 * Double(done) / Double(total)))% \(done)/\(total) \(noun)".utf8))
     }
 
     func finish() {

@@ -68,7 +68,7 @@ struct CheckpointCommand: ParsableCommand {
         let note = try daemon.get("/v1/ledger/checkpoint").text
         guard let verifier = try keyOption.verifier() else { return print(note, terminator: "") }
         let checkpoint = try openCheckpoint(note, verifier: verifier)
-        try state.advance(to: checkpoint, note: note, verifiers: [verifier]) { try daemon.proves(checkpoint, extends: $0) }
+        try state.advance(to: checkpoint, note: note, verifiers: [verifier]) { try daemon.consistencyFailure(of: checkpoint, from: $0) }
         if options.json {
             print("{\"origin\":\"\(checkpoint.origin)\",\"size\":\(checkpoint.size),\"root\":\"\(checkpoint.rootHash.base64)\",\"verified\":true}")
         } else {
@@ -84,11 +84,14 @@ struct Proof: ParsableCommand {
         discussion: """
             --index N proves entry N in the latest checkpoint. --reading UTILITY/METER/START
             proves one reading: its leaf in its batch's root, and the batch's readings entry
-            in the checkpoint. Both proofs are checked here, with --key, by RFC 6962 rules.
+            in the checkpoint. Both proofs are checked here, with --key, by RFC 6962 rules;
+            the proven reading must be the one asked for and its batch size the entry's count.
+            The checkpoint must extend the one verified last (see --state), like `checkpoint`.
             """)
 
     @OptionGroup var options: ClientOptions
     @OptionGroup var keyOption: KeyOption
+    @OptionGroup var state: StateOption
 
     @Option(name: .long, help: "The entry index to prove.")
     var index: UInt64?
@@ -106,12 +109,10 @@ struct Proof: ParsableCommand {
     func run() throws {
         let verifier = try keyOption.requiredVerifier()
         let daemon = try options.connect()
-        let note = try daemon.get("/v1/ledger/checkpoint").text
-        let checkpoint = try openCheckpoint(note, verifier: verifier)
         if let index {
-            try proveEntry(index, checkpoint: checkpoint, note: note, daemon: daemon)
+            try proveEntry(index, daemon: daemon, verifier: verifier)
         } else if let reading {
-            try proveReading(reading, daemon: daemon, verifier: verifier)
+            try proveReading(try ReadingKey(parsing: reading), daemon: daemon, verifier: verifier)
         }
     }
 
@@ -124,14 +125,30 @@ struct Proof: ParsableCommand {
         }
     }
 
-    private func proveEntry(_ index: UInt64, checkpoint: Checkpoint, note: String, daemon: Daemon) throws {
+    /// The checkpoint a proof leads to must extend the one verified last, as for `checkpoint`.
+    private func remember(_ checkpoint: Checkpoint, note: String, daemon: Daemon, verifier: NoteVerifier) throws {
+        try state.advance(to: checkpoint, note: note, verifiers: [verifier]) {
+            try daemon.consistencyFailure(of: checkpoint, from: $0)
+        }
+    }
+
+    private func proveEntry(_ index: UInt64, daemon: Daemon, verifier: NoteVerifier) throws {
+        let note = try daemon.get("/v1/ledger/checkpoint").text
+        let checkpoint = try openCheckpoint(note, verifier: verifier)
+        guard index < checkpoint.size else {
+            throw CommandFailure("entry \(index) is not in the latest checkpoint, of size \(checkpoint.size)")
+        }
         let proofResponse = try daemon.get("/v1/ledger/proof/inclusion?index=\(index)&size=\(checkpoint.size)")
         let proof = try decode(InclusionAnswer.self, from: proofResponse)
+        // index < size, so index + 1 cannot overflow.
         let entries = try daemon.get("/v1/ledger/entries?start=\(index)&end=\(index + 1)", as: EntriesAnswer.self)
-        guard let entry = entries.entries.first, entry.index == index else { throw CommandFailure("no entry \(index)") }
+        guard let entry = entries.entries.first, entry.index == index else {
+            throw CommandFailure("the daemon did not return entry \(index)", exitCode: 3)
+        }
         let leaf = RFC6962.leafHash(Array(entry.entry.utf8))
         try checkInclusion(leaf: leaf, index: index, size: checkpoint.size, hashes: proof.hashes, root: checkpoint.rootHash,
                            what: "entry \(index)")
+        try remember(checkpoint, note: note, daemon: daemon, verifier: verifier)
         try write(TlogProof(
             index: index, hashes: proof.hashes.compactMap(Hash256.init(base64:)), checkpoint: note,
             extra: .object(["entry": .string(entry.entry)])))
@@ -140,29 +157,24 @@ struct Proof: ParsableCommand {
         print(entry.entry)
     }
 
-    private func proveReading(_ key: String, daemon: Daemon, verifier: NoteVerifier) throws {
-        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else {
-            throw CommandFailure("--reading must be UTILITY/METER/START, got \"\(key)\"")
-        }
-        let path = parts.map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0) }
-        let response = try daemon.get("/v1/readings/\(path[0])/\(path[1])/\(path[2])/proof")
+    private func proveReading(_ key: ReadingKey, daemon: Daemon, verifier: NoteVerifier) throws {
+        let response = try daemon.get(key.proofPath)
         let proof = try decode(ReadingProofAnswer.self, from: response)
+        try key.check(leaf: proof.reading)
         let checkpoint = try openCheckpoint(proof.checkpoint, verifier: verifier)
         try checkInclusion(
             leaf: RFC6962.leafHash(Array(proof.entry.utf8)), index: proof.entry_index, size: checkpoint.size,
             hashes: proof.entry_path, root: checkpoint.rootHash, what: "readings entry \(proof.entry_index)")
-        guard case .object(let fields) = try JSONValue.parse(Array(proof.entry.utf8)),
-            case .string(let rootText)? = fields["root"], let batchRoot = Hash256(base64: rootText)
-        else { throw CommandFailure("the readings entry has no root: \(proof.entry)", exitCode: 3) }
-        try checkInclusion(
-            leaf: RFC6962.leafHash(Array(proof.reading.utf8)), index: UInt64(proof.position),
-            size: UInt64(proof.batch_size), hashes: proof.batch_path, root: batchRoot, what: "the reading")
+        let batch = BatchInclusion(
+            reading: proof.reading, position: Int64(proof.position), batchSize: Int64(proof.batch_size),
+            path: proof.batch_path, entry: proof.entry)
+        try batch.verify()
+        try remember(checkpoint, note: proof.checkpoint, daemon: daemon, verifier: verifier)
         try write(TlogProof(
             index: proof.entry_index, hashes: proof.entry_path.compactMap(Hash256.init(base64:)), checkpoint: proof.checkpoint,
             extra: .object([
-                "entry": .string(proof.entry), "reading": .string(proof.reading), "position": .int(Int64(proof.position)),
-                "batch_size": .int(Int64(proof.batch_size)), "batch_path": .array(proof.batch_path.map(JSONValue.string)),
+                "entry": .string(proof.entry), "reading": .string(proof.reading), "position": .int(batch.position),
+                "batch_size": .int(batch.batchSize), "batch_path": .array(proof.batch_path.map(JSONValue.string)),
             ])))
         if options.json { return print(response.text) }
         print("reading \(proof.position) of \(proof.batch_size) in entry \(proof.entry_index), "
@@ -206,11 +218,17 @@ struct Verify: ParsableCommand {
         let claimed = try claimedCheckpoint(note)
         var chain = KeyChain(first: verifier)
         var frontier = MerkleFrontier()
-        let progress = Progress(total: Int(claimed.size), noun: "entries")
+        let progress = Progress(total: Int(clamping: claimed.size), noun: "entries")
         while frontier.size < claimed.size {
             let page = try daemon.get(
                 "/v1/ledger/entries?start=\(frontier.size)&end=\(claimed.size)&limit=10000", as: EntriesAnswer.self)
             guard !page.entries.isEmpty else { throw CommandFailure("the daemon returned no entry at \(frontier.size)", exitCode: 3) }
+            // Entries past the checkpoint's size belong to no tree it signs.
+            guard UInt64(page.entries.count) <= claimed.size - frontier.size else {
+                throw CommandFailure(
+                    "the daemon returned \(page.entries.count) entries from \(frontier.size), past the checkpoint's size "
+                        + "\(claimed.size)", exitCode: 3)
+            }
             for entry in page.entries {
                 let index = frontier.size
                 guard entry.index == index else { throw CommandFailure("expected entry \(index), got \(entry.index)", exitCode: 3) }
@@ -242,7 +260,7 @@ struct Verify: ParsableCommand {
                 "the \(checkpoint.size) entries hash to \(frontier.rootHash().base64), not the checkpoint root "
                     + checkpoint.rootHash.base64, exitCode: 3)
         }
-        try state.advance(to: checkpoint, note: note, verifiers: chain.keys) { try daemon.proves(checkpoint, extends: $0) }
+        try state.advance(to: checkpoint, note: note, verifiers: chain.keys) { try daemon.consistencyFailure(of: checkpoint, from: $0) }
         if options.json {
             print("{\"size\":\(checkpoint.size),\"root\":\"\(checkpoint.rootHash.base64)\",\"key\":\"\(chain.current.vkey)\",\"verified\":true}")
         } else {

@@ -60,34 +60,50 @@ struct TlogProof {
 struct VerifyProof: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-proof",
-        abstract: "Check a tlog-proof file offline: the checkpoint, the entry's inclusion, and a reading's path to its entry.")
+        abstract: "Check a tlog-proof file offline: the checkpoint, the entry's inclusion, and a reading's path to its entry.",
+        discussion: """
+            Offline, the file's checkpoint is compared with the one verified last (see --state)
+            only where no daemon is needed: at the same size its root must be the saved one (else
+            FORK, exit 4); the first checkpoint seen for a ledger is saved. A checkpoint of another
+            size is neither compared nor saved: run `carbonctl checkpoint` or `proof` online to
+            have the daemon prove that one tree contains the other.
+            """)
 
     @OptionGroup var keyOption: KeyOption
+    @OptionGroup var state: StateOption
 
     @Argument(help: "The .tlog-proof file written by `carbonctl proof --out`.")
     var file: String
 
+    /// A proof file is a few kilobytes; a larger one is not worth reading.
+    static let maximumBytes = 1 << 20
+
     func run() throws {
         let verifier = try keyOption.requiredVerifier()
-        guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)") }
+        let data = try BundleFile.read(URL(fileURLWithPath: file), limit: Self.maximumBytes, what: "a tlog-proof file")
         let proof = try TlogProof(parsing: String(decoding: data, as: UTF8.self))
         let checkpoint = try openCheckpoint(proof.checkpoint, verifier: verifier)
         guard let entry = proof.extra["entry"]?.stringValue else { throw CommandFailure("the proof carries no entry", exitCode: 3) }
         try checkInclusion(
             leaf: RFC6962.leafHash(Array(entry.utf8)), index: proof.index, size: checkpoint.size,
             hashes: proof.hashes.map(\.base64), root: checkpoint.rootHash, what: "entry \(proof.index)")
-        guard let reading = proof.extra["reading"]?.stringValue else {
-            return print("entry \(proof.index) is in the checkpoint of size \(checkpoint.size): verified\n\(entry)")
+        var verified = "entry \(proof.index) is in the checkpoint of size \(checkpoint.size): verified"
+        var proven = entry
+        if let reading = proof.extra["reading"]?.stringValue {
+            guard let position = proof.extra["position"]?.intValue, let size = proof.extra["batch_size"]?.intValue,
+                let path = proof.extra["batch_path"]?.arrayValue?.compactMap(\.stringValue)
+            else { throw CommandFailure("the reading part of the proof is incomplete", exitCode: 3) }
+            try BatchInclusion(reading: reading, position: position, batchSize: size, path: path, entry: entry).verify()
+            verified = "reading \(position) of \(size) in entry \(proof.index), in the checkpoint of size \(checkpoint.size): verified"
+            proven = reading
         }
-        guard let position = proof.extra["position"]?.intValue, let size = proof.extra["batch_size"]?.intValue,
-            let path = proof.extra["batch_path"]?.arrayValue?.compactMap(\.stringValue),
-            let rootText = (try? JSONValue.parse(Array(entry.utf8)))?["root"]?.stringValue,
-            let root = Hash256(base64: rootText)
-        else { throw CommandFailure("the reading part of the proof is incomplete", exitCode: 3) }
-        try checkInclusion(
-            leaf: RFC6962.leafHash(Array(reading.utf8)), index: UInt64(position), size: UInt64(size), hashes: path,
-            root: root, what: "the reading")
-        print("reading \(position) of \(size) in entry \(proof.index), in the checkpoint of size \(checkpoint.size): verified")
-        print(reading)
+        let comparison = try state.compareOffline(checkpoint, note: proof.checkpoint, verifiers: [verifier])
+        print(verified)
+        print(proven)
+        if case .notComparable(let saved) = comparison {
+            FileHandle.standardError.write(Data((
+                "note: the checkpoint (size \(checkpoint.size)) was not compared with the one verified last "
+                    + "(size \(saved)): offline, only a checkpoint of the same size can be; it was not saved\n").utf8))
+        }
     }
 }

@@ -1,0 +1,1 @@
+../CarbonClientTests/TestServer.swift
