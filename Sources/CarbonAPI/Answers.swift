@@ -6,16 +6,20 @@ public import CarbonModel
 
 /// `GET /v1/health`.
 public struct HealthAnswer: Codable, Sendable, Equatable {
+    /// `ok`, or `degraded` while `problems` lists why.
     public var status: String
     public var version: String
     public var size: UInt64
     public var last_checkpoint: String?
+    /// What is wrong (the writer refusing writes, a failing close); absent when ok.
+    public var problems: [String]?
 
-    public init(status: String, version: String, size: UInt64, last_checkpoint: String?) {
+    public init(status: String, version: String, size: UInt64, last_checkpoint: String?, problems: [String]? = nil) {
         self.status = status
         self.version = version
         self.size = size
         self.last_checkpoint = last_checkpoint
+        self.problems = problems
     }
 }
 

@@ -56,6 +56,7 @@ public struct Daemon {
             acceptRollback: acceptRollback, logger: logger)
         defer { store.close() }
 
+        let health = DaemonHealth()
         let access = AccessControl(Access(grants: config.grants, daemonUID: getuid(), resolver: SystemIdentityResolver()))
         let limits = LimitsInForce(config.limits)
         Connections.shared.setLimit(config.limits.maxConnections)
@@ -63,12 +64,12 @@ public struct Daemon {
         router.add(middleware: RequestRecorder(logger: logger))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: AccessMiddleware(control: access))
-        RegistryRoutes(store: store, version: Self.version).register(on: router)
+        RegistryRoutes(store: store, version: Self.version, health: health).register(on: router)
         IngestRoutes(store: store, limits: limits).register(on: router)
         LedgerRoutes(
             store: store, origin: signer.name, keyOverlap: config.ledger.keyOverlap.seconds, limits: limits
         ).register(on: router)
-        MetricsRoutes(store: store, registry: metrics, database: config.daemon.database).register(on: router)
+        MetricsRoutes(store: store, health: health, registry: metrics, database: config.daemon.database).register(on: router)
         BackupRoutes(store: store, database: config.daemon.database).register(on: router)
         CertificateRoutes(store: store, limits: limits).register(on: router)
         let factors: FactorSet
@@ -126,9 +127,9 @@ public struct Daemon {
                 path: configPath, config: config, access: access, limits: limits, logger: logger)))
         }
         services.append(.init(service: PeriodCloser(
-            store: store, closeAfter: config.program.closeAfter.seconds, logger: logger)))
+            store: store, closeAfter: config.program.closeAfter.seconds, health: health, logger: logger)))
         // Last in the list, so the first told of a shutdown: STOPPING=1 goes out at once.
-        services.append(.init(service: SystemdService(notifier: notifier)))
+        services.append(.init(service: SystemdService(notifier: notifier, isAlive: { store.writer.isAlive })))
         var lifecycle = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Requests in flight get daemon.shutdown_timeout to finish; then they are cancelled

@@ -13,12 +13,33 @@ struct Problem: HTTPResponseError, CustomStringConvertible {
     var detail: String
     /// One element per bad record of a bulk body.
     var errors: [RecordError]
+    /// Seconds after which the same request may succeed (`Retry-After`).
+    var retryAfter: Int?
 
-    init(_ status: HTTPResponse.Status, _ slug: String, _ detail: String, errors: [RecordError] = []) {
+    init(
+        _ status: HTTPResponse.Status, _ slug: String, _ detail: String, errors: [RecordError] = [],
+        retryAfter: Int? = nil
+    ) {
         self.status = status
         self.slug = slug
         self.detail = detail
         self.errors = errors
+        self.retryAfter = retryAfter
+    }
+
+    /// A store that cannot take the request now: 507 for a full disk, else 503; both
+    /// say that nothing was stored and when to try again.
+    static func storeUnavailable(_ reason: StoreUnavailability) -> Problem {
+        switch reason {
+        case .diskFull:
+            Problem(
+                HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), "storage-full",
+                "the disk holding the database is full; nothing of this request was stored: free space and send it again",
+                retryAfter: 60)
+        case .unavailable(let why):
+            Problem(
+                .serviceUnavailable, "store-unavailable", "nothing of this request was stored: \(why)", retryAfter: 5)
+        }
     }
 
     var description: String { "\(status.code) \(slug): \(detail)" }
@@ -56,6 +77,7 @@ struct Problem: HTTPResponseError, CustomStringConvertible {
             detail: detail, errors: errors.isEmpty ? nil : errors)
         var response = try JSONResponse.encode(body, status: status)
         response.headers[.contentType] = "application/problem+json"
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
     }
 }
@@ -72,6 +94,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             let detail = (error as? HTTPError)?.body ?? "\(error)"
             throw Problem(error.status, "http-\(error.status.code)", detail)
         } catch {
+            if let reason = StoreUnavailability(error) {
+                context.logger.error("request refused, store unavailable: \(error)")
+                throw Problem.storeUnavailable(reason)
+            }
             context.logger.error("request failed: \(error)")
             throw Problem(.internalServerError, "internal", "the daemon could not complete the request: \(error)")
         }

@@ -39,13 +39,20 @@ struct SystemdNotifier: Sendable {
 }
 
 /// Tells systemd the daemon is alive (`WATCHDOG=1` at half of `WATCHDOG_USEC`, when
-/// systemd asked for keep-alives) and, once shutdown begins, `STOPPING=1`.
+/// systemd asked for keep-alives) and, once shutdown begins, `STOPPING=1`. While
+/// `isAlive` says the ledger writer has stopped itself, the keep-alives stop, so
+/// systemd restarts a daemon that can no longer write.
 struct SystemdService: Service {
     let notifier: SystemdNotifier
     let watchdogInterval: Duration?
+    let isAlive: @Sendable () -> Bool
 
-    init(notifier: SystemdNotifier, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    init(
+        notifier: SystemdNotifier, isAlive: @escaping @Sendable () -> Bool = { true },
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.notifier = notifier
+        self.isAlive = isAlive
         let usec = environment["WATCHDOG_USEC"].flatMap(Int64.init) ?? 0
         let forUs = environment["WATCHDOG_PID"].flatMap(Int32.init).map { $0 == getpid() } ?? true
         watchdogInterval = usec > 0 && forUs ? .microseconds(usec / 2) : nil
@@ -54,7 +61,7 @@ struct SystemdService: Service {
     func run() async throws {
         if let watchdogInterval {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                notifier.notify("WATCHDOG=1")
+                if isAlive() { notifier.notify("WATCHDOG=1") }
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: watchdogInterval) }
             }
         } else {

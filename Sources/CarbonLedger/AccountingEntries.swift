@@ -126,11 +126,28 @@ public struct ScoreEntry: Sendable, Equatable {
         fields["consumer"] = .string(consumer)
         fields["period"] = .string(period.description)
         fields["method"] = .string(method)
-        fields["inputs"] = .object([
-            "readings_root": .string(readingsRoot.base64),
-            "certificates": .array(certificates.map(JSONValue.string)),
-            "factors": .array(factorRoots.map { .string($0.base64) }),
-        ])
+        var inputs: [String: JSONValue] = ["readings_root": .string(readingsRoot.base64)]
+        Self.listOrRoot("certificates", certificates, into: &inputs)
+        Self.listOrRoot("factors", factorRoots.map(\.base64), into: &inputs)
+        fields["inputs"] = .object(inputs)
         return fields
+    }
+
+    /// The most bytes an input list takes in a score entry. A list within it is written
+    /// as ledger.md says (`certificates: [ids]`); a longer one as `<name>_root`, the RFC
+    /// 6962 root over the leaves `"<item>"` (each item as a canonical JSON string), and
+    /// `<name>_count`, so that every score entry stays within the 65,535 bytes a
+    /// tlog-tiles entry may have, however many certificates a consumer used.
+    public static let inputListBudget = 16_384
+
+    static func listOrRoot(_ name: String, _ items: [String], into inputs: inout [String: JSONValue]) {
+        let values = items.map(JSONValue.string)
+        let bytes = values.reduce(0) { $0 + $1.canonicalBytes().count + 1 }
+        guard bytes > inputListBudget else {
+            inputs[name] = .array(values)
+            return
+        }
+        inputs[name + "_root"] = .string(RFC6962.rootHash(ofLeafHashes: values.map { RFC6962.leafHash($0.canonicalBytes()) }).base64)
+        inputs[name + "_count"] = .int(Int64(items.count))
     }
 }

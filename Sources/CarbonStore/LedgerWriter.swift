@@ -46,6 +46,8 @@ public final class LedgerWriter: @unchecked Sendable {
     private var finished = false
     /// The in-memory registry could not be trusted after a failed commit.
     private var broken = false
+    /// Why the last commit failed, until one succeeds.
+    private var lastFailure: String?
 
     // Touched only by the writer thread (and by `init` before it starts).
     private var cache: RegistryCache
@@ -86,6 +88,21 @@ public final class LedgerWriter: @unchecked Sendable {
             pending.append(Pending(job: job, continuation: continuation))
             condition.signal()
         }
+    }
+
+    /// Why writes are failing, nil while the last commit succeeded: for health checks.
+    public var problem: String? {
+        condition.lock()
+        defer { condition.unlock() }
+        if broken { return "the ledger writer refuses all writes after a failed commit; restart the daemon" }
+        return lastFailure.map { "the last commit failed: \($0)" }
+    }
+
+    /// Whether the writer still takes work (false once it has stopped itself or been stopped).
+    public var isAlive: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return !stopping && !broken
     }
 
     /// Commits what is queued, refuses anything later, and returns when the writer thread has ended.
@@ -173,6 +190,7 @@ public final class LedgerWriter: @unchecked Sendable {
             }
         } catch {
             logger.error("commit failed, \(group.count) batches refused: \(error)")
+            setLastFailure("\(error)")
             appender = appenderBefore
             meterStateSavedAt = meterStateSavedBefore
             reloadCache()
@@ -187,6 +205,10 @@ public final class LedgerWriter: @unchecked Sendable {
                 logger.error("\(error)")
             }
         }
+        // A job that threw (rather than refused its input) failed for a reason of the store's.
+        setLastFailure(outcomes.lazy.compactMap { outcome -> String? in
+            if case .failure(let error) = outcome { "\(error)" } else { nil }
+        }.first)
         metrics.record(tally)
         for (k, pending) in group.enumerated() { pending.continuation.resume(with: outcomes[k]) }
     }
@@ -239,6 +261,12 @@ public final class LedgerWriter: @unchecked Sendable {
         if let result = answer.0 { return .committed(result) }
         let summary = answer.1.summarized() ?? (.invalid, [])
         return .rejected(kind: summary.kind, errors: summary.errors)
+    }
+
+    private func setLastFailure(_ failure: String?) {
+        condition.lock()
+        lastFailure = failure
+        condition.unlock()
     }
 
     /// A last snapshot on the way out, so the next start replays nothing.

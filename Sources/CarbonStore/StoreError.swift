@@ -1,3 +1,4 @@
+import GRDB
 /// Failures of the store that are not the client's fault.
 public enum StoreError: Error, Sendable, CustomStringConvertible {
     /// The database contradicts itself or the ledger; the daemon must not sign on top of it.
@@ -24,6 +25,31 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .entryTooLarge(let kind, let bytes): "a \(kind) entry of \(bytes) bytes exceeds the 65535-byte limit"
         case .stopped: "the ledger writer has stopped"
         case .locked(let message): message
+        }
+    }
+}
+
+/// How a client should take a failure of the store: as a full disk (507) or as a
+/// store that cannot take writes now (503); nil for anything else.
+public enum StoreUnavailability: Sendable, Equatable {
+    /// The disk holding the database is full: nothing of the request was stored.
+    case diskFull
+    /// The store could not complete the request now (shutting down, the writer
+    /// stopped, an I/O error): nothing of the request was stored.
+    case unavailable(String)
+
+    public init?(_ error: any Error) {
+        switch error {
+        case let error as DatabaseError where error.resultCode == .SQLITE_FULL:
+            self = .diskFull
+        case let error as DatabaseError:
+            self = .unavailable("the database could not complete the request (\(error.resultCode))")
+        case StoreError.stopped:
+            self = .unavailable("the ledger writer is stopping")
+        case StoreError.corrupt(let message):
+            self = .unavailable(message)
+        default:
+            return nil
         }
     }
 }

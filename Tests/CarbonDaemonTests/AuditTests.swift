@@ -191,6 +191,13 @@ import TransparencyLog
         try FileManager.default.copyItem(atPath: copy.path, toPath: daemon.database)
     }
 
+    /// The daemon refuses to start on a database older than the highest checkpoint it signed.
+    static func expectRefusedAsOlder(_ daemon: DaemonProcess) throws {
+        let refused = try DaemonProcess.run("carbonledgerd", ["--config", daemon.configPath])
+        #expect(refused.status != 0)
+        #expect(refused.err.contains("older than what the ledger has published"), "\(refused.err)")
+    }
+
     static func reading(_ meter: String, hour: Int, wh: Int) -> String {
         #"{"utility":"u1","meter":"\#(meter)","consumer":"c1","start":\#(1_677_600_000 + hour * 3600),"duration_s":3600,"import_wh":\#(wh),"quality":"actual"}"#
     }
@@ -211,9 +218,11 @@ import TransparencyLog
         #expect(verified.status == 0, "\(verified.err)")
         #expect(daemon.stop() == 0)
 
-        // The operator serves the older copy: a client that saw the later ledger refuses it.
+        // The operator serves the older copy. The daemon refuses to sign on from it; forced
+        // past that, a client that saw the later ledger refuses it too.
         try Self.restore(daemon, from: older)
-        try daemon.start()
+        try Self.expectRefusedAsOlder(daemon)
+        try daemon.start(arguments: ["--accept-rollback"])
         let checkpoint = try Self.carbonctl(["checkpoint", "--key", daemon.vkey], socket: daemon.socket, state: state)
         #expect(checkpoint.status == 4, "\(checkpoint.out) \(checkpoint.err)")
         #expect(checkpoint.err.contains("ROLLBACK") && checkpoint.err.contains("size"), "\(checkpoint.err)")
@@ -240,9 +249,11 @@ import TransparencyLog
         #expect(try Self.carbonctl(["checkpoint", "--key", daemon.vkey], socket: daemon.socket, state: state).status == 0)
         #expect(daemon.stop() == 0)
 
-        // The other branch, signed by the same key: the same hour with 7 Wh, then more.
+        // The other branch, signed by the same key: the same hour with 7 Wh, then more
+        // (the daemon signs it only when forced past its own refusal).
         try Self.restore(daemon, from: common)
-        try daemon.start()
+        try Self.expectRefusedAsOlder(daemon)
+        try daemon.start(arguments: ["--accept-rollback"])
         client = try daemon.client()
         #expect(try client.post("/v1/readings", Self.reading("m1", hour: 0, wh: 7)).status == 200)
         #expect(try client.post("/v1/readings", Self.reading("m1", hour: 1, wh: 7)).status == 200)

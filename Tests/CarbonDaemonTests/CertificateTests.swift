@@ -1,6 +1,7 @@
 import CarbonClient
 import Foundation
 import Testing
+import TransparencyLog
 
 /// Certificates: used once, validated, one ledger entry each.
 @Suite struct CertificateTests {
@@ -73,5 +74,37 @@ import Testing
         // Within the limit, a malformed body is still a 400.
         let malformed = try client.post("/v1/certificates", "[\(record),{\"id\":", contentType: "application/json")
         #expect(malformed.status == 400, "\(malformed.text)")
+    }
+
+    /// 600 certificates with 100-byte ids matched in one month: listed, they would pass the
+    /// 65,535 bytes an entry may have and the close would fail. The score entry carries
+    /// their root and count instead, and the audit recomputes it.
+    @Test func aScoreOfHundredsOfCertificatesCarriesTheirRoot() throws {
+        let (daemon, client) = try AccountingTests.daemonWithOneAnnualFactor()
+        #expect(try client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
+        #expect(try client.post("/v1/readings", """
+            {"utility":"u1","meter":"m1","consumer":"c1","start":"2023-05-01T00:00:00+08:00","duration_s":3600,"import_wh":600}
+            """).status == 200)
+        let ids = (0..<600).map { "gc-" + String(repeating: "0", count: 97 - String($0).count) + String($0) }
+        let certificates = ids.map {
+            #"{"id":"\#($0)","consumer":"c1","start":"2023-05-01T00:00:00+08:00","end":"2023-05-02T00:00:00+08:00","wh":1,"technology":"solar","issuer":"CN-GEC"}"#
+        }
+        let added = try client.post("/v1/certificates", certificates.joined(separator: "\n"), contentType: "application/x-ndjson")
+        #expect(added.status == 200, "\(added.text)")
+        let closed = try client.post("/v1/periods/2023-05/close", "")
+        #expect(closed.status == 200, "\(closed.text)")
+        let score = try client.get("/v1/consumers/c1/score?period=2023-05").json()
+        let entry = try #require(score["entry"] as? [String: Any], "\(score)")
+        let text = try #require(entry["entry"] as? String)
+        #expect(text.utf8.count <= 65_535)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(body["matched_wh"] as? Int == 600)
+        let inputs = try #require(body["inputs"] as? [String: Any])
+        #expect(inputs["certificates"] == nil)
+        #expect(inputs["certificates_count"] as? Int == 600)
+        let leaves = ids.sorted().map { RFC6962.leafHash(Array("\"\($0)\"".utf8)) }
+        #expect(inputs["certificates_root"] as? String == RFC6962.rootHash(ofLeafHashes: leaves).base64)
+        let audit = try daemon.carbonctl(["audit", "--key", daemon.vkey])
+        #expect(audit.status == 0, "\(audit.out) \(audit.err)")
     }
 }

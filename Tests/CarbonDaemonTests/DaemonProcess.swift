@@ -25,7 +25,9 @@ final class DaemonProcess: @unchecked Sendable {
     var ledgerConfig = ""
 
     var socket: String { directory.appendingPathComponent("api.sock").path }
-    var database: String { directory.appendingPathComponent("ledger.db").path }
+    /// Where the database lives: the test's folder unless a test names another.
+    var databaseDirectory: URL?
+    var database: String { (databaseDirectory ?? directory).appendingPathComponent("ledger.db").path }
     var configPath: String { directory.appendingPathComponent("carbonledger.toml").path }
     var logPath: String { directory.appendingPathComponent("daemon.log").path }
 

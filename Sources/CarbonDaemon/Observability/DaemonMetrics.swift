@@ -11,6 +11,8 @@ public enum DaemonMetrics {
     static let databaseBytes = "carbonledger_database_bytes"
     static let walBytes = "carbonledger_wal_bytes"
     static let openConnections = "carbonledger_open_connections"
+    static let degraded = "carbonledger_degraded"
+    static let closeFailures = "carbonledger_period_close_failures_total"
 
     /// Metric names with their Prometheus HELP text: the daemon's and the store's.
     static let help: [String: String] = StoreMetrics.help.merging([
@@ -20,6 +22,8 @@ public enum DaemonMetrics {
         databaseBytes: "Size of the SQLite database file.",
         walBytes: "Size of the SQLite write-ahead log file.",
         openConnections: "Connections open on the socket.",
+        degraded: "1 while /v1/health reports degraded (a reason in its problems), else 0.",
+        closeFailures: "Automatic period closes that failed for a reason of the store's (each is retried).",
     ]) { $1 }
 
     /// Histogram buckets of every duration: a group commit is milliseconds (an fsync), a

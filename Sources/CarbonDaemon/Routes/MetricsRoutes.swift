@@ -7,6 +7,7 @@ import Prometheus
 /// daemon and the store record as they work, and gauges read at each scrape.
 struct MetricsRoutes {
     let store: CarbonStore
+    let health: DaemonHealth
     let registry: PrometheusCollectorRegistry
     /// The database file, whose size and WAL size are reported.
     let database: String
@@ -21,6 +22,7 @@ struct MetricsRoutes {
             gauges.databaseBytes.set(Double(Self.fileSize(database)))
             gauges.walBytes.set(Double(Self.fileSize(database + "-wal")))
             gauges.openConnections.set(Double(Connections.shared.count))
+            gauges.degraded.set(Double(health.problems(of: store).isEmpty ? 0 : 1))
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
@@ -39,6 +41,7 @@ private struct ScrapedGauges: Sendable {
     let databaseBytes: Gauge
     let walBytes: Gauge
     let openConnections: Gauge
+    let degraded: Gauge
 
     init(registry: PrometheusCollectorRegistry) {
         func gauge(_ name: String) -> Gauge {
@@ -49,5 +52,6 @@ private struct ScrapedGauges: Sendable {
         databaseBytes = gauge(DaemonMetrics.databaseBytes)
         walBytes = gauge(DaemonMetrics.walBytes)
         openConnections = gauge(DaemonMetrics.openConnections)
+        degraded = gauge(DaemonMetrics.degraded)
     }
 }

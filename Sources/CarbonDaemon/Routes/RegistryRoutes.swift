@@ -9,14 +9,16 @@ import Hummingbird
 struct RegistryRoutes {
     let store: CarbonStore
     let version: String
+    let health: DaemonHealth
 
     func register(on router: Router<DaemonContext>) {
         router.get("/v1/health") { _, context in
             try context.require(.utility, .consumer, .reader, .auditor, .planner, .metrics, .admin)
             let checkpoint = try await store.reader.latestCheckpoint()
+            let problems = health.problems(of: store)
             return try JSONResponse.encode(HealthAnswer(
-                status: "ok", version: version, size: checkpoint?.size ?? 0,
-                last_checkpoint: checkpoint.map { Timestamp.format($0.time) }))
+                status: problems.isEmpty ? "ok" : "degraded", version: version, size: checkpoint?.size ?? 0,
+                last_checkpoint: checkpoint.map { Timestamp.format($0.time) }, problems: problems.isEmpty ? nil : problems))
         }
         router.get("/v1/whoami") { _, context in
             let authorization = try context.requireGranted()
