@@ -268,17 +268,20 @@ public struct DirectoryAnswer: Codable, Sendable, Equatable {
 public struct InventoryPeriodAnswer: Codable, Sendable, Equatable {
     public var period: String
     public var provisional: Bool
-    public var energy_wh: Int64
-    public var loc_g: Int64
-    public var mkt_g: Int64
+    /// The figures are null and `suppressed` is true when they would reveal fewer
+    /// than `program.min_peers` consumers' (docs/methodology.md section 8).
+    public var energy_wh: Int64?
+    public var loc_g: Int64?
+    public var mkt_g: Int64?
     public var consumers: Int
     public var intensity_mg_per_kwh: Int64?
     /// Consumers per grade `"1"` ... `"5"`, and `"none"`.
-    public var grades: [String: Int]
+    public var grades: [String: Int]?
+    public var suppressed: Bool
 
     public init(
-        period: String, provisional: Bool, energy_wh: Int64, loc_g: Int64, mkt_g: Int64, consumers: Int,
-        intensity_mg_per_kwh: Int64?, grades: [String: Int]
+        period: String, provisional: Bool, energy_wh: Int64?, loc_g: Int64?, mkt_g: Int64?, consumers: Int,
+        intensity_mg_per_kwh: Int64?, grades: [String: Int]?, suppressed: Bool = false
     ) {
         self.period = period
         self.provisional = provisional
@@ -288,10 +291,11 @@ public struct InventoryPeriodAnswer: Codable, Sendable, Equatable {
         self.consumers = consumers
         self.intensity_mg_per_kwh = intensity_mg_per_kwh
         self.grades = grades
+        self.suppressed = suppressed
     }
 
     private enum Key: String, CodingKey {
-        case period, provisional, energy_wh, loc_g, mkt_g, consumers, intensity_mg_per_kwh, grades
+        case period, provisional, energy_wh, loc_g, mkt_g, consumers, intensity_mg_per_kwh, grades, suppressed
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -304,6 +308,7 @@ public struct InventoryPeriodAnswer: Codable, Sendable, Equatable {
         try c.encode(consumers, forKey: .consumers)
         try c.encode(intensity_mg_per_kwh, forKey: .intensity_mg_per_kwh)
         try c.encode(grades, forKey: .grades)
+        try c.encode(suppressed, forKey: .suppressed)
     }
 }
 

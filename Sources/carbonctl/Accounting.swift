@@ -154,17 +154,23 @@ struct Inventory: ParsableCommand {
         printColumns(
             ["period", "energy kWh", "location t", "market t", "consumers", "mg/kWh", "grades 1/2/3/4/5/none"],
             answer.periods.map { p in
-                let grades = ["1", "2", "3", "4", "5", "none"].map { String(p.grades[$0] ?? 0) }.joined(separator: "/")
+                let grades = p.grades.map { grades in
+                    ["1", "2", "3", "4", "5", "none"].map { String(grades[$0] ?? 0) }.joined(separator: "/")
+                }
                 return [
-                    p.period + (p.provisional ? "*" : ""), String(p.energy_wh / 1_000), tonnes(p.loc_g), tonnes(p.mkt_g),
-                    "\(p.consumers)", p.intensity_mg_per_kwh.map(String.init) ?? "-", grades,
+                    p.period + (p.provisional ? "*" : ""), p.energy_wh.map { String($0 / 1_000) } ?? "-",
+                    tonnes(p.loc_g), tonnes(p.mkt_g), "\(p.consumers)" + (p.suppressed ? " (few)" : ""),
+                    p.intensity_mg_per_kwh.map(String.init) ?? "-", grades ?? "-",
                 ]
             })
         if answer.periods.contains(where: \.provisional) { print("* provisional: the period is not closed") }
+        if answer.periods.contains(where: \.suppressed) {
+            print("(few): fewer consumers than program.min_peers, or a difference of fewer to a sub-zone: figures withheld")
+        }
     }
 
-    private func tonnes(_ grams: Int64) -> String {
-        String(format: "%.3f", Double(grams) / 1_000_000)
+    private func tonnes(_ grams: Int64?) -> String {
+        grams.map { String(format: "%.3f", Double($0) / 1_000_000) } ?? "-"
     }
 }
 

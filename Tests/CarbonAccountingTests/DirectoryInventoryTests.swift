@@ -65,4 +65,40 @@ struct DirectoryInventoryTests {
         #expect(cn[1].intensityMgPerKWh == nil)
         #expect(cn[0].grades[.red] == 1)
     }
+
+    /// Consumers `prefix0...` in `zone`, one score each.
+    func many(_ count: Int, in zone: String, _ prefix: String) -> [ConsumerScore] {
+        (0..<count).map { scored("\(prefix)\($0)", zone: zone, score: 1, grade: nil, points: 0, energyWh: 10, locUg: 7) }
+    }
+
+    func suppressed(_ zone: String, _ scores: [ConsumerScore], minPeers: Int = 3) -> Bool {
+        ZoneInventory.period(period, zone: zone, scores: scores, zoneTree: testZones, minPeers: minPeers).suppressed
+    }
+
+    @Test("small groups: a row of fewer than min_peers consumers is suppressed, leaves and parents alike")
+    func smallRows() {
+        #expect(suppressed("CN-ZJ", many(2, in: "CN-ZJ", "z")))
+        #expect(!suppressed("CN-ZJ", many(3, in: "CN-ZJ", "z")))
+        #expect(!suppressed("CN-ZJ", []), "an empty row reveals nobody")
+        #expect(suppressed("CN", many(1, in: "CN-GD", "g")))
+        #expect(!suppressed("CN-ZJ", many(1, in: "CN-ZJ", "z"), minPeers: 1), "min_peers 1 suppresses nothing")
+    }
+
+    @Test("small groups: a parent minus a published sub-zone must not give fewer than min_peers consumers")
+    func differencing() {
+        // CN-EAST = CN-ZJ (3, published) + 1 in CN-JS: CN-EAST minus CN-ZJ is one consumer.
+        let scores = many(3, in: "CN-ZJ", "z") + many(1, in: "CN-JS", "j")
+        #expect(!suppressed("CN-ZJ", scores))
+        #expect(suppressed("CN-JS", scores))
+        #expect(suppressed("CN-EAST", scores))
+        // One consumer directly in CN-EAST beside three in CN-ZJ: the same.
+        #expect(suppressed("CN-EAST", many(3, in: "CN-ZJ", "z") + many(1, in: "CN-EAST", "e")))
+        // Two suppressed sub-zones of one each hide two consumers together, fewer than three.
+        let hidden = many(3, in: "CN-GD", "g") + many(1, in: "CN-ZJ", "z") + many(1, in: "CN-JS", "j")
+        #expect(suppressed("CN-EAST", hidden))
+        #expect(suppressed("CN", hidden), "CN minus CN-SOUTH is the two of CN-EAST")
+        // Enough everywhere: nothing is suppressed.
+        let enough = many(3, in: "CN-ZJ", "z") + many(3, in: "CN-JS", "j") + many(3, in: "CN-GD", "g")
+        for zone in ["CN", "CN-EAST", "CN-ZJ", "CN-JS", "CN-SOUTH", "CN-GD"] { #expect(!suppressed(zone, enough), "\(zone)") }
+    }
 }

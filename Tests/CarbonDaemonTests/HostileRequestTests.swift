@@ -182,6 +182,35 @@ import Testing
         #expect(daemon.isRunning)
     }
 
+    /// A planner asking for a zone of fewer than min_peers (5) consumers gets the count,
+    /// not the two consumers' energy and emissions.
+    @Test func aPlannerCannotSeeTheFiguresOfAFewConsumers() throws {
+        let (daemon, users) = try AccessTests.matrixDaemon()
+        for zone in ["CN", "CN-EAST", "CN-ZJ"] {
+            let answer = try daemon.send(
+                "GET", "/v1/zones/\(zone)/inventory?from=\(Probe.period)", as: users.peer(for: .planner))
+            #expect(answer.status == 200, "\(answer.text)")
+            let period = try #require((try answer.json()["periods"] as? [[String: Any]])?.first)
+            #expect(period["consumers"] as? Int == 2, "\(zone): \(period)")
+            #expect(period["suppressed"] as? Bool == true, "\(zone): \(period)")
+            for figure in ["energy_wh", "loc_g", "mkt_g", "intensity_mg_per_kwh", "grades"] {
+                #expect(period[figure] is NSNull, "\(zone) \(figure): \(period)")
+            }
+        }
+        // Five consumers: the figures are shown.
+        let admin = users.peer(for: .admin)
+        for k in 2...4 {
+            try #require(try daemon.send("POST", "/v1/consumers", as: admin, contentType: "application/x-ndjson",
+                                         body: Probe.consumerLine("c\(k)", "u1")).status == 200)
+            try #require(try daemon.send("POST", "/v1/readings", as: admin, contentType: "application/x-ndjson",
+                                         body: Probe.readingLine("u1", "m\(k)", "c\(k)")).status == 200)
+        }
+        let shown = try daemon.send("GET", "/v1/zones/CN-ZJ/inventory?from=\(Probe.period)", as: users.peer(for: .planner))
+        let period = try #require((try shown.json()["periods"] as? [[String: Any]])?.first)
+        #expect(period["consumers"] as? Int == 5 && period["suppressed"] as? Bool == false, "\(period)")
+        #expect(period["energy_wh"] as? Int == 500, "\(period)")
+    }
+
     static func queryEncoded(_ value: String) -> String {
         if value.contains("%") { return value }
         var allowed = CharacterSet.alphanumerics

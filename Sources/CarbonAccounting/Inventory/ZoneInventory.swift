@@ -33,14 +33,18 @@ public struct InventoryPeriod: Sendable, Hashable {
     public var intensityMgPerKWh: Int64?
     /// Consumers per grade, and without one.
     public var grades: GradeCounts
+    /// The figures would tell those of fewer than `min_peers` consumers (alone, or as
+    /// the difference to a published sub-zone): a publisher shows the count only.
+    public var suppressed: Bool
 }
 
 /// The zone inventory for regional planners (methodology section 8).
 public enum ZoneInventory {
-    /// The inventory of `zone` (its sub-zones included) from one period's scores.
-    public static func period(_ period: Period, zone: String, scores: [ConsumerScore], zoneTree: ZoneTree)
-        -> InventoryPeriod
-    {
+    /// The inventory of `zone` (its sub-zones included) from one period's scores;
+    /// `suppressed` when publishing it would reveal fewer than `minPeers` consumers.
+    public static func period(
+        _ period: Period, zone: String, scores: [ConsumerScore], zoneTree: ZoneTree, minPeers: Int = 1
+    ) -> InventoryPeriod {
         var energy: Int128 = 0
         var loc: Int128 = 0
         var mkt: Int128 = 0
@@ -62,13 +66,53 @@ public enum ZoneInventory {
             locG: IntegerMath.saturating(IntegerMath.floorDiv(loc, 1_000_000)),
             mktG: IntegerMath.saturating(IntegerMath.floorDiv(mkt, 1_000_000)), consumers: consumers,
             intensityMgPerKWh: energy == 0 ? nil : IntegerMath.saturating(IntegerMath.floorDiv(loc, energy)),
-            grades: grades)
+            grades: grades,
+            suppressed: SmallGroups(period, scores: scores, zoneTree: zoneTree, minPeers: minPeers).reveal(zone))
     }
 
     /// The inventory of `zone` for each of `periods`, from scores of any of them.
-    public static func periods(_ periods: [Period], zone: String, scores: [ConsumerScore], zoneTree: ZoneTree)
-        -> [InventoryPeriod]
-    {
-        periods.map { period($0, zone: zone, scores: scores, zoneTree: zoneTree) }
+    public static func periods(
+        _ periods: [Period], zone: String, scores: [ConsumerScore], zoneTree: ZoneTree, minPeers: Int = 1
+    ) -> [InventoryPeriod] {
+        periods.map { period($0, zone: zone, scores: scores, zoneTree: zoneTree, minPeers: minPeers) }
+    }
+}
+
+/// Which zone rows would reveal the figures of fewer than `minPeers` consumers
+/// (methodology section 8, "Small groups"). A row does when it covers 1 to
+/// `minPeers - 1` consumers; when the consumers it holds outside its published
+/// sub-zones (directly in it, or in sub-zones that are themselves suppressed) are 1 to
+/// `minPeers - 1`; or when it differs from one of its sub-zones by 1 to `minPeers - 1`
+/// consumers, since subtracting that sub-zone's row would give theirs.
+struct SmallGroups {
+    /// Consumers scored in each zone itself (not its sub-zones).
+    private var direct: [String: Int] = [:]
+    private var children: [String: [String]] = [:]
+    private let minPeers: Int
+
+    init(_ period: Period, scores: [ConsumerScore], zoneTree: ZoneTree, minPeers: Int) {
+        self.minPeers = minPeers
+        for s in scores where s.period == period { direct[s.consumer.zone, default: 0] += 1 }
+        for zone in zoneTree.zones { if let parent = zone.parent { children[parent, default: []].append(zone.zone) } }
+    }
+
+    private func isSmall(_ n: Int) -> Bool { n > 0 && n < minPeers }
+
+    /// Consumers of `zone` and its sub-zones.
+    func count(_ zone: String) -> Int {
+        (direct[zone] ?? 0) + (children[zone] ?? []).reduce(0) { $0 + count($1) }
+    }
+
+    /// Whether publishing `zone`'s figures reveals fewer than `minPeers` consumers'.
+    func reveal(_ zone: String) -> Bool {
+        let total = count(zone)
+        if isSmall(total) { return true }
+        var hidden = direct[zone] ?? 0
+        for child in children[zone] ?? [] {
+            let inChild = count(child)
+            if isSmall(total - inChild) { return true }
+            if reveal(child) { hidden += inChild }
+        }
+        return isSmall(hidden)
     }
 }

@@ -144,13 +144,18 @@ struct AccountingRoutes {
                 throw Problem.badParameter("to", "an inventory spans at most \(Self.maxInventoryPeriods) periods")
             }
             let scores = try await periodScores(current)
-            let figures = ZoneInventory.period(current, zone: zone, scores: scores.scores, zoneTree: zoneTree)
+            let figures = ZoneInventory.period(
+                current, zone: zone, scores: scores.scores, zoneTree: zoneTree,
+                minPeers: store.program.parameters.minPeers)
             var grades = ["none": figures.grades.none]
             for grade in PeerGrade.allCases { grades[String(grade.rawValue)] = figures.grades[grade] }
+            let shown = !figures.suppressed
             periods.append(InventoryPeriodAnswer(
-                period: current.description, provisional: scores.provisional, energy_wh: figures.energyWh,
-                loc_g: figures.locG, mkt_g: figures.mktG, consumers: figures.consumers,
-                intensity_mg_per_kwh: figures.intensityMgPerKWh, grades: grades))
+                period: current.description, provisional: scores.provisional,
+                energy_wh: shown ? figures.energyWh : nil, loc_g: shown ? figures.locG : nil,
+                mkt_g: shown ? figures.mktG : nil, consumers: figures.consumers,
+                intensity_mg_per_kwh: shown ? figures.intensityMgPerKWh : nil, grades: shown ? grades : nil,
+                suppressed: figures.suppressed))
             current = current.next
         }
         return try JSONResponse.encode(InventoryAnswer(zone: zone, periods: periods))
