@@ -69,31 +69,38 @@ extension LedgerReader {
         }
     }
 
-    /// The data behind the entries of an entries tile, nil when the tree does not hold
-    /// the tile: for each `readings`, `factors` or `zones` entry, a line
-    /// `{"entry":<index>,"leaves":<count>}`, then its leaves, one canonical JSON object a
-    /// line, in the order its `root` covers them (readings in batch order, factor rows by
-    /// zone, kind, start, zones by zone).
-    public func dataTile(_ tile: Tile) async throws -> [UInt8]? {
+    /// The entries of an entries tile that have data behind them (`readings`, `factors`
+    /// and `zones` entries, with their kinds), nil when the tree does not hold the tile.
+    ///
+    /// The data tile (ledger.md section 6) is, for each of them, a line
+    /// `{"entry":<index>,"leaves":<count>}` and then its leaves (`dataLeaves`), one
+    /// canonical JSON object a line, in the order its `root` covers them (readings in
+    /// batch order, factor rows by zone, kind, start, zones by zone). Served one entry
+    /// at a time, an answer holds at most one entry's leaves, whatever the tile.
+    public func dataEntries(_ tile: Tile) async throws -> [(index: Int64, kind: String)]? {
         guard case .entries = tile.kind else { return nil }
-        return try await pool.read { db -> [UInt8]? in
+        return try await pool.read { db -> [(index: Int64, kind: String)]? in
             let size = try Self.latestCheckpoint(db)?.size ?? 0
             guard Self.exists(tile, count: size) else { return nil }
-            var bytes: [UInt8] = []
-            let rows = try Row.fetchAll(
+            return try Row.fetchAll(
                 db, sql: """
                     SELECT idx, kind FROM entries WHERE idx >= ? AND idx < ? AND kind IN ('readings', 'factors', 'zones')
                     ORDER BY idx
                     """,
-                arguments: [Int64(tile.first), Int64(tile.first) + Int64(tile.width)])
-            for row in rows {
-                let index: Int64 = row[0]
-                let leaves = try Self.leaves(ofEntry: index, kind: row[1], db: db)
-                bytes += Array("{\"entry\":\(index),\"leaves\":\(leaves.count)}\n".utf8)
-                for leaf in leaves {
-                    bytes += leaf
-                    bytes.append(UInt8(ascii: "\n"))
-                }
+                arguments: [Int64(tile.first), Int64(tile.first) + Int64(tile.width)]
+            ).map { ($0[0], $0[1]) }
+        }
+    }
+
+    /// One entry's part of a data tile: its header line and its leaves, a line each.
+    public func dataLines(ofEntry index: Int64, kind: String) async throws -> [UInt8] {
+        try await pool.read { db in
+            let leaves = try Self.leaves(ofEntry: index, kind: kind, db: db)
+            var bytes = Array("{\"entry\":\(index),\"leaves\":\(leaves.count)}\n".utf8)
+            bytes.reserveCapacity(bytes.count + leaves.reduce(0) { $0 + $1.count + 1 })
+            for leaf in leaves {
+                bytes += leaf
+                bytes.append(UInt8(ascii: "\n"))
             }
             return bytes
         }

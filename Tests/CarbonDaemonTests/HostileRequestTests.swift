@@ -211,6 +211,48 @@ import Testing
         #expect(period["energy_wh"] as? Int == 500, "\(period)")
     }
 
+    /// A data tile of 20 batches of 20,000 readings is about 75 MB of leaves: built whole
+    /// it raised the daemon's peak memory by well over that; streamed an entry at a time
+    /// it holds one batch. The answer is the same lines either way.
+    @Test func aDataTileIsWrittenOneEntryAtATime() throws {
+        let daemon = try DaemonProcess(extraConfig: DaemonProcess.periodsStayOpen)
+        try daemon.start()
+        let client = try daemon.client()
+        let consumers = (0..<100).map { #"{"consumer":"c\#($0)","utility":"u1","zone":"CN-ZJ","class":"residential"}"# }
+        #expect(try client.post("/v1/consumers", consumers.joined(separator: "\n")).status == 200)
+        for batch in 0..<20 {
+            var lines: [String] = []
+            lines.reserveCapacity(20_000)
+            for hour in 0..<200 {
+                let start = 1_700_000_000 / 3600 * 3600 + (batch * 200 + hour) * 3600
+                for c in 0..<100 {
+                    lines.append(#"{"utility":"u1","meter":"m\#(c)","consumer":"c\#(c)","start":\#(start),"duration_s":3600,"import_wh":\#(hour)}"#)
+                }
+            }
+            try #require(try client.post("/v1/readings", lines.joined(separator: "\n")).status == 200)
+        }
+        let size = try #require(try client.get("/v1/health").json()["size"] as? Int)
+        let pid = try #require(daemon.pid)
+        let before = try Self.peakResidentKiB(pid)
+        let answer = try client.get("/v1/ledger/data/000.p/\(size)")
+        #expect(answer.status == 200)
+        let lines = answer.body.split(separator: UInt8(ascii: "\n"))
+        let headers = lines.filter { $0.starts(with: Array(#"{"entry":"#.utf8)) }
+        #expect(headers.count == 21, "a header per readings entry, and one for the zones entry")
+        #expect(lines.filter { $0.starts(with: Array(#"{"consumer":"#.utf8)) }.count == 400_000)
+        let grown = try Self.peakResidentKiB(pid) - before
+        #expect(grown < 48 * 1024, "the daemon's peak memory grew by \(grown / 1024) MiB for one data tile")
+    }
+
+    /// `VmHWM` of a process: its peak resident memory, KiB.
+    static func peakResidentKiB(_ pid: pid_t) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+        else { throw DaemonTestFailure("no VmHWM in /proc/\(pid)/status") }
+        return kib
+    }
+
     static func queryEncoded(_ value: String) -> String {
         if value.contains("%") { return value }
         var allowed = CharacterSet.alphanumerics

@@ -55,11 +55,19 @@ struct LedgerRoutes {
         ledger.get("data/**") { _, context in
             try context.require(.auditor, .admin)
             let tile = try Self.tile(context, under: "entries")
-            guard let bytes = try await store.reader.dataTile(tile) else {
+            guard let entries = try await store.reader.dataEntries(tile) else {
                 throw Problem.notFound("the latest checkpoint's tree has no entries \(tile.path)")
             }
+            // Up to 256 entries of up to a batch of leaves each: written one entry at a time.
+            let reader = store.reader
             return Response(
-                status: .ok, headers: [.contentType: "application/x-ndjson"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+                status: .ok, headers: [.contentType: "application/x-ndjson"],
+                body: ResponseBody { writer in
+                    for entry in entries {
+                        try await writer.write(ByteBuffer(bytes: try await reader.dataLines(ofEntry: entry.index, kind: entry.kind)))
+                    }
+                    try await writer.finish(nil)
+                })
         }
         ledger.get("entries") { request, context in
             try context.require(.auditor, .admin)
