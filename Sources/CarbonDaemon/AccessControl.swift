@@ -30,7 +30,11 @@ struct AccessMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: DaemonContext, next: (Request, DaemonContext) async throws -> Response) async throws -> Response {
         guard !context.overLimit else {
-            throw Problem(.serviceUnavailable, "too-many-connections", "the daemon serves its maximum number of connections; retry later")
+            // Closed after the answer: a reconnection is counted again, and may be served.
+            throw Problem(
+                .serviceUnavailable, "too-many-connections",
+                "the daemon serves its maximum number of connections (limits.max_connections); retry later",
+                retryAfter: 1, closesConnection: true)
         }
         var context = context
         context.authorization = control.authorize(connection: context.connection)

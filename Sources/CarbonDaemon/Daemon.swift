@@ -57,6 +57,7 @@ public struct Daemon {
         defer { store.close() }
 
         let health = DaemonHealth()
+        let costly = CostlyWork()
         let access = AccessControl(Access(grants: config.grants, daemonUID: getuid(), resolver: SystemIdentityResolver()))
         let limits = LimitsInForce(config.limits)
         Connections.shared.setLimit(config.limits.maxConnections)
@@ -64,10 +65,10 @@ public struct Daemon {
         router.add(middleware: RequestRecorder(logger: logger))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: AccessMiddleware(control: access))
-        RegistryRoutes(store: store, version: Self.version, health: health).register(on: router)
+        RegistryRoutes(store: store, version: Self.version, health: health, costly: costly).register(on: router)
         IngestRoutes(store: store, limits: limits).register(on: router)
         LedgerRoutes(
-            store: store, origin: signer.name, keyOverlap: config.ledger.keyOverlap.seconds, limits: limits
+            store: store, origin: signer.name, keyOverlap: config.ledger.keyOverlap.seconds, limits: limits, costly: costly
         ).register(on: router)
         MetricsRoutes(store: store, health: health, registry: metrics, database: config.daemon.database).register(on: router)
         BackupRoutes(store: store, database: config.daemon.database).register(on: router)
@@ -80,7 +81,7 @@ public struct Daemon {
         }
         let factorsInForce = FactorsInForce(factors, calendar: calendar)
         FactorRoutes(store: store, factors: factorsInForce, limits: limits).register(on: router)
-        AccountingRoutes(store: store, factors: factorsInForce).register(on: router)
+        AccountingRoutes(store: store, factors: factorsInForce, costly: costly).register(on: router)
 
         let notifier = SystemdNotifier()
         let configuredSocket = config.daemon.socket

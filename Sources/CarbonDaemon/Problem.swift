@@ -15,16 +15,19 @@ struct Problem: HTTPResponseError, CustomStringConvertible {
     var errors: [RecordError]
     /// Seconds after which the same request may succeed (`Retry-After`).
     var retryAfter: Int?
+    /// The connection is closed once this answer is written (`Connection: close`).
+    var closesConnection = false
 
     init(
         _ status: HTTPResponse.Status, _ slug: String, _ detail: String, errors: [RecordError] = [],
-        retryAfter: Int? = nil
+        retryAfter: Int? = nil, closesConnection: Bool = false
     ) {
         self.status = status
         self.slug = slug
         self.detail = detail
         self.errors = errors
         self.retryAfter = retryAfter
+        self.closesConnection = closesConnection
     }
 
     /// A store that cannot take the request now: 507 for a full disk, else 503; both
@@ -46,7 +49,8 @@ struct Problem: HTTPResponseError, CustomStringConvertible {
 
     static func noGrant(_ peer: PeerCredentials?) -> Problem {
         let who = peer.map { "uid \($0.uid), gid \($0.gid)" } ?? "an unidentified peer"
-        return Problem(.forbidden, "no-grant", "no access grant matches \(who)")
+        // Nothing on this connection will be served: it is closed after the answer.
+        return Problem(.forbidden, "no-grant", "no access grant matches \(who)", closesConnection: true)
     }
 
     static func badParameter(_ name: String, _ message: String) -> Problem {
@@ -78,6 +82,7 @@ struct Problem: HTTPResponseError, CustomStringConvertible {
         var response = try JSONResponse.encode(body, status: status)
         response.headers[.contentType] = "application/problem+json"
         if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        if closesConnection { response.headers[.connection] = "close" }
         return response
     }
 }

@@ -24,6 +24,8 @@ final class ProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var deadline: Scheduled<Void>?
     /// A problem was answered and the connection is closing.
     private var refused = false
+    /// The response being written says `Connection: close`: close once it has ended.
+    private var closeAfterResponse = false
 
     /// No request is being read or answered: bytes now start a new request head.
     private var betweenRequests: Bool { inFlight == 0 && !readingRequest }
@@ -71,8 +73,25 @@ final class ProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
+    /// A response head saying `Connection: close` (a peer past the connection limit or
+    /// without a grant) closes the connection once that response is written, so the
+    /// peer's next request comes on a new connection, judged anew.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { inFlight = max(0, inFlight - 1) }
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            if head.headerFields[.connection]?.lowercased() == "close" { closeAfterResponse = true }
+        case .end:
+            inFlight = max(0, inFlight - 1)
+            if closeAfterResponse {
+                refused = true
+                let written = promise ?? context.eventLoop.makePromise()
+                written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                context.write(data, promise: written)
+                return
+            }
+        case .body:
+            break
+        }
         context.write(data, promise: promise)
     }
 

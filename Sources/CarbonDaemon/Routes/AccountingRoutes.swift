@@ -11,6 +11,7 @@ import TransparencyLog
 struct AccountingRoutes {
     let store: CarbonStore
     let factors: FactorsInForce
+    let costly: CostlyWork
 
     /// The longest emissions series one request may ask for.
     static let maxEmissionsSpan: Int64 = 400 * 86_400
@@ -20,19 +21,21 @@ struct AccountingRoutes {
     func register(on router: Router<DaemonContext>) {
         router.get("/v1/consumers/{id}/score") { request, context in
             let consumer = try await readableConsumer(context)
-            return try await score(of: consumer, period: try period(request, "period"))
+            let period = try period(request, "period")
+            return try await costly.run(context) { try await score(of: consumer, period: period) }
         }
         router.get("/v1/consumers/{id}/emissions") { request, context in
             let consumer = try await readableConsumer(context)
-            return try await emissions(of: consumer, request)
+            return try await costly.run(context) { try await emissions(of: consumer, request) }
         }
         router.get("/v1/incentives") { request, context in
             try context.require(.reader, .auditor, .admin)
-            return try await directory(request)
+            return try await costly.run(context) { try await directory(request) }
         }
         router.get("/v1/zones/{zone}/inventory") { request, context in
             try context.require(.planner, .reader, .auditor, .admin)
-            return try await inventory(zone: try context.pathParameter("zone"), request)
+            let zone = try context.pathParameter("zone")
+            return try await costly.run(context) { try await inventory(zone: zone, request) }
         }
         router.post("/v1/periods/{period}/close") { _, context in
             try context.require(.admin)
@@ -137,12 +140,16 @@ struct AccountingRoutes {
         let from = try period(request, "from")
         let to = request.uri.queryParameters["to"] == nil ? from : try period(request, "to")
         guard from <= to else { throw Problem.badParameter("to", "must not be before from") }
-        var periods: [InventoryPeriodAnswer] = []
-        var current = from
-        while current <= to {
-            guard periods.count < Self.maxInventoryPeriods else {
+        // Counted before anything is computed: each period may cost a whole recomputation.
+        var span: [Period] = [from]
+        while let last = span.last, last < to {
+            guard span.count < Self.maxInventoryPeriods else {
                 throw Problem.badParameter("to", "an inventory spans at most \(Self.maxInventoryPeriods) periods")
             }
+            span.append(last.next)
+        }
+        var periods: [InventoryPeriodAnswer] = []
+        for current in span {
             let scores = try await periodScores(current)
             let figures = ZoneInventory.period(
                 current, zone: zone, scores: scores.scores, zoneTree: zoneTree,
@@ -156,7 +163,6 @@ struct AccountingRoutes {
                 mkt_g: shown ? figures.mktG : nil, consumers: figures.consumers,
                 intensity_mg_per_kwh: shown ? figures.intensityMgPerKWh : nil, grades: shown ? grades : nil,
                 suppressed: figures.suppressed))
-            current = current.next
         }
         return try JSONResponse.encode(InventoryAnswer(zone: zone, periods: periods))
     }

@@ -12,6 +12,7 @@ struct LedgerRoutes {
     /// How long a replaced key co-signs checkpoints (`ledger.key_overlap`).
     let keyOverlap: Int64
     let limits: LimitsInForce
+    let costly: CostlyWork
 
     func register(on router: Router<DaemonContext>) {
         let ledger = router.group("/v1/ledger")
@@ -58,11 +59,14 @@ struct LedgerRoutes {
             guard let entries = try await store.reader.dataEntries(tile) else {
                 throw Problem.notFound("the latest checkpoint's tree has no entries \(tile.path)")
             }
-            // Up to 256 entries of up to a batch of leaves each: written one entry at a time.
+            // Up to 256 entries of up to a batch of leaves each: written one entry at a time,
+            // in a costly-work slot held until the body is written (or abandoned).
+            let admission = try await costly.admit(context)
             let reader = store.reader
             return Response(
                 status: .ok, headers: [.contentType: "application/x-ndjson"],
                 body: ResponseBody { writer in
+                    defer { admission.done() }
                     for entry in entries {
                         try await writer.write(ByteBuffer(bytes: try await reader.dataLines(ofEntry: entry.index, kind: entry.kind)))
                     }

@@ -10,6 +10,7 @@ struct RegistryRoutes {
     let store: CarbonStore
     let version: String
     let health: DaemonHealth
+    let costly: CostlyWork
 
     func register(on router: Router<DaemonContext>) {
         router.get("/v1/health") { _, context in
@@ -50,9 +51,10 @@ struct RegistryRoutes {
             guard let owner, context.mayRead(consumer: owner, ofUtility: utility) else {
                 throw context.unreadable(what, ofUtility: utility, missing: owner == nil)
             }
-            guard let proof = try await store.reader.readingProof(utility: utility, meter: meter, start: start) else {
-                throw Problem.notFound("no \(what)")
+            let found = try await costly.run(context) {
+                try await store.reader.readingProof(utility: utility, meter: meter, start: start)
             }
+            guard let proof = found else { throw Problem.notFound("no \(what)") }
             return try JSONResponse.encode(ReadingProofAnswer(
                 reading: proof.reading, position: proof.position, batch_size: proof.batchSize,
                 batch_path: proof.batchPath.map(\.base64), entry_index: proof.entryIndex, entry: proof.entry,

@@ -1,0 +1,78 @@
+import CarbonClient
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Connections the daemon will not serve are answered and closed: a peer past
+/// `limits.max_connections` or without a grant cannot keep a connection open, and a
+/// client that reconnects is judged anew.
+@Suite struct ConnectionTests {
+    /// Sends one keep-alive request and reads until the daemon closes (true) or goes
+    /// quiet after answering (false); `seconds` bounds a daemon that does neither.
+    static func keepAliveExchange(_ socketPath: String, _ request: String, within seconds: Int = 5) throws
+        -> (answer: String, closed: Bool)
+    {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw DaemonTestFailure("socket: \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: socketPath.utf8.prefix($0.count - 1)) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else { throw DaemonTestFailure("connect: \(errno)") }
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let bytes = Array(request.utf8)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 && errno == EAGAIN {
+                guard !answer.isEmpty else { throw DaemonTestFailure("no answer within \(seconds) s") }
+                return (String(decoding: answer, as: UTF8.self), false)
+            }
+            guard n > 0 else { return (String(decoding: answer, as: UTF8.self), true) }
+            answer += buffer[..<n]
+        }
+    }
+
+    static let health = "GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
+    @Test func aConnectionPastTheLimitIsAnsweredAndClosed() throws {
+        let daemon = try DaemonProcess(extraConfig: "[limits]\nmax_connections = 2")
+        try daemon.start()
+        let first = try servedConnection(daemon)
+        let second = try servedConnection(daemon)
+        let (answer, closed) = try Self.keepAliveExchange(daemon.socket, Self.health)
+        #expect(answer.hasPrefix("HTTP/1.1 503"), "\(answer)")
+        #expect(answer.lowercased().contains("connection: close") && answer.contains("Retry-After"), "\(answer)")
+        #expect(closed, "the daemon kept a connection past its limit open")
+        // One of the two goes: a client reconnecting is served again.
+        first.close()
+        #expect(waitUntil { (try? Self.keepAliveExchange(daemon.socket, Self.health))?.answer.hasPrefix("HTTP/1.1 200") == true })
+        #expect(try second.get("/v1/health").status == 200)
+    }
+
+    @Test func aPeerWithoutAGrantIsAnsweredAndClosed() throws {
+        let users = try TestUsers.shared.get()
+        // Grants for a throwaway user only: this test process (root) has none.
+        let daemon = try DaemonProcess(grants: grant("uid = \(users.reader.uid)", "reader"))
+        try daemon.start(waitUntilServing: false)
+        var exchange: (answer: String, closed: Bool)?
+        #expect(waitUntil {
+            exchange = try? Self.keepAliveExchange(daemon.socket, Self.health)
+            return exchange != nil
+        })
+        let (answer, closed) = try #require(exchange)
+        #expect(answer.hasPrefix("HTTP/1.1 403") && answer.contains("no-grant"), "\(answer)")
+        #expect(closed, "the daemon kept open the connection of a peer with no grant")
+        // A granted peer on its own connection is served as before.
+        #expect(try daemon.role(of: users.peer(for: .reader)) == "reader")
+    }
+}
