@@ -6,7 +6,7 @@ KEY     ?= var/lib/carbonledger.key
 PREFIX  ?= /usr/local
 RELEASE := .build/release
 
-.PHONY: deps build run test bench install clean
+.PHONY: deps build run test bench fuzz-http install clean
 
 # Installs the system libraries that pkg-config cannot find (Debian names).
 deps:
@@ -16,6 +16,7 @@ deps:
 	pkg-config --exists libcrypto || missing="$$missing libssl-dev"; \
 	command -v curl    >/dev/null || missing="$$missing curl"; \
 	command -v setpriv >/dev/null || missing="$$missing util-linux"; \
+	command -v socat   >/dev/null || missing="$$missing socat"; \
 	[ -e /usr/share/zoneinfo/Asia/Shanghai ] || missing="$$missing tzdata"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
@@ -35,9 +36,23 @@ run: build
 	@$(MAKE) --no-print-directory $(KEY)
 	$(RELEASE)/carbonledgerd --config $(CONFIG)
 
-test: deps
+# schemathesis (PyPI), pinned, in a virtual environment of the project's own: it
+# fuzzes the HTTP surface from the daemon's OpenAPI description (OpenAPITests).
+SCHEMATHESIS := .build-venv/bin/schemathesis
+$(SCHEMATHESIS):
+	python3 -m venv .build-venv
+	.build-venv/bin/pip install -q schemathesis==4.32.5
+
+test: deps $(SCHEMATHESIS)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The HTTP surface fuzzed longer than in `make test`: HTTP_FUZZ_EXAMPLES per operation
+# and role (admin, consumer, planner, metrics).
+HTTP_FUZZ_EXAMPLES ?= 300
+fuzz-http: deps $(SCHEMATHESIS)
+	$(SWIFT) build --build-tests
+	CARBONLEDGER_HTTP_FUZZ_EXAMPLES=$(HTTP_FUZZ_EXAMPLES) $(SWIFT) test --skip-build --filter OpenAPITests/schemathesis
 
 # Ingest end to end over the socket against the raw SQLite floor, closing a month
 # of 10,000 consumers, and the offline audit of a million-entry ledger. The first
@@ -64,4 +79,4 @@ install: build
 		install -m 0644 config/carbonledger.system.toml $(DESTDIR)$(PREFIX)/etc/carbonledger/carbonledger.toml
 
 clean:
-	rm -rf .build var
+	rm -rf .build .build-venv var

@@ -82,6 +82,8 @@ public struct Daemon {
         let factorsInForce = FactorsInForce(factors, calendar: calendar)
         FactorRoutes(store: store, factors: factorsInForce, limits: limits).register(on: router)
         AccountingRoutes(store: store, factors: factorsInForce, costly: costly).register(on: router)
+        APIDescription.register(on: router)
+        try APIDescription.checkAgreement(with: router)
 
         let notifier = SystemdNotifier()
         let configuredSocket = config.daemon.socket
