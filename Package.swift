@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "CarbonAccounting", dependencies: ["CarbonModel"]),
 
         // Imperative shell.
-        .target(name: "CarbonConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "CarbonConfig", dependencies: ["CarbonModel", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "CarbonStore", dependencies: [
             "CarbonLedger", "CarbonAPI", "CarbonAccounting",
             .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,3 +1,4 @@
+import CarbonModel
 import Foundation
 import TOMLKit
 
@@ -292,6 +293,11 @@ private func readGrant(_ section: TOMLSection) throws(ConfigError) -> Grant {
     case (.consumer, _), (_, nil): break
     default:
         throw section.error("consumers", "only a grant with role \"consumer\" takes consumers (this one has role \(quoted(role.rawValue)))")
+    }
+    // The ids a grant binds follow the name rules of the records they match.
+    if let utility, let problem = Identifier.nameProblem(utility) { throw section.error("utility", problem) }
+    for consumer in consumers ?? [] {
+        if let problem = Identifier.nameProblem(consumer) { throw section.error("consumers", "\(quoted(consumer)) \(problem)") }
     }
     return Grant(matcher: matcher, role: role, utility: utility, consumers: consumers ?? [])
 }

@@ -83,6 +83,10 @@ public struct ZoneTree: Sendable, Equatable {
             guard cells.count == 3, !cells[0].isEmpty, !line.contains("\"") else {
                 throw ZoneTreeError(row: row, message: "expected three unquoted cells zone,parent,name")
             }
+            // Zone ids are names like consumer ids: one spelling each (they key the tree).
+            for (field, id) in [("zone", cells[0]), ("parent", cells[1])] where !id.isEmpty {
+                if let problem = Identifier.nameProblem(id) { throw ZoneTreeError(row: row, message: "\(field) \(problem)") }
+            }
             zones.append(Zone(zone: cells[0], parent: cells[1].isEmpty ? nil : cells[1], name: cells[2]))
         }
         return try ZoneTree(zones)

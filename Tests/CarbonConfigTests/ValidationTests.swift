@@ -135,6 +135,10 @@ struct ValidationTests {
         .init("[[access.grant]]\nuid = 7\nrole = \"utility\"\nutility = \"u\"\nconsumers = [\"c-1\"]", "access.grant[0].consumers", "only a grant with role \"consumer\""),
         .init("[[access.grant]]\nuid = 7\nrole = \"consumer\"\nconsumers = [\"c\"]\nutility = \"u\"", "access.grant[0].utility", "only a grant with role \"utility\""),
         .init(okGrant + "[[access.grant]]\nuid = 1\nrole = \"admin\"", "access.grant[1]", "never matches: access.grant[0] has the same uid = 1"),
+        // The ids a grant binds follow the name rules: NFC, no '/', no control characters.
+        .init("[[access.grant]]\nuid = 7\nrole = \"utility\"\nutility = \"zj-grid-e\u{301}\"", "access.grant[0].utility", "normalization form C"),
+        .init("[[access.grant]]\nuid = 7\nrole = \"utility\"\nutility = \"zj/grid\"", "access.grant[0].utility", "must not contain '/'"),
+        .init("[[access.grant]]\nuid = 7\nrole = \"consumer\"\nconsumers = [\"c-e\u{301}\"]", "access.grant[0].consumers", "normalization form C"),
     ]
 
     @Test(arguments: unknownKeys) func unknownKeysAreErrors(_ bad: BadConfig) { check(bad) }

@@ -43,6 +43,17 @@ import TransparencyLog
         }
     }
 
+    @Test func zoneIdsFollowTheNameRules() {
+        for bad in ["CN-e\u{301}", "CN/ZJ", " CN"] {
+            #expect(throws: ZoneTreeError.self, "\(bad.debugDescription)") {
+                try ZoneTree.parseCSV("zone,parent,name\nCN,,China\n\(bad),CN,x\n")
+            }
+            #expect(throws: ZoneTreeError.self, "parent \(bad.debugDescription)") {
+                try ZoneTree.parseCSV("zone,parent,name\nCN,,China\nCN-ZJ,\(bad),x\n")
+            }
+        }
+    }
+
     @Test func shippedZoneFileParsesIntoOneTree() throws {
         let text = """
             zone,parent,name
