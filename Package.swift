@@ -10,6 +10,12 @@ let package = Package(
     products: [
         .executable(name: "carbonledgerd", targets: ["carbonledgerd"]),
         .executable(name: "carbonctl", targets: ["carbonctl"]),
+        // The pure parsers, for the fuzzing package in Fuzz/ (a separate package so the
+        // fuzz executables never enter `swift build --build-tests`).
+        .library(name: "CarbonModel", targets: ["CarbonModel"]),
+        .library(name: "TransparencyLog", targets: ["TransparencyLog"]),
+        .library(name: "CarbonAccounting", targets: ["CarbonAccounting"]),
+        .library(name: "CarbonConfig", targets: ["CarbonConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
