@@ -85,11 +85,11 @@ let package = Package(
 
         // Tests.
         .testTarget(name: "CarbonModelTests", dependencies: ["CarbonModel"]),
-        .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog"], resources: [.copy("Vectors")]),
-        .testTarget(name: "CarbonConfigTests", dependencies: ["CarbonConfig"]),
+        .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog"], resources: [.copy("Vectors"), .copy("FuzzRegressions")]),
+        .testTarget(name: "CarbonConfigTests", dependencies: ["CarbonConfig"], resources: [.copy("FuzzRegressions")]),
         .testTarget(name: "CarbonClientTests", dependencies: ["CarbonClient"]),
         .testTarget(name: "CarbonLedgerTests", dependencies: ["CarbonLedger"]),
-        .testTarget(name: "CarbonAccountingTests", dependencies: ["CarbonAccounting"]),
+        .testTarget(name: "CarbonAccountingTests", dependencies: ["CarbonAccounting"], resources: [.copy("FuzzRegressions")]),
         .testTarget(name: "CarbonDaemonTests", dependencies: [
             "CarbonClient", "CarbonStore", "CarbonAPI", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
