@@ -32,8 +32,11 @@ for target in "${targets[@]}"; do
     echo "== $target: ${seconds}s (log: $log)"
     # Flags/<target>: that target's own libFuzzer flags, one a line, # for comments.
     flags=$( [ -f Flags/"$target" ] && grep -v '^#' Flags/"$target" | tr '\n' ' ')
+    # Without this, LeakSanitizer's check at exit still reports what libFuzzer was told to ignore.
+    leaks=1
+    case " $flags ${FUZZ_FLAGS:-} " in *" -detect_leaks=0 "*) leaks=0 ;; esac
     started=$(date +%s.%N)
-    "$bin/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    ASAN_OPTIONS="detect_leaks=$leaks${ASAN_OPTIONS:+:$ASAN_OPTIONS}" "$bin/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$crashes/" $flags ${FUZZ_FLAGS:-} "$corpus" >"$log" 2>&1
     status=$?
     elapsed=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')

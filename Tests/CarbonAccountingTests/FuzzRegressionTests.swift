@@ -15,7 +15,7 @@ struct FuzzRegressionTests {
         let parsed = FactorFile.parse(
             text, format: .csv, dataset: "em", electricityMapsZone: "CN-ZJ", calendar: FixedOffsetCalendar.utc)
         #expect(parsed.rows.isEmpty)
-        #expect(parsed.errors.map(\.index) == [0])
+        #expect(parsed.errors.map { $0.index } == [0])
         #expect(parsed.errors.first?.message.contains("from 0 to 100000") == true)
     }
 

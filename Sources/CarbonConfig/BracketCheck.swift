@@ -1,16 +1,17 @@
-/// Refuses a table header that does not start with a key (`[` or `[[` followed, after
-/// spaces, by anything but a bare-key character, a quote or `]`), before toml++ sees it.
+/// Refuses two bracket mistakes before toml++ sees them: a table header that does not
+/// start with a key (`[` or `[[` followed, after spaces, by anything but a bare-key
+/// character, a quote or `]`), and a `}` inside an array (`factors = ["a" }`).
 ///
-/// toml++ 3 (inside TOMLKit) asserts that a header starts with a key instead of
-/// reporting it, and SwiftPM builds it with assertions on, so `[` then a newline, `=`
-/// or `#` aborted the daemon: at start, and on a SIGHUP reload of an edited file. The
-/// scan skips strings, comments and the brackets of array values, so only real headers
-/// are looked at; toml++ refuses every text this refuses, only less politely.
-func checkTableHeaders(_ toml: String) throws(ConfigError) {
+/// toml++ 3 (inside TOMLKit) asserts instead of reporting both, and SwiftPM builds it
+/// with assertions on, so either typo aborted the daemon: at start, and on a SIGHUP
+/// reload of an edited file. The scan skips strings and comments and follows the
+/// brackets of values, so only real headers and arrays are looked at; toml++ refuses
+/// every text this refuses, only less politely.
+func checkBrackets(_ toml: String) throws(ConfigError) {
     let bytes = Array(toml.utf8)
     var i = 0
     var line = 1
-    var depth = 0  // brackets and braces open in a value
+    var open: [UInt8] = []  // the `[` and `{` open in a value, innermost last
     var atLineStart = true
     func skip(to terminator: UInt8) {
         while i < bytes.count && bytes[i] != terminator { i += 1 }
@@ -31,7 +32,7 @@ func checkTableHeaders(_ toml: String) throws(ConfigError) {
             continue
         case UInt8(ascii: "\""), UInt8(ascii: "'"):
             line += skipString(bytes, &i)
-        case UInt8(ascii: "[") where atLineStart && depth == 0:
+        case UInt8(ascii: "[") where atLineStart && open.isEmpty:
             var next = i + 1
             if next < bytes.count && bytes[next] == UInt8(ascii: "[") { next += 1 }
             while next < bytes.count && (bytes[next] == UInt8(ascii: " ") || bytes[next] == UInt8(ascii: "\t")) { next += 1 }
@@ -41,10 +42,12 @@ func checkTableHeaders(_ toml: String) throws(ConfigError) {
             skip(to: UInt8(ascii: "\n"))  // the header and any comment after it
             continue
         case UInt8(ascii: "["), UInt8(ascii: "{"):
-            depth += 1
+            open.append(byte)
             i += 1
+        case UInt8(ascii: "}") where open.last == UInt8(ascii: "["):
+            throw ConfigError(key: "", message: "line \(line): '}' inside an array; an array ends with ']'")
         case UInt8(ascii: "]"), UInt8(ascii: "}"):
-            depth = max(0, depth - 1)
+            _ = open.popLast()
             i += 1
         default:
             i += 1
