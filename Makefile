@@ -6,7 +6,7 @@ KEY     ?= var/lib/carbonledger.key
 PREFIX  ?= /usr/local
 RELEASE := .build/release
 
-.PHONY: deps build run test bench fuzz-http install clean
+.PHONY: deps build run test bench fuzz fuzz-smoke fuzz-build fuzz-http install clean
 
 # Installs the system libraries that pkg-config cannot find (Debian names).
 deps:
@@ -63,6 +63,27 @@ bench: deps
 	$(SWIFT) build -c release --product carbonbench
 	$(RELEASE)/carbonbench --dir var/bench
 
+# libFuzzer over every parser of the pure modules (Fuzz/, its own package and scratch
+# path): FUZZ_SECONDS per target, each from a fresh copy of Fuzz/Corpus/<target>/;
+# crash inputs land in Fuzz/Crashes/<target>/. See docs/operations.md, "Fuzzing".
+FUZZ_SECONDS ?= 60
+FUZZ_BIN     := .build-fuzz/release
+
+# libFuzzer ships with the Swift toolchain (libclang_rt.fuzzer); nothing else to install.
+fuzz-build: deps
+	@ls $$(dirname $$(dirname $$(readlink -f $$(command -v $(SWIFT)))))/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 || \
+		{ echo "this Swift toolchain has no libFuzzer (libclang_rt.fuzzer); use a swift.org Linux toolchain"; exit 1; }
+	cd Fuzz && $(SWIFT) build -c release --scratch-path ../.build-fuzz -Xswiftc -sanitize=fuzzer,address
+
+# Then the HTTP surface, longer than in `make test` (fuzz-http).
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh ../$(FUZZ_BIN) $(FUZZ_TARGETS)
+	$(MAKE) --no-print-directory fuzz-http
+
+# A few seconds a target: the harnesses still build and run. Not part of `make test`.
+fuzz-smoke: fuzz-build
+	FUZZ_SECONDS=5 Fuzz/run.sh ../$(FUZZ_BIN) $(FUZZ_TARGETS)
+
 # Binaries, units, sysusers/tmpfiles, the system config and the factor data, in
 # the places the shipped units name (PREFIX=/usr/local). DESTDIR stages a package.
 install: build
@@ -79,4 +100,4 @@ install: build
 		install -m 0644 config/carbonledger.system.toml $(DESTDIR)$(PREFIX)/etc/carbonledger/carbonledger.toml
 
 clean:
-	rm -rf .build .build-venv var
+	rm -rf .build .build-fuzz .build-venv var

@@ -10,6 +10,12 @@ let package = Package(
     products: [
         .executable(name: "carbonledgerd", targets: ["carbonledgerd"]),
         .executable(name: "carbonctl", targets: ["carbonctl"]),
+        // The pure parsers, for the fuzzing package in Fuzz/ (a separate package so the
+        // fuzz executables never enter `swift build --build-tests`).
+        .library(name: "CarbonModel", targets: ["CarbonModel"]),
+        .library(name: "TransparencyLog", targets: ["TransparencyLog"]),
+        .library(name: "CarbonAccounting", targets: ["CarbonAccounting"]),
+        .library(name: "CarbonConfig", targets: ["CarbonConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
@@ -79,11 +85,11 @@ let package = Package(
 
         // Tests.
         .testTarget(name: "CarbonModelTests", dependencies: ["CarbonModel"]),
-        .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog"], resources: [.copy("Vectors")]),
-        .testTarget(name: "CarbonConfigTests", dependencies: ["CarbonConfig"]),
+        .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog"], resources: [.copy("Vectors"), .copy("FuzzRegressions")]),
+        .testTarget(name: "CarbonConfigTests", dependencies: ["CarbonConfig"], resources: [.copy("FuzzRegressions")]),
         .testTarget(name: "CarbonClientTests", dependencies: ["CarbonClient"]),
         .testTarget(name: "CarbonLedgerTests", dependencies: ["CarbonLedger"]),
-        .testTarget(name: "CarbonAccountingTests", dependencies: ["CarbonAccounting"]),
+        .testTarget(name: "CarbonAccountingTests", dependencies: ["CarbonAccounting"], resources: [.copy("FuzzRegressions")]),
         .testTarget(name: "CarbonDaemonTests", dependencies: [
             "CarbonClient", "CarbonStore", "CarbonAPI", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

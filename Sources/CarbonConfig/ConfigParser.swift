@@ -27,6 +27,7 @@ extension Config {
             // toml++ reads a C string: anything after a NUL would be silently dropped.
             throw ConfigError(key: "", message: "the file contains a NUL byte; it is not a TOML text file")
         }
+        try checkBrackets(toml)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: toml)

@@ -183,7 +183,7 @@ public enum FactorFile {
             guard let mg = milligrams(fromGrams: values[direct]) else {
                 parsed.errors.append(RecordError(
                     index: index, field: header[direct],
-                    message: "\"\(values[direct])\" is not a decimal number of g/kWh with at most 3 decimals"))
+                    message: "\"\(values[direct])\" is not a decimal number of g/kWh from 0 to 100000 with at most 3 decimals"))
                 continue
             }
             parsed.append(FactorRow(
@@ -194,7 +194,8 @@ public enum FactorFile {
         return parsed
     }
 
-    /// Exact conversion of decimal text in g/kWh to integer mg/kWh (no floating point).
+    /// Exact conversion of decimal text in g/kWh to integer mg/kWh (no floating point);
+    /// nil past 100000 g/kWh, the 100000000 mg/kWh every other layout allows.
     public static func milligrams(fromGrams text: String) -> Int64? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), !parts[0].isEmpty, parts[0].allSatisfy(\.isASCIIDigit),
@@ -208,7 +209,9 @@ public enum FactorFile {
             }
             fraction = value * [100, 10, 1][digits.count - 1]
         }
-        return whole * 1000 + fraction
+        // `whole <= 100_000` alone let 100000.001 ... 100000.999 through.
+        let mg = whole * 1000 + fraction
+        return mg <= 100_000_000 ? mg : nil
     }
 
     /// The cells of a data row, or nil (an error noted) when they do not match the header.
