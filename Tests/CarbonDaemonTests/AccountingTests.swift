@@ -291,7 +291,10 @@ import TransparencyLog
                 Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        guard fd >= 0, connected == 0 else { throw DaemonTestFailure("cannot connect to \(path)") }
+        guard fd >= 0, connected == 0 else {
+            if fd >= 0 { close(fd) }
+            throw DaemonTestFailure("cannot connect to \(path): \(String(cString: strerror(errno)))")
+        }
         return fd
     }
 }

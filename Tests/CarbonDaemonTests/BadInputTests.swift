@@ -864,16 +864,8 @@ func servedConnection(_ daemon: DaemonProcess) throws -> UnixHTTPClient {
 /// close (for requests no HTTP client would send). With `halfClose` the writing half is
 /// closed after the bytes; without, the daemon must answer while the client seems slow.
 func rawExchange(_ path: String, _ bytes: [UInt8], halfClose: Bool = true, within seconds: Int = 30) throws -> String {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw DaemonTestFailure("socket: \(errno)") }
+    let fd = try AccountingTests.connect(path)
     defer { close(fd) }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path.utf8.prefix($0.count - 1)) }
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    guard connected == 0 else { throw DaemonTestFailure("connect \(path): \(errno)") }
     // A bound on a stuck daemon (a failure), not a pause.
     var timeout = timeval(tv_sec: seconds, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
