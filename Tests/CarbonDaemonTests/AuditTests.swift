@@ -193,7 +193,7 @@ import TransparencyLog
 
     /// The daemon refuses to start on a database older than the highest checkpoint it signed.
     static func expectRefusedAsOlder(_ daemon: DaemonProcess) throws {
-        let refused = try DaemonProcess.run("carbonledgerd", ["--config", daemon.configPath])
+        let refused = try DaemonProcess.run("carbonledgerd", ["--config", daemon.configPath], within: 30)
         #expect(refused.status != 0)
         #expect(refused.err.contains("older than what the ledger has published"), "\(refused.err)")
     }

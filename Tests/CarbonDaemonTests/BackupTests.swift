@@ -78,7 +78,7 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: daemon.database + "-shm"))
 
         // The daemon signed checkpoints past the backup: signing on from it would fork.
-        let refused = try DaemonProcess.run("carbonledgerd", ["--config", daemon.configPath])
+        let refused = try DaemonProcess.run("carbonledgerd", ["--config", daemon.configPath], within: 30)
         #expect(refused.status != 0)
         #expect(refused.err.contains("older than what the ledger has published") && refused.err.contains("--accept-rollback"),
                 "\(refused.err)")

@@ -197,23 +197,38 @@ final class DaemonProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// Runs one of the package's executables to its end; returns exit status, stdout and stderr.
+    /// Runs one of the package's executables to its end; returns exit status, stdout and
+    /// stderr. A run still going after `seconds` (a daemon expected to refuse its start
+    /// that serves instead) is killed and reported as status -1, so such a test fails
+    /// rather than waits forever.
     static func run(
-        _ name: String, _ arguments: [String], environment extra: [String: String] = [:]
+        _ name: String, _ arguments: [String], environment extra: [String: String] = [:], within seconds: Double = 300
     ) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = binary(name)
         process.arguments = arguments
         if !extra.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 } }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        // Files, not pipes: a process that writes much and never ends cannot block on them.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outURL = folder.appendingPathComponent("out")
+        let errURL = folder.appendingPathComponent("err")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        process.standardInput = FileHandle.nullDevice
         try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(2_000) }
+        let timedOut = process.isRunning
+        if timedOut { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+        let output = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+        let errors = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        if timedOut { return (-1, output, "still running after \(Int(seconds)) s, killed\n" + errors) }
+        return (process.terminationStatus, output, errors)
     }
 
     /// Runs carbonctl against this daemon, with client state of this daemon's own

@@ -59,7 +59,7 @@ import Glibc
         try AuditTests.restore(daemon, from: beforeRotation)
         daemon.keyPath = oldKey
         try daemon.writeConfig()
-        let refused = try DaemonProcess.run("carbonledgerd", ["--config", daemon.configPath])
+        let refused = try DaemonProcess.run("carbonledgerd", ["--config", daemon.configPath], within: 30)
         #expect(refused.status != 0)
         // (Checkpoints of the overlap are co-signed by the old key, so it still verifies one.)
         #expect(refused.err.contains("older than what the ledger has published")
@@ -92,7 +92,7 @@ import Glibc
 
         try FileManager.default.removeItem(atPath: daemon.database)
         try FileManager.default.copyItem(atPath: other.database, toPath: daemon.database)
-        let refused = try DaemonProcess.run("carbonledgerd", ["--config", daemon.configPath])
+        let refused = try DaemonProcess.run("carbonledgerd", ["--config", daemon.configPath], within: 30)
         #expect(refused.status != 0)
         #expect(refused.err.contains("another root"), "\(refused.err)")
     }
