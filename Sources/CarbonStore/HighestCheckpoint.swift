@@ -13,6 +13,8 @@ import Glibc
 /// `"CLCKPT1\n" || u32 length || note || SHA-256(magic || length || note)`: a write torn
 /// by a crash spoils at most the slot being written, and the other still holds the
 /// previous checkpoint. One `pwrite` and one `fdatasync` per commit.
+///
+/// Used by one thread at a time: the store's start, then the ledger writer's thread.
 public final class HighestCheckpoint: @unchecked Sendable {
     /// Where the file of a ledger whose key is at `keyPath` lives: in the key's folder,
     /// named by the origin, so that it stays put when the key is rotated to a new file.

@@ -197,18 +197,20 @@ public final class LedgerWriter: @unchecked Sendable {
             for pending in group { pending.continuation.resume(throwing: error) }
             return
         }
+        var unrecorded: String? = nil
         if let highestCheckpoint, let note = appender.lastNote, note != appenderBefore.lastNote {
             do {
                 try highestCheckpoint.save(note)
             } catch {
                 // The commit is durable; only the guard against a restored older copy lags.
                 logger.error("\(error)")
+                unrecorded = "the highest signed checkpoint could not be recorded: \(error)"
             }
         }
         // A job that threw (rather than refused its input) failed for a reason of the store's.
         setLastFailure(outcomes.lazy.compactMap { outcome -> String? in
             if case .failure(let error) = outcome { "\(error)" } else { nil }
-        }.first)
+        }.first ?? unrecorded)
         metrics.record(tally)
         for (k, pending) in group.enumerated() { pending.continuation.resume(with: outcomes[k]) }
     }

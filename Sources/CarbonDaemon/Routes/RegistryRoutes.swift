@@ -30,7 +30,6 @@ struct RegistryRoutes {
                 grant: authorization.grantIndex))
         }
         router.get("/v1/consumers/{id}") { _, context in
-            try context.require(.utility, .consumer, .reader, .auditor, .admin)
             let found = try await readableConsumer(context, store: store)
             let record = found.consumer
             return try JSONResponse.encode(ConsumerAnswer(
