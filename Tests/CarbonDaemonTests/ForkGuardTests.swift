@@ -1,4 +1,5 @@
 import CarbonClient
+import CarbonStore
 import Foundation
 import Testing
 
@@ -64,6 +65,40 @@ import Glibc
         // (Checkpoints of the overlap are co-signed by the old key, so it still verifies one.)
         #expect(refused.err.contains("older than what the ledger has published")
                     || refused.err.contains("holds no checkpoint that verifies with this ledger's keys"), "\(refused.err)")
+    }
+
+    /// SIGKILL while a key rotation is being committed: the rotation happened wholly or
+    /// not at all, the daemon starts on the key in force (the new one, or the old one
+    /// when the rotation did not commit), the guard accepts its own ledger, and the
+    /// ledger verifies from the old key.
+    @Test func aDaemonKilledDuringAKeyRotationStartsOnTheKeyInForce() throws {
+        let daemon = try DaemonProcess()
+        try daemon.start()
+        #expect(try daemon.client().post("/v1/consumers", Self.consumer).status == 200)
+        let oldKey = daemon.keyPath
+        let newKey = daemon.directory.appendingPathComponent("ledger-2.key").path
+        _ = try KeyFile.create(path: newKey, origin: daemon.origin)
+        let rotation = Process()
+        rotation.executableURL = DaemonProcess.binary("carbonctl")
+        rotation.arguments = ["rotate-key", "--new-key", newKey, "--socket", daemon.socket]
+        rotation.standardOutput = FileHandle.nullDevice
+        rotation.standardError = FileHandle.nullDevice
+        try rotation.run()
+        _ = daemon.stop(signal: SIGKILL)
+        rotation.waitUntilExit()
+
+        daemon.keyPath = newKey
+        try daemon.writeConfig()
+        if (try? daemon.start()) == nil {
+            // The rotation did not commit: the database still belongs to the old key.
+            #expect(daemon.log.contains("belongs to the ledger key"), "\(daemon.log)")
+            daemon.keyPath = oldKey
+            try daemon.writeConfig()
+            try daemon.start()
+        }
+        #expect(try daemon.client().post("/v1/readings", AuditTests.reading("m1", hour: 0, wh: 5)).status == 200)
+        let verify = try daemon.carbonctl(["verify", "--key", daemon.vkey])
+        #expect(verify.status == 0, "\(verify.err)")
     }
 
     /// Two branches of one key: a copy of the common database, extended elsewhere to the
