@@ -19,19 +19,8 @@ import Glibc
     }
 
     @Test func pastTheRunningAndWaitingSlotsOfARoleTheDaemonAnswersBusy() throws {
-        let daemon = try DaemonProcess(extraConfig: DaemonProcess.periodsStayOpen)
-        try daemon.start()
-        let client = try daemon.client()
-        let consumers = (0..<100).map { #"{"consumer":"c\#($0)","utility":"u1","zone":"CN-ZJ","class":"residential"}"# }
-        #expect(try client.post("/v1/consumers", consumers.joined(separator: "\n")).status == 200)
-        // One batch of 20,000 readings: its data tile is about 3.5 MB.
-        var lines: [String] = []
-        for hour in 0..<200 {
-            for c in 0..<100 {
-                lines.append(#"{"utility":"u1","meter":"m\#(c)","consumer":"c\#(c)","start":\#(1_700_000_000 / 3600 * 3600 + hour * 3600),"duration_s":3600,"import_wh":1}"#)
-            }
-        }
-        #expect(try client.post("/v1/readings", lines.joined(separator: "\n")).status == 200)
+        // One batch of 20,000 readings: a data tile far larger than the socket's buffers.
+        let (daemon, client) = try HostileRequestTests.daemonWithLargeBatches(1)
         let size = try #require(try client.get("/v1/health").json()["size"] as? Int)
         let tile = "/v1/ledger/data/000.p/\(size)"
 

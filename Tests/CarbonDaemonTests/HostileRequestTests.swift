@@ -215,22 +215,7 @@ import Testing
     /// it raised the daemon's peak memory by well over that; streamed an entry at a time
     /// it holds one batch. The answer is the same lines either way.
     @Test func aDataTileIsWrittenOneEntryAtATime() throws {
-        let daemon = try DaemonProcess(extraConfig: DaemonProcess.periodsStayOpen)
-        try daemon.start()
-        let client = try daemon.client()
-        let consumers = (0..<100).map { #"{"consumer":"c\#($0)","utility":"u1","zone":"CN-ZJ","class":"residential"}"# }
-        #expect(try client.post("/v1/consumers", consumers.joined(separator: "\n")).status == 200)
-        for batch in 0..<20 {
-            var lines: [String] = []
-            lines.reserveCapacity(20_000)
-            for hour in 0..<200 {
-                let start = 1_700_000_000 / 3600 * 3600 + (batch * 200 + hour) * 3600
-                for c in 0..<100 {
-                    lines.append(#"{"utility":"u1","meter":"m\#(c)","consumer":"c\#(c)","start":\#(start),"duration_s":3600,"import_wh":\#(hour)}"#)
-                }
-            }
-            try #require(try client.post("/v1/readings", lines.joined(separator: "\n")).status == 200)
-        }
+        let (daemon, client) = try Self.daemonWithLargeBatches(20)
         let size = try #require(try client.get("/v1/health").json()["size"] as? Int)
         let pid = try #require(daemon.pid)
         let before = try Self.peakResidentKiB(pid)
@@ -242,6 +227,28 @@ import Testing
         #expect(lines.filter { $0.starts(with: Array(#"{"consumer":"#.utf8)) }.count == 400_000)
         let grown = try Self.peakResidentKiB(pid) - before
         #expect(grown < 48 * 1024, "the daemon's peak memory grew by \(grown / 1024) MiB for one data tile")
+    }
+
+    /// A daemon with 100 consumers and `batches` batches of 200 hours of their readings
+    /// (20,000 readings, about 3.7 MB of data-tile lines, each).
+    static func daemonWithLargeBatches(_ batches: Int) throws -> (DaemonProcess, UnixHTTPClient) {
+        let daemon = try DaemonProcess(extraConfig: DaemonProcess.periodsStayOpen)
+        try daemon.start()
+        let client = try daemon.client()
+        let consumers = (0..<100).map { #"{"consumer":"c\#($0)","utility":"u1","zone":"CN-ZJ","class":"residential"}"# }
+        try #require(try client.post("/v1/consumers", consumers.joined(separator: "\n")).status == 200)
+        for batch in 0..<batches {
+            var lines: [String] = []
+            lines.reserveCapacity(20_000)
+            for hour in 0..<200 {
+                let start = 1_700_000_000 / 3600 * 3600 + (batch * 200 + hour) * 3600
+                for c in 0..<100 {
+                    lines.append(#"{"utility":"u1","meter":"m\#(c)","consumer":"c\#(c)","start":\#(start),"duration_s":3600,"import_wh":\#(hour)}"#)
+                }
+            }
+            try #require(try client.post("/v1/readings", lines.joined(separator: "\n")).status == 200)
+        }
+        return (daemon, client)
     }
 
     /// `VmHWM` of a process: its peak resident memory, KiB.
