@@ -47,13 +47,25 @@ public struct PeriodEntry: Sendable, Equatable {
         ])
     }
 
-    var benchmarksValue: JSONValue {
-        .array(benchmarks.map { b in
+    /// `benchmarks`, every peer group as an object; or, for a zone tree so large that the
+    /// list would pass `ScoreEntry.inputListBudget` twice over, `benchmarks_root` (the RFC
+    /// 6962 root over each group's canonical JSON) and `benchmarks_count`, so the entry
+    /// still fits the 65,535 bytes of a tile.
+    var benchmarkFields: [String: JSONValue] {
+        let groups = benchmarks.map { b -> JSONValue in
             .object([
                 "zone": .string(b.zone), "class": .string(b.consumerClass.rawValue), "n": .int(Int64(b.n)),
                 "sum_loc_ug": .integer(b.sumLocUg), "sum_norm": .integer(b.sumNorm),
             ])
-        })
+        }
+        let leaves = groups.map { $0.canonicalBytes() }
+        guard leaves.reduce(0, { $0 + $1.count + 1 }) > 2 * ScoreEntry.inputListBudget else {
+            return ["benchmarks": .array(groups)]
+        }
+        return [
+            "benchmarks_root": .string(RFC6962.rootHash(ofLeafHashes: leaves.map { RFC6962.leafHash($0) }).base64),
+            "benchmarks_count": .int(Int64(groups.count)),
+        ]
     }
 }
 

@@ -71,7 +71,7 @@ public enum LedgerEntry: Sendable, Equatable {
             fields["period"] = .string(entry.period.description)
             fields["method"] = .string(entry.method)
             fields["params"] = entry.paramsValue
-            fields["benchmarks"] = entry.benchmarksValue
+            fields.merge(entry.benchmarkFields) { $1 }
             fields["consumers"] = .int(Int64(entry.consumers))
         case .score(let entry):
             fields.merge(entry.fields) { _, new in new }

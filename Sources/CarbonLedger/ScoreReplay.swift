@@ -155,9 +155,9 @@ public struct ScoreReplay {
         let benchmarks = PeriodEntry(
             period: period, method: result.method, timezone: calendar.identifier, parameters: parameters,
             benchmarks: result.benchmarks, consumers: result.scores.count
-        ).benchmarksValue
-        if fields["benchmarks"] != benchmarks {
-            failures.append("entry \(index) (period \(period)): benchmarks: expected \(benchmarks), found \(fields["benchmarks"] ?? .null)")
+        ).benchmarkFields
+        for (key, value) in benchmarks.sorted(by: { $0.key < $1.key }) where fields[key] != value {
+            failures.append("entry \(index) (period \(period)): \(key): expected \(value), found \(fields[key] ?? .null)")
         }
         for use in result.certificates where use.usedNowWh > 0 { certificateUse[use.id] = use.usedWh }
         var figures: [String: BaselineFigures] = [:]

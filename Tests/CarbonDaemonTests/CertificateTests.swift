@@ -107,4 +107,36 @@ import TransparencyLog
         let audit = try daemon.carbonctl(["audit", "--key", daemon.vkey])
         #expect(audit.status == 0, "\(audit.out) \(audit.err)")
     }
+
+    /// 900 zones with a consumer each make 900 peer groups: listed, the period entry would
+    /// pass the 65,535 bytes of a tile. It carries their root and count; the audit agrees.
+    @Test func aPeriodOfHundredsOfPeerGroupsCarriesTheirRoot() throws {
+        let daemon = try DaemonProcess(extraConfig: AccountingTests.manualClose)
+        let zones = daemon.directory.appendingPathComponent("zones.csv")
+        try ("zone,parent,name\nCN,,China\n" + (0..<900).map { "Z-\($0),CN,zone \($0)\n" }.joined())
+            .write(to: zones, atomically: true, encoding: .utf8)
+        daemon.zonesPath = zones.path
+        try daemon.writeConfig(extra: AccountingTests.manualClose)
+        try daemon.start()
+        let client = try daemon.client()
+        #expect(try client.post("/v1/factors?dataset=annual", "zone,kind,year,mg_per_kwh,source\nCN,average,2023,500000,test\n",
+                                contentType: "text/csv").status == 200)
+        let consumers = (0..<900).map { #"{"consumer":"c\#($0)","utility":"u1","zone":"Z-\#($0)","class":"residential"}"# }
+        #expect(try client.post("/v1/consumers", consumers.joined(separator: "\n")).status == 200)
+        let readings = (0..<900).map {
+            #"{"utility":"u1","meter":"m\#($0)","consumer":"c\#($0)","start":"2023-05-01T00:00:00+08:00","duration_s":3600,"import_wh":10}"#
+        }
+        #expect(try client.post("/v1/readings", readings.joined(separator: "\n")).status == 200)
+        let closed = try client.post("/v1/periods/2023-05/close", "")
+        #expect(closed.status == 200, "\(closed.text)")
+        let index = try #require(try closed.json()["entry"] as? Int)
+        let entries = try client.get("/v1/ledger/entries?start=\(index)&end=\(index + 1)").json()
+        let text = try #require((entries["entries"] as? [[String: Any]])?.first?["entry"] as? String)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(body["kind"] as? String == "period" && body["benchmarks"] == nil)
+        #expect(body["benchmarks_count"] as? Int == 900)
+        #expect((body["benchmarks_root"] as? String)?.count == 44)
+        let audit = try daemon.carbonctl(["audit", "--key", daemon.vkey])
+        #expect(audit.status == 0, "\(audit.out) \(audit.err)")
+    }
 }

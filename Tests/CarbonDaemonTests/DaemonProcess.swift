@@ -57,8 +57,11 @@ final class DaemonProcess: @unchecked Sendable {
         role = "admin"
         """
 
+    /// The zone file of `[program]`: the shipped one unless a test names another.
+    var zonesPath = DaemonProcess.repositoryRoot.appendingPathComponent("config/factors/cn-zones.csv").path
+
     func writeConfig(extra: String = "") throws {
-        let zones = Self.repositoryRoot.appendingPathComponent("config/factors/cn-zones.csv").path
+        let zones = zonesPath
         try """
             [daemon]
             socket = "\(socket)"
