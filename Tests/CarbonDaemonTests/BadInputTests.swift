@@ -864,9 +864,17 @@ func servedConnection(_ daemon: DaemonProcess) throws -> UnixHTTPClient {
 /// close (for requests no HTTP client would send). With `halfClose` the writing half is
 /// closed after the bytes; without, the daemon must answer while the client seems slow.
 func rawExchange(_ path: String, _ bytes: [UInt8], halfClose: Bool = true, within seconds: Int = 30) throws -> String {
+    try exchange(path, bytes, halfClose: halfClose, within: seconds).answer
+}
+
+/// Writes `bytes` on a new connection and reads what the daemon answers: up to its close
+/// (`closed`), or, once something has arrived, until it has said nothing for `seconds`
+/// (the connection left open). `seconds` bounds a daemon that neither answers nor closes.
+func exchange(_ path: String, _ bytes: [UInt8], halfClose: Bool = false, within seconds: Int) throws
+    -> (answer: String, closed: Bool)
+{
     let fd = try AccountingTests.connect(path)
     defer { close(fd) }
-    // A bound on a stuck daemon (a failure), not a pause.
     var timeout = timeval(tv_sec: seconds, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var sent = 0
@@ -881,13 +889,12 @@ func rawExchange(_ path: String, _ bytes: [UInt8], halfClose: Bool = true, withi
     while true {
         let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if n < 0 && errno == EAGAIN {
-            guard answer.isEmpty else { break }  // answered, left open
-            throw DaemonTestFailure("the daemon neither answered nor closed within \(seconds) s")
+            guard !answer.isEmpty else { throw DaemonTestFailure("the daemon neither answered nor closed within \(seconds) s") }
+            return (String(decoding: answer, as: UTF8.self), false)
         }
-        guard n > 0 else { break }
+        guard n > 0 else { return (String(decoding: answer, as: UTF8.self), true) }
         answer += buffer[..<n]
     }
-    return String(decoding: answer, as: UTF8.self)
 }
 
 extension Array where Element == UInt8 {

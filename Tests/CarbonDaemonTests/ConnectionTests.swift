@@ -11,27 +11,9 @@ import Glibc
 /// client that reconnects is judged anew.
 @Suite struct ConnectionTests {
     /// Sends one keep-alive request and reads until the daemon closes (true) or goes
-    /// quiet after answering (false); `seconds` bounds a daemon that does neither.
-    static func keepAliveExchange(_ socketPath: String, _ request: String, within seconds: Int = 5) throws
-        -> (answer: String, closed: Bool)
-    {
-        let fd = try AccountingTests.connect(socketPath)
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let bytes = Array(request.utf8)
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 && errno == EAGAIN {
-                guard !answer.isEmpty else { throw DaemonTestFailure("no answer within \(seconds) s") }
-                return (String(decoding: answer, as: UTF8.self), false)
-            }
-            guard n > 0 else { return (String(decoding: answer, as: UTF8.self), true) }
-            answer += buffer[..<n]
-        }
+    /// quiet after answering (false).
+    static func keepAliveExchange(_ socketPath: String, _ request: String) throws -> (answer: String, closed: Bool) {
+        try exchange(socketPath, Array(request.utf8), within: 5)
     }
 
     static let health = "GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n"

@@ -87,30 +87,30 @@ public enum ZoneInventory {
 struct SmallGroups {
     /// Consumers scored in each zone itself (not its sub-zones).
     private var direct: [String: Int] = [:]
+    /// Consumers of each zone and its sub-zones, counted once for the period.
+    private var total: [String: Int] = [:]
     private var children: [String: [String]] = [:]
     private let minPeers: Int
 
     init(_ period: Period, scores: [ConsumerScore], zoneTree: ZoneTree, minPeers: Int) {
         self.minPeers = minPeers
-        for s in scores where s.period == period { direct[s.consumer.zone, default: 0] += 1 }
+        for s in scores where s.period == period {
+            direct[s.consumer.zone, default: 0] += 1
+            for zone in zoneTree.chain(from: s.consumer.zone) { total[zone, default: 0] += 1 }
+        }
         for zone in zoneTree.zones { if let parent = zone.parent { children[parent, default: []].append(zone.zone) } }
     }
 
     private func isSmall(_ n: Int) -> Bool { n > 0 && n < minPeers }
 
-    /// Consumers of `zone` and its sub-zones.
-    func count(_ zone: String) -> Int {
-        (direct[zone] ?? 0) + (children[zone] ?? []).reduce(0) { $0 + count($1) }
-    }
-
     /// Whether publishing `zone`'s figures reveals fewer than `minPeers` consumers'.
     func reveal(_ zone: String) -> Bool {
-        let total = count(zone)
-        if isSmall(total) { return true }
+        let inZone = total[zone] ?? 0
+        if isSmall(inZone) { return true }
         var hidden = direct[zone] ?? 0
         for child in children[zone] ?? [] {
-            let inChild = count(child)
-            if isSmall(total - inChild) { return true }
+            let inChild = total[child] ?? 0
+            if isSmall(inZone - inChild) { return true }
             if reveal(child) { hidden += inChild }
         }
         return isSmall(hidden)
