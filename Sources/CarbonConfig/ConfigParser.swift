@@ -191,9 +191,10 @@ private func readBenchmarks(_ sections: [TOMLSection]) throws(ConfigError) -> [C
 
 /// Why `name` is not a time zone the daemon can compute periods in; nil when it is one.
 ///
-/// Foundation's zone data decides, because the daemon computes with `TimeZone`; a
-/// name that only the system zoneinfo has (`posix/...`, `right/...`, a zone newer
-/// than Foundation's data) is refused with that said.
+/// Foundation's zone list decides which names are IANA zones; a name that only the
+/// system zoneinfo has (`posix/...`, `right/...`, a zone newer than Foundation's list)
+/// is refused with that said. The daemon computes with the system's TZif file of the
+/// name (`SystemTimeZones`), and says so at start when tzdata lacks it.
 private func timeZoneProblem(_ name: String) -> String? {
     if TimeZone(identifier: name) != nil { return nil }
     let example = "expected an IANA name like \"Asia/Shanghai\" or \"UTC\""

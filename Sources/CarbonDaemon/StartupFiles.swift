@@ -49,14 +49,10 @@ struct StartupFiles {
 
     /// The program time zone from the system's compiled zone files (tzdata).
     private static func programCalendar(_ identifier: String) throws -> TZifCalendar {
-        let path = "/usr/share/zoneinfo/" + identifier
-        guard let bytes = FileManager.default.contents(atPath: path) else {
-            throw DaemonError("program.timezone: cannot read \(path) (is tzdata installed?)")
-        }
         do {
-            return try TZifCalendar(identifier: identifier, tzif: Array(bytes))
+            return try SystemTimeZones.calendar(identifier)
         } catch {
-            throw DaemonError("program.timezone: \(path): \(error)")
+            throw DaemonError("program.timezone: \(error)")
         }
     }
 }

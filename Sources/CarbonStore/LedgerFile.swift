@@ -92,50 +92,30 @@ public enum LedgerFile {
         return Summary(checkpoint: stored, origin: origin)
     }
 
-    /// Each entry must verify with the key in force at it, starting from `first` and
-    /// following the `key` entries, which must announce exactly `keys`.
+    /// The stored ledger against the signed checkpoint, by the same verifier auditors run
+    /// (canonical form, the chain of keys from `first`, which must announce exactly
+    /// `keys`, every signature, the leaves in the tree's tiles, the root), then the root
+    /// once more from the stored subtree hashes that proofs are served from.
     private static func checkEntries(
         _ db: Database, against checkpoint: Checkpoint, keys: [NoteVerifier], first: NoteVerifier, name: String
     ) throws {
-        var chain = KeyChain(first: first)
         let count = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM entries WHERE idx < ?", arguments: [Int64(checkpoint.size)]) ?? 0
         guard count == Int64(checkpoint.size) else {
             throw Problem("\(name): the checkpoint covers \(checkpoint.size) entries but \(count) are stored")
         }
-        var frontier = MerkleFrontier()
-        let cursor = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT e.idx, e.body, e.signature, t.hash, e.kind FROM entries e
-                LEFT JOIN tree t ON t.level = 0 AND t.idx = e.idx
-                WHERE e.idx < ? ORDER BY e.idx
-                """,
-            arguments: [Int64(checkpoint.size)])
-        while let row = try cursor.next() {
-            let index: Int64 = row[0]
-            guard index == Int64(frontier.size) else { throw Problem("\(name): entry \(frontier.size) is missing") }
-            let body = Array(row[1] as Data)
-            let leaf = RFC6962.leafHash(body)
-            guard let storedLeaf = (row[3] as Data?).flatMap({ Hash256(bytes: $0) }), storedLeaf == leaf else {
-                throw Problem("\(name): entry \(index)'s leaf hash in the tree does not match its bytes")
-            }
-            let verifier: NoteVerifier
-            do {
-                // Only `key` entries change the chain; a kind column that lies shows as a bad signature later.
-                verifier = (row[4] as String) == "key" ? try chain.signer(of: try? JSONValue.parse(body)) : chain.current
-            } catch {
-                throw Problem("\(name): entry \(index) (key): \(error)")
-            }
-            guard EntrySignature.verify(entry: body, signature: Array(row[2] as Data), verifier: verifier) else {
-                throw Problem("\(name): entry \(index)'s signature does not verify with \(verifier.vkey)")
-            }
-            _ = frontier.append(leaf)
+        let verification: LedgerVerification
+        do {
+            verification = try LedgerVerifier(source: DatabaseLedger(db), first: first, options: .init(checksData: false)).run()
+        } catch {
+            throw Problem("\(name): \(error)")
         }
-        guard chain.keys == keys else {
+        let failures = verification.failures
+        if !failures.isEmpty {
+            let more = failures.count > 5 ? "; and \(failures.count - 5) more failures" : ""
+            throw Problem("\(name): " + failures.prefix(5).joined(separator: "; ") + more)
+        }
+        guard verification.keys.keys == keys else {
             throw Problem("\(name): its key entries announce other keys than its meta table records")
-        }
-        guard frontier.rootHash() == checkpoint.rootHash else {
-            throw Problem("\(name): the \(checkpoint.size) entries hash to another root than the signed checkpoint's")
         }
         let storedRoot: Hash256
         do {
@@ -145,6 +125,43 @@ public enum LedgerFile {
         }
         guard storedRoot == checkpoint.rootHash else {
             throw Problem("\(name): the stored subtree hashes lead to another root than the signed checkpoint's")
+        }
+    }
+}
+
+/// The ledger of a database as a verifier's source: its latest checkpoint, and the
+/// tiles of that checkpoint's tree as the daemon's tile routes serve them.
+struct DatabaseLedger: LedgerSource {
+    let db: Database
+    private let size: UInt64
+
+    init(_ db: Database) throws {
+        self.db = db
+        size = try LedgerReader.latestCheckpoint(db)?.size ?? 0
+    }
+
+    func checkpoint() -> Result<[UInt8], LedgerSourceError> {
+        read("checkpoint") { try LedgerReader.latestCheckpoint(db).map { Array($0.note.utf8) } }
+    }
+
+    func tile(_ tile: Tile) -> Result<[UInt8], LedgerSourceError> {
+        read(tile.path) { try LedgerReader.tile(tile, size: size, db: db) }
+    }
+
+    func signatures(_ tile: Tile) -> Result<[UInt8], LedgerSourceError> {
+        read(LedgerBundle.signaturesPath(tile)) { try LedgerReader.signatures(tile, size: size, db: db) }
+    }
+
+    func data(_ tile: Tile) -> Result<[UInt8], LedgerSourceError> {
+        read(LedgerBundle.dataPath(tile)) { try LedgerReader.data(tile, size: size, db: db).flatMap { $0.isEmpty ? nil : $0 } }
+    }
+
+    private func read(_ path: String, _ query: () throws -> [UInt8]?) -> Result<[UInt8], LedgerSourceError> {
+        do {
+            guard let bytes = try query() else { return .failure(.missing(path)) }
+            return .success(bytes)
+        } catch {
+            return .failure(.unreadable(path, why: "\(error)"))
         }
     }
 }

@@ -1,4 +1,5 @@
 import CarbonAccounting
+import CarbonLedger
 import CarbonModel
 import Foundation
 import GRDB
@@ -11,62 +12,12 @@ extension LedgerReader {
     /// partial tile is served for any width the tree covers, so a client working from
     /// an older checkpoint still gets its tiles.
     public func tile(_ tile: Tile) async throws -> [UInt8]? {
-        try await pool.read { db -> [UInt8]? in
-            let size = try Self.latestCheckpoint(db)?.size ?? 0
-            let first = tile.first
-            let end = first + UInt64(tile.width)
-            switch tile.kind {
-            case .entries:
-                guard Self.exists(tile, count: size) else { return nil }
-                var bytes: [UInt8] = []
-                let rows = try Row.fetchCursor(
-                    db, sql: "SELECT body FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
-                    arguments: [Int64(first), Int64(end)])
-                var count = 0
-                while let row = try rows.next() {
-                    let body: Data = row[0]
-                    bytes.append(UInt8(body.count >> 8))
-                    bytes.append(UInt8(body.count & 0xff))
-                    bytes.append(contentsOf: body)
-                    count += 1
-                }
-                guard count == tile.width else { throw StoreError.corrupt("entries \(first)..<\(end) are missing") }
-                return bytes
-            case .hashes(let level):
-                guard level < 8, Self.exists(tile, count: size >> UInt64(8 * level)) else { return nil }
-                var bytes: [UInt8] = []
-                bytes.reserveCapacity(32 * tile.width)
-                let rows = try Row.fetchCursor(
-                    db, sql: "SELECT hash FROM tree WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
-                    arguments: [8 * level, Int64(first), Int64(end)])
-                while let row = try rows.next() { bytes.append(contentsOf: row[0] as Data) }
-                guard bytes.count == 32 * tile.width else {
-                    throw StoreError.corrupt("tree level \(8 * level) lacks hashes \(first)..<\(end)")
-                }
-                return bytes
-            }
-        }
-    }
-
-    /// Whether a level holding `count` hashes or entries covers `tile`.
-    private static func exists(_ tile: Tile, count: UInt64) -> Bool {
-        tile.first + UInt64(tile.width) <= count
+        try await pool.read { db in try Self.tile(tile, size: Self.latestCheckpoint(db)?.size ?? 0, db: db) }
     }
 
     /// The 64-byte Ed25519 signatures of the entries of an entries tile, concatenated.
     public func signatures(_ tile: Tile) async throws -> [UInt8]? {
-        guard case .entries = tile.kind else { return nil }
-        return try await pool.read { db -> [UInt8]? in
-            let size = try Self.latestCheckpoint(db)?.size ?? 0
-            guard Self.exists(tile, count: size) else { return nil }
-            var bytes: [UInt8] = []
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT signature FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
-                arguments: [Int64(tile.first), Int64(tile.first) + Int64(tile.width)])
-            while let row = try rows.next() { bytes.append(contentsOf: row[0] as Data) }
-            guard bytes.count == 64 * tile.width else { throw StoreError.corrupt("signatures of \(tile) are missing") }
-            return bytes
-        }
+        try await pool.read { db in try Self.signatures(tile, size: Self.latestCheckpoint(db)?.size ?? 0, db: db) }
     }
 
     /// The entries of an entries tile that have data behind them (`readings`, `factors`
@@ -78,32 +29,89 @@ extension LedgerReader {
     /// batch order, factor rows by zone, kind, start, zones by zone). Served one entry
     /// at a time, an answer holds at most one entry's leaves, whatever the tile.
     public func dataEntries(_ tile: Tile) async throws -> [(index: Int64, kind: String)]? {
-        guard case .entries = tile.kind else { return nil }
-        return try await pool.read { db -> [(index: Int64, kind: String)]? in
-            let size = try Self.latestCheckpoint(db)?.size ?? 0
-            guard Self.exists(tile, count: size) else { return nil }
-            return try Row.fetchAll(
-                db, sql: """
-                    SELECT idx, kind FROM entries WHERE idx >= ? AND idx < ? AND kind IN ('readings', 'factors', 'zones')
-                    ORDER BY idx
-                    """,
-                arguments: [Int64(tile.first), Int64(tile.first) + Int64(tile.width)]
-            ).map { ($0[0], $0[1]) }
-        }
+        try await pool.read { db in try Self.dataEntries(tile, size: Self.latestCheckpoint(db)?.size ?? 0, db: db) }
     }
 
     /// One entry's part of a data tile: its header line and its leaves, a line each.
     public func dataLines(ofEntry index: Int64, kind: String) async throws -> [UInt8] {
         try await pool.read { db in
-            let leaves = try Self.leaves(ofEntry: index, kind: kind, db: db)
-            var bytes = Array("{\"entry\":\(index),\"leaves\":\(leaves.count)}\n".utf8)
-            bytes.reserveCapacity(bytes.count + leaves.reduce(0) { $0 + $1.count + 1 })
-            for leaf in leaves {
-                bytes += leaf
-                bytes.append(UInt8(ascii: "\n"))
+            var bytes: [UInt8] = []
+            LedgerBundle.appendDataSection(entry: index, leaves: try Self.leaves(ofEntry: index, kind: kind, db: db), to: &bytes)
+            return bytes
+        }
+    }
+
+    // MARK: Within one read transaction
+
+    /// `tile` of the tree of `size` entries, nil when that tree does not hold it.
+    static func tile(_ tile: Tile, size: UInt64, db: Database) throws -> [UInt8]? {
+        let first = tile.first
+        let end = first + UInt64(tile.width)
+        switch tile.kind {
+        case .entries:
+            guard exists(tile, count: size) else { return nil }
+            var bytes: [UInt8] = []
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT body FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+                arguments: [Int64(first), Int64(end)])
+            var count = 0
+            while let row = try rows.next() {
+                LedgerBundle.appendEntry(row[0] as Data, to: &bytes)
+                count += 1
+            }
+            guard count == tile.width else { throw StoreError.corrupt("entries \(first)..<\(end) are missing") }
+            return bytes
+        case .hashes(let level):
+            guard level < 8, exists(tile, count: size >> UInt64(8 * level)) else { return nil }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(32 * tile.width)
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT hash FROM tree WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+                arguments: [8 * level, Int64(first), Int64(end)])
+            while let row = try rows.next() { bytes.append(contentsOf: row[0] as Data) }
+            guard bytes.count == 32 * tile.width else {
+                throw StoreError.corrupt("tree level \(8 * level) lacks hashes \(first)..<\(end)")
             }
             return bytes
         }
+    }
+
+    /// Whether a level holding `count` hashes or entries covers `tile`.
+    private static func exists(_ tile: Tile, count: UInt64) -> Bool {
+        tile.first + UInt64(tile.width) <= count
+    }
+
+    static func signatures(_ tile: Tile, size: UInt64, db: Database) throws -> [UInt8]? {
+        guard case .entries = tile.kind, exists(tile, count: size) else { return nil }
+        var bytes: [UInt8] = []
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT signature FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+            arguments: [Int64(tile.first), Int64(tile.first) + Int64(tile.width)])
+        while let row = try rows.next() { bytes.append(contentsOf: row[0] as Data) }
+        guard bytes.count == 64 * tile.width else { throw StoreError.corrupt("signatures of \(tile) are missing") }
+        return bytes
+    }
+
+    static func dataEntries(_ tile: Tile, size: UInt64, db: Database) throws -> [(index: Int64, kind: String)]? {
+        guard case .entries = tile.kind, exists(tile, count: size) else { return nil }
+        let kinds = LedgerBundle.kindsWithData.sorted().map { "'\($0)'" }.joined(separator: ", ")
+        return try Row.fetchAll(
+            db, sql: """
+                SELECT idx, kind FROM entries WHERE idx >= ? AND idx < ? AND kind IN (\(kinds))
+                ORDER BY idx
+                """,
+            arguments: [Int64(tile.first), Int64(tile.first) + Int64(tile.width)]
+        ).map { ($0[0], $0[1]) }
+    }
+
+    /// The data tile of `tile`, every entry's section in one answer.
+    static func data(_ tile: Tile, size: UInt64, db: Database) throws -> [UInt8]? {
+        guard let entries = try dataEntries(tile, size: size, db: db) else { return nil }
+        var bytes: [UInt8] = []
+        for entry in entries {
+            LedgerBundle.appendDataSection(entry: entry.index, leaves: try leaves(ofEntry: entry.index, kind: entry.kind, db: db), to: &bytes)
+        }
+        return bytes
     }
 
     private static func leaves(ofEntry index: Int64, kind: String, db: Database) throws -> [[UInt8]] {

@@ -23,10 +23,7 @@ struct CloseBench {
     /// Closes the first month of the prefilled hours, then the next, on a copy of `database`.
     func run(database: URL) async throws -> [Result] {
         let copy = try setup.copy(database, to: "close.db")
-        guard let tzif = FileManager.default.contents(atPath: "/usr/share/zoneinfo/Asia/Shanghai") else {
-            throw BenchFailure("cannot read /usr/share/zoneinfo/Asia/Shanghai (install tzdata)")
-        }
-        let program = Program(calendar: try TZifCalendar(identifier: "Asia/Shanghai", tzif: Array(tzif)))
+        let program = Program(calendar: try SystemTimeZones.calendar("Asia/Shanghai"))
         let store = try CarbonStore(
             path: copy.path, signer: KeyFile.load(path: setup.keyPath), synchronous: .full, zones: nil, program: program)
         defer { store.close() }

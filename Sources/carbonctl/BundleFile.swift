@@ -1,28 +1,12 @@
+import CarbonLedger
 import Foundation
-
-/// Why a file of an audit bundle (or a proof file) could not be read.
-enum BundleFileError: Error, Equatable, CustomStringConvertible {
-    case missing(String)
-    case notAFile(String)
-    case tooLarge(String, limit: Int, what: String)
-    case unreadable(String, why: String)
-
-    var description: String {
-        switch self {
-        case .missing(let path): "\(path): missing"
-        case .notAFile(let path): "\(path): not a regular file"
-        case .tooLarge(let path, let limit, let what): "\(path): larger than the \(limit) bytes \(what) can hold"
-        case .unreadable(let path, let why): "\(path): cannot be read (\(why))"
-        }
-    }
-}
 
 /// Reads files from a folder nobody vouches for: a regular file only, and never more
 /// bytes than its format allows, so a device or a 100 GB file where a tile should be
 /// costs a message, not the machine's memory.
 enum BundleFile {
     /// The file's bytes, at most `limit` of them (`what` names the format in the message).
-    static func contents(_ url: URL, limit: Int, what: String) -> Result<[UInt8], BundleFileError> {
+    static func contents(_ url: URL, limit: Int, what: String) -> Result<[UInt8], LedgerSourceError> {
         let path = url.path
         let attributes: [FileAttributeKey: Any]
         do {

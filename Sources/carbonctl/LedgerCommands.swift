@@ -21,30 +21,6 @@ struct KeyOption: ParsableArguments {
     }
 }
 
-/// Opens a signed checkpoint with the key in force at the end of `chain` (a key the
-/// ledger has replaced no longer vouches for its checkpoints), or fails naming why.
-func openCheckpoint(_ note: String, chain: KeyChain) throws -> Checkpoint {
-    try openCheckpoint(note, verifier: chain.current)
-}
-
-/// What a checkpoint claims, before the entries have told which key must have signed it.
-func claimedCheckpoint(_ note: String) throws -> Checkpoint {
-    do {
-        return try SignedCheckpoint.unverified(note)
-    } catch {
-        throw CommandFailure("the checkpoint is malformed: \(error)\n\(note)", exitCode: 3)
-    }
-}
-
-/// How an audit names the key that signed its checkpoint: the given one, or the
-/// one the ledger's `key` entries lead to from it.
-func describe(_ chain: KeyChain) -> String {
-    chain.keys.count == 1
-        ? "signed by \(chain.current.vkey)"
-        : "signed by \(chain.current.vkey), key \(chain.keys.count) of the chain from the given key "
-            + "(\(chain.keys.count - 1) key entries followed)"
-}
-
 /// Opens a signed checkpoint with the verifier, or fails naming why.
 func openCheckpoint(_ note: String, verifier: NoteVerifier) throws -> Checkpoint {
     do {
@@ -200,9 +176,9 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check the whole ledger: checkpoint signature, every entry's signature, and the root.",
         discussion: """
-            Fetches the latest checkpoint and every entry, checks each entry's own signature
-            and leaf hash, and recomputes the RFC 6962 root over all of them, which must equal
-            the checkpoint's. Signatures verify with --key until a `key` entry (signed by the
+            Fetches the latest checkpoint and every entry, checks each entry's canonical form,
+            own signature and leaf hash, recomputes the RFC 6962 root over all of them, which
+            must equal the checkpoint's, and every hash tile the daemon serves. Signatures verify with --key until a `key` entry (signed by the
             key in force) hands over to the key it announces; the checkpoint must verify with
             the last key of that chain. Needs the auditor or admin role.
             """)
@@ -212,60 +188,17 @@ struct Verify: ParsableCommand {
     @OptionGroup var state: StateOption
 
     func run() throws {
-        let verifier = try keyOption.requiredVerifier()
         let daemon = try options.connect()
-        let note = try daemon.get("/v1/ledger/checkpoint").text
-        let claimed = try claimedCheckpoint(note)
-        var chain = KeyChain(first: verifier)
-        var frontier = MerkleFrontier()
-        let progress = Progress(total: Int(clamping: claimed.size), noun: "entries")
-        while frontier.size < claimed.size {
-            let page = try daemon.get(
-                "/v1/ledger/entries?start=\(frontier.size)&end=\(claimed.size)&limit=10000", as: EntriesAnswer.self)
-            guard !page.entries.isEmpty else { throw CommandFailure("the daemon returned no entry at \(frontier.size)", exitCode: 3) }
-            // Entries past the checkpoint's size belong to no tree it signs.
-            guard UInt64(page.entries.count) <= claimed.size - frontier.size else {
-                throw CommandFailure(
-                    "the daemon returned \(page.entries.count) entries from \(frontier.size), past the checkpoint's size "
-                        + "\(claimed.size)", exitCode: 3)
-            }
-            for entry in page.entries {
-                let index = frontier.size
-                guard entry.index == index else { throw CommandFailure("expected entry \(index), got \(entry.index)", exitCode: 3) }
-                let body = Array(entry.entry.utf8)
-                let leaf = RFC6962.leafHash(body)
-                guard Hash256(base64: entry.leaf_hash) == leaf else {
-                    throw CommandFailure("entry \(index): leaf_hash does not match the entry's bytes", exitCode: 3)
-                }
-                guard JSONValue.isCanonical(body) else {
-                    throw CommandFailure("entry \(index): not canonical JSON", exitCode: 3)
-                }
-                let signer: NoteVerifier
-                do {
-                    signer = try chain.signer(of: try? JSONValue.parse(body))
-                } catch {
-                    throw CommandFailure("entry \(index) (key): \(error)", exitCode: 3)
-                }
-                guard let signature = Base64.decode(entry.signature),
-                    EntrySignature.verify(entry: body, signature: signature, verifier: signer)
-                else { throw CommandFailure("entry \(index): signature does not verify with \(signer.vkey)", exitCode: 3) }
-                _ = frontier.append(leaf)
-            }
-            progress.advance(by: page.entries.count)
-        }
-        progress.finish()
-        let checkpoint = try openCheckpoint(note, chain: chain)
-        guard frontier.rootHash() == checkpoint.rootHash else {
-            throw CommandFailure(
-                "the \(checkpoint.size) entries hash to \(frontier.rootHash().base64), not the checkpoint root "
-                    + checkpoint.rootHash.base64, exitCode: 3)
-        }
-        try state.advance(to: checkpoint, note: note, verifiers: chain.keys) { try daemon.consistencyFailure(of: checkpoint, from: $0) }
+        let verification = try verify(
+            DaemonLedger(daemon), first: keyOption.requiredVerifier(), options: .init(checksData: false))
+        let checkpoint = verification.checkpoint
+        let chain = verification.keys
+        try state.advance(to: checkpoint, note: verification.note, verifiers: chain.keys) { try daemon.consistencyFailure(of: checkpoint, from: $0) }
         if options.json {
             print("{\"size\":\(checkpoint.size),\"root\":\"\(checkpoint.rootHash.base64)\",\"key\":\"\(chain.current.vkey)\",\"verified\":true}")
         } else {
             print("verified \(checkpoint.size) entries: every signature, and the root \(checkpoint.rootHash.base64); "
-                  + "the checkpoint is \(describe(chain))")
+                  + "the checkpoint is \(verification.signedBy)")
         }
     }
 }

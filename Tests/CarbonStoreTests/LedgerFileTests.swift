@@ -49,9 +49,9 @@ import TransparencyLog
         let (ledger, path, checkpoint) = try await backedUp()
         let verifier = ledger.signer.verifier
         #expect(try tampered(path, "UPDATE entries SET body = body || ' ' WHERE idx = 3", verifier: verifier)
-            .contains("entry 3's leaf hash"))
+            .contains("hash 3 (tree level 0, index 3) does not match the entries"))
         #expect(try tampered(path, "UPDATE entries SET signature = zeroblob(64) WHERE idx = 2", verifier: verifier)
-            .contains("entry 2's signature"))
+            .contains("entry 2: signature: does not verify"))
         #expect(try tampered(path, "UPDATE tree SET hash = zeroblob(32) WHERE level > 0", verifier: verifier)
             .contains("stored subtree hashes"))
         #expect(try tampered(path, "DELETE FROM entries WHERE idx = \(checkpoint.size - 1)", verifier: verifier)

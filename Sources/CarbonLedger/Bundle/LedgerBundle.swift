@@ -1,34 +1,41 @@
 import CarbonModel
-import Foundation
 import TransparencyLog
 
-/// What is wrong inside one file of an audit bundle, in the words of its format.
-struct BundleFormatError: Error, Equatable, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+/// What is wrong inside one file of a ledger bundle, in the words of its format.
+public struct BundleFormatError: Error, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
-/// The audit bundle's layout (docs/auditing.md): the C2SP tlog-tiles files, then
-/// what a tlog-tiles client does not know about. Every parser here takes bytes from
-/// a folder nobody vouches for: each length and count is checked before it is used.
-enum Bundle {
-    static func signaturesPath(_ tile: Tile) -> String {
-        "signatures/\(Tile.encode(tile.index))" + (tile.width < Tile.width ? ".p/\(tile.width)" : "")
+/// The ledger as static files (ledger.md section 6, docs/auditing.md): the C2SP
+/// tlog-tiles files, then what a tlog-tiles client does not know about. The daemon's
+/// tile routes write with it, `carbonctl export` names files with it, and the
+/// verifier reads with it. Every parser here takes bytes nobody vouches for: each
+/// length and count is checked before it is used.
+public enum LedgerBundle {
+    /// The suffix of a partial tile's name, `.p/<W>`, empty for a full tile.
+    static func partialSuffix(_ tile: Tile) -> String {
+        tile.width < Tile.width ? ".p/\(tile.width)" : ""
+    }
+
+    /// The 64-byte Ed25519 signatures of the entries of an entries tile, in entry order.
+    public static func signaturesPath(_ tile: Tile) -> String {
+        "signatures/\(Tile.encode(tile.index))" + partialSuffix(tile)
     }
 
     /// The data behind the entries of an entries tile: for each entry that has some, a
     /// line `{"entry":<index>,"leaves":<count>}` and then its leaves, one a line.
-    static func dataPath(_ tile: Tile) -> String {
-        "data/\(Tile.encode(tile.index))" + (tile.width < Tile.width ? ".p/\(tile.width)" : "") + ".ndjson"
+    public static func dataPath(_ tile: Tile) -> String {
+        "data/\(Tile.encode(tile.index))" + partialSuffix(tile) + ".ndjson"
     }
 
     /// Entry kinds whose leaves are exported beside them.
-    static let kindsWithData: Set<String> = ["readings", "factors", "zones"]
+    public static let kindsWithData: Set<String> = ["readings", "factors", "zones"]
 
     /// The most bytes a file at `path` of a bundle can hold: what its format allows
     /// (ledger.md sections 3 and 6). A data file has no bound of its own (a batch may
     /// be as large as the daemon's config lets it), so it is read whole.
-    static func sizeLimit(of path: String) -> (bytes: Int, what: String) {
+    public static func sizeLimit(of path: String) -> (bytes: Int, what: String) {
         if path == "checkpoint" { return (1 << 20, "a signed checkpoint") }
         if path.hasPrefix("tile/entries/") { return (Tile.width * (2 + Int(UInt16.max)), "an entries tile of 256 entries") }
         if path.hasPrefix("tile/") { return (Tile.width * 32, "a hash tile of 256 hashes") }
@@ -36,9 +43,18 @@ enum Bundle {
         return (Int.max, "a data file")
     }
 
+    // MARK: Entries tiles
+
+    /// Appends `entry` to an entries tile: its length as a big-endian uint16, then its bytes.
+    public static func appendEntry(_ entry: some Collection<UInt8>, to tile: inout [UInt8]) {
+        tile.append(UInt8(truncatingIfNeeded: entry.count >> 8))
+        tile.append(UInt8(truncatingIfNeeded: entry.count))
+        tile.append(contentsOf: entry)
+    }
+
     /// The entries of an entries tile of `tile.width` entries, each behind its big-endian
     /// uint16 length.
-    static func entries(ofBundle bytes: [UInt8], tile: Tile) throws(BundleFormatError) -> [[UInt8]] {
+    public static func entries(ofTile bytes: [UInt8], tile: Tile) throws(BundleFormatError) -> [[UInt8]] {
         var entries: [[UInt8]] = []
         var k = 0
         while k < bytes.count {
@@ -65,8 +81,20 @@ enum Bundle {
         return entries
     }
 
-    /// Splits the data file of `tile` into each entry's leaves, by entry index.
-    static func sections(ofData bytes: [UInt8], tile: Tile) throws(BundleFormatError) -> [UInt64: [[UInt8]]] {
+    // MARK: Data tiles
+
+    /// Appends one entry's section of a data tile: its header line, then its leaves, a line each.
+    public static func appendDataSection(entry index: Int64, leaves: [[UInt8]], to bytes: inout [UInt8]) {
+        bytes += Array("{\"entry\":\(index),\"leaves\":\(leaves.count)}\n".utf8)
+        bytes.reserveCapacity(bytes.count + leaves.reduce(0) { $0 + $1.count + 1 })
+        for leaf in leaves {
+            bytes += leaf
+            bytes.append(UInt8(ascii: "\n"))
+        }
+    }
+
+    /// Splits the data tile of `tile` into each entry's leaves, by entry index.
+    public static func sections(ofData bytes: [UInt8], tile: Tile) throws(BundleFormatError) -> [UInt64: [[UInt8]]] {
         var sections: [UInt64: [[UInt8]]] = [:]
         // Line numbers as an editor shows them; empty lines hold nothing.
         var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
