@@ -33,6 +33,17 @@ public enum LedgerFile {
         return try queue.read { db in try check(db, verifier: verifier, name: path) }
     }
 
+    /// Runs the ledger verifier over the database at `path` from its first key `first`,
+    /// as an auditor runs it over a bundle: what `check` runs, with any options.
+    public static func verify(path: String, first: NoteVerifier, options: LedgerVerifier.Options) throws -> LedgerVerification {
+        guard FileManager.default.isReadableFile(atPath: path) else { throw Problem("cannot read \(path)") }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try open(path, configuration: configuration)
+        defer { try? queue.close() }
+        return try queue.read { db in try LedgerVerifier(source: DatabaseLedger(db), first: first, options: options).run() }
+    }
+
     /// Opens `path`, saying plainly when it is no SQLite database at all.
     static func open(_ path: String, name: String? = nil, configuration: Configuration = Configuration()) throws -> DatabaseQueue {
         do {
@@ -94,8 +105,10 @@ public enum LedgerFile {
 
     /// The stored ledger against the signed checkpoint, by the same verifier auditors run
     /// (canonical form, the chain of keys from `first`, which must announce exactly
-    /// `keys`, every signature, the leaves in the tree's tiles, the root), then the root
-    /// once more from the stored subtree hashes that proofs are served from.
+    /// `keys`, every signature, the leaves in the tree's tiles, the root, the readings,
+    /// factor rows and zones behind their entries), then the root once more from the
+    /// stored subtree hashes that proofs are served from. Scores are not recomputed
+    /// here: that is the audit's work.
     private static func checkEntries(
         _ db: Database, against checkpoint: Checkpoint, keys: [NoteVerifier], first: NoteVerifier, name: String
     ) throws {
@@ -105,7 +118,7 @@ public enum LedgerFile {
         }
         let verification: LedgerVerification
         do {
-            verification = try LedgerVerifier(source: DatabaseLedger(db), first: first, options: .init(checksData: false)).run()
+            verification = try LedgerVerifier(source: DatabaseLedger(db), first: first, options: .init(checksData: true)).run()
         } catch {
             throw Problem("\(name): \(error)")
         }

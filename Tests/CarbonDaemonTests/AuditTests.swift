@@ -1,11 +1,15 @@
+import CarbonAccounting
 import CarbonClient
+import CarbonLedger
+import CarbonStore
 import Foundation
 import GRDB
 import Testing
 import TransparencyLog
 
 /// The auditor's bundle: exported by carbonctl, checked offline, and failing loudly
-/// when one byte of the database changed behind the daemon's back.
+/// when one byte of the database changed behind the daemon's back; the same verifier
+/// run over the database and over the daemon's API fails the same way.
 @Suite(.serialized) struct AuditTests {
     /// A ledger with every kind of entry that carries data: zones, factors, readings
     /// (several batches), consumers, certificates, a closed period and its scores.
@@ -118,6 +122,7 @@ import TransparencyLog
             try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         }
         let pristine = daemon.directory.appendingPathComponent("pristine.db")
+        let verifier = try NoteVerifier(daemon.vkey)
         try FileManager.default.copyItem(atPath: daemon.database, toPath: pristine.path)
         let cases: [(name: String, sql: String, expect: String)] = [
             ("reading energy", "UPDATE readings SET import_wh = import_wh + 1 WHERE start = (SELECT max(start) FROM readings) AND meter = 2",
@@ -140,12 +145,23 @@ import TransparencyLog
                 try db.execute(sql: tamper.sql)
                 #expect(db.changesCount >= 1, "\(tamper.name): the tamper changed nothing")
             }
+            // One verifier, three sources: the database itself, the daemon's API, an exported bundle.
+            let direct = try LedgerFile.verify(path: daemon.database, first: verifier, options: .init(
+                checksData: true, replayScores: { try SystemTimeZones.calendar($0) }))
+            #expect(direct.failures.contains { $0.contains(tamper.expect) }, "\(tamper.name) (database): \(direct.failures)")
             try daemon.start()
+            let online = try Self.carbonctl(["audit", "--key", daemon.vkey], socket: daemon.socket)
+            #expect(online.status == 3, "\(tamper.name) (API): \(online.out) \(online.err)")
+            #expect(online.err.contains(tamper.expect), "\(tamper.name) (API): \(online.err)")
             let audit = try Self.exportAndAudit(daemon, name: "bundle-\(k)")
-            #expect(audit.status == 3, "\(tamper.name): \(audit.out) \(audit.err)")
-            #expect(audit.err.contains(tamper.expect), "\(tamper.name): \(audit.err)")
+            #expect(audit.status == 3, "\(tamper.name) (bundle): \(audit.out) \(audit.err)")
+            #expect(audit.err.contains(tamper.expect), "\(tamper.name) (bundle): \(audit.err)")
             _ = daemon.stop()
         }
+        let untouched = try LedgerFile.verify(path: pristine.path, first: verifier, options: .init(
+            checksData: true, replayScores: { try SystemTimeZones.calendar($0) }))
+        #expect(untouched.failures.isEmpty, "\(untouched.failures)")
+        #expect(untouched.scoresChecked == 6 && untouched.dataChecked > 260)
 
         // A tampered checkpoint: the daemon itself refuses to serve the ledger...
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: daemon.database + suffix) }
