@@ -1,4 +1,5 @@
 import CarbonClient
+import CarbonLedger
 import CarbonStore
 import Foundation
 import Testing
@@ -125,8 +126,8 @@ import Glibc
         #expect(try Self.size(other) == size)
         #expect(other.stop() == 0)
 
-        try FileManager.default.removeItem(atPath: daemon.database)
-        try FileManager.default.copyItem(atPath: other.database, toPath: daemon.database)
+        // The other branch's database with its WAL folded in: the file alone may lack the last commit.
+        try AuditTests.restore(daemon, from: AuditTests.snapshot(other, to: "branch.db"))
         let refused = try DaemonProcess.run("carbonledgerd", ["--config", daemon.configPath], within: 30)
         #expect(refused.status != 0)
         #expect(refused.err.contains("another root"), "\(refused.err)")
