@@ -73,8 +73,10 @@ let package = Package(
             "CarbonDaemon",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The client and offline auditor: no database library (the ledger module reads
+        // bundles and the daemon's API; the daemon checks its own backups).
         .executableTarget(name: "carbonctl", dependencies: [
-            "CarbonClient", "CarbonStore", "CarbonAPI", "CarbonLedger", "CarbonAccounting",
+            "CarbonClient", "CarbonAPI", "CarbonLedger", "CarbonAccounting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "carbonbench", dependencies: [

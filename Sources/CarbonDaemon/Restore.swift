@@ -1,4 +1,5 @@
 import CarbonConfig
+import CarbonLedger
 import CarbonStore
 import Foundation
 

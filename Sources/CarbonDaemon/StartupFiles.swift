@@ -1,5 +1,6 @@
 import CarbonAccounting
 import CarbonConfig
+import CarbonLedger
 import CarbonModel
 import CarbonStore
 import Foundation

@@ -1,4 +1,5 @@
 import CarbonAccounting
+import CarbonLedger
 import CarbonModel
 import CarbonStore
 import Foundation

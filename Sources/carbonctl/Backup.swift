@@ -1,6 +1,7 @@
 import ArgumentParser
 import CarbonAPI
-import CarbonStore
+import CarbonClient
+import CarbonLedger
 import Foundation
 import TransparencyLog
 
@@ -14,10 +15,12 @@ struct BackupCommand: ParsableCommand {
         abstract: "Save a consistent copy of the daemon's database while it keeps serving (admin).",
         discussion: """
             The daemon copies its database as of one moment with SQLite's online backup
-            (ingest goes on meanwhile) and streams the copy here. It is written to
-            --out.partial, checked (a carbonledger database of the ledger key, every
-            entry's signature, and the root against the signed checkpoint), then renamed
-            to --out. An existing --out is never overwritten. The daemon needs free disk
+            (ingest goes on meanwhile), checks the copy as a restore will (a carbonledger
+            database of the ledger key, every entry's signature and data, and the root
+            against the signed checkpoint) and streams it here with its SHA-256 and that
+            checkpoint. It is written to --out.partial, its digest and the checkpoint's
+            signature (with --key, or the key the daemon serves) are checked, then it is
+            renamed to --out. An existing --out is never overwritten. The daemon needs free disk
             space the size of its database beside it while the copy is made.
 
             Bring a backup back with: carbonledgerd --config FILE --restore BACKUP
@@ -43,7 +46,9 @@ struct BackupCommand: ParsableCommand {
             close(fd)
             if !kept { unlink(partial) }
         }
+        var digest = SHA256Stream()
         let response = try daemon.client.request("POST", "/v1/admin/backup", streamingSuccessTo: { bytes in
+            digest.update(bytes)
             var offset = 0
             while offset < bytes.count {
                 let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
@@ -54,12 +59,7 @@ struct BackupCommand: ParsableCommand {
         })
         guard (200..<300).contains(response.status) else { throw CommandFailure(problem: response) }
         guard fsync(fd) == 0 else { throw CommandFailure("cannot sync \(partial): \(String(cString: strerror(errno)))") }
-        let summary: LedgerFile.Summary
-        do {
-            summary = try LedgerFile.check(path: partial, verifier: verifier)
-        } catch {
-            throw CommandFailure("the backup does not check: \(error)", exitCode: 3)
-        }
+        let (checkpoint, note) = try Self.check(response, digest: digest.finish(), verifier: verifier)
         guard rename(partial, out) == 0 else { throw CommandFailure("cannot rename \(partial) to \(out): \(String(cString: strerror(errno)))") }
         kept = true
         let directory = (out as NSString).deletingLastPathComponent
@@ -68,12 +68,31 @@ struct BackupCommand: ParsableCommand {
             fsync(dirFD)
             close(dirFD)
         }
-        let checkpoint = summary.checkpoint
         if options.json {
-            print("{\"file\":\"\(out)\",\"size\":\(checkpoint.size),\"root\":\"\(checkpoint.root.base64)\",\"verified\":true}")
+            print("{\"file\":\"\(out)\",\"size\":\(checkpoint.size),\"root\":\"\(checkpoint.rootHash.base64)\",\"verified\":true}")
         } else {
             print("backup of the ledger at size \(checkpoint.size) written to \(out) and verified")
-            print(checkpoint.note, terminator: "")
+            print(note, terminator: "")
+        }
+    }
+
+    /// The copy arrived whole (its SHA-256 is the one the daemon sent) and holds a
+    /// checkpoint signed by `verifier`; the daemon checked its ledger against that
+    /// checkpoint before sending it, as `carbonledgerd --restore` checks it again.
+    private static func check(_ response: HTTPResponse, digest: Hash256, verifier: NoteVerifier) throws -> (Checkpoint, String) {
+        let sent = response.header("Repr-Digest") ?? ""
+        guard sent == "sha-256=:\(digest.base64):" else {
+            throw CommandFailure(
+                "the backup does not check: its SHA-256 is \(digest.base64), the daemon sent \(sent.isEmpty ? "none" : sent)", exitCode: 3)
+        }
+        guard let encoded = response.header("Ledger-Checkpoint"), let bytes = Base64.decode(encoded) else {
+            throw CommandFailure("the backup does not check: the daemon sent no Ledger-Checkpoint", exitCode: 3)
+        }
+        let note = String(decoding: bytes, as: UTF8.self)
+        do {
+            return (try SignedCheckpoint.open(note, verifiers: [verifier]).checkpoint, note)
+        } catch {
+            throw CommandFailure("the backup does not check: its checkpoint does not verify with \(verifier.vkey): \(error)", exitCode: 3)
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
-import CarbonStore
+import CarbonLedger
+
 
 struct Keygen: ParsableCommand {
     static let configuration = CommandConfiguration(

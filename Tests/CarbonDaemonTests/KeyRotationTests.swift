@@ -1,4 +1,5 @@
 import CarbonClient
+import CarbonLedger
 import CarbonStore
 import Foundation
 import GRDB

@@ -1,15 +1,20 @@
+import CarbonLedger
 import CarbonStore
 import Foundation
 import Hummingbird
 import NIOPosix
 import Synchronization
+import TransparencyLog
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// `POST /v1/admin/backup`: a consistent copy of the database, taken while ingest
-/// goes on, streamed back in the answer (`application/vnd.sqlite3`).
+/// goes on, checked as a restore checks it (`LedgerFile.check`), and streamed back in
+/// the answer (`application/vnd.sqlite3`) with its SHA-256 (`Repr-Digest`, RFC 9530)
+/// and the signed checkpoint it holds (`Ledger-Checkpoint`, base64), so the client
+/// can tell the copy arrived whole without a database library of its own.
 ///
 /// The daemon takes it because only the daemon may read its database (mode 0600,
 /// its own user, a private state directory), and streams it because it may write
@@ -35,21 +40,27 @@ struct BackupRoutes {
             // Until the copy is closed (streamed, or the client gone): it holds disk space till then.
             let release: @Sendable () -> Void = { running.flag.store(false, ordering: .releasing) }
             let path = DatabaseFiles.backupCopy(of: database, id: UUID().uuidString)
-            let checkpoint: StoredCheckpoint?
+            let checked: LedgerFile.Summary
             let file: SnapshotFile
             do {
-                checkpoint = try await store.reader.backup(to: path)
-                file = try SnapshotFile(path: path, whenClosed: release)
+                _ = try await store.reader.backup(to: path)
+                // The copy is checked as a restore will check it, with the key in force
+                // (a rotation in between fails the check: the backup is then retried).
+                guard let key = try await store.reader.keys().last else { throw Backup.Problem("the ledger has no key") }
+                checked = try await NIOThreadPool.singleton.runIfActive { try LedgerFile.check(path: path, verifier: key) }
+                file = try await NIOThreadPool.singleton.runIfActive { try SnapshotFile(path: path, whenClosed: release) }
             } catch {
+                unlink(path)
                 release()
                 context.logger.error("backup failed: \(error)")
                 throw Problem(.internalServerError, "backup-failed", "the backup could not be taken: \(error)")
             }
-            context.logger.notice("backup taken", metadata: [
-                "size": "\(checkpoint?.size ?? 0)", "bytes": "\(file.byteCount)",
-            ])
+            let checkpoint = checked.checkpoint
+            context.logger.notice("backup taken", metadata: ["size": "\(checkpoint.size)", "bytes": "\(file.byteCount)"])
             var headers: HTTPFields = [.contentType: "application/vnd.sqlite3"]
-            headers[.init("Ledger-Size")!] = String(checkpoint?.size ?? 0)
+            headers[.init("Ledger-Size")!] = String(checkpoint.size)
+            headers[.init("Ledger-Checkpoint")!] = Base64.encode(Array(checkpoint.note.utf8))
+            headers[.init("Repr-Digest")!] = "sha-256=:\(file.digest.base64):"
             return Response(status: .ok, headers: headers, body: file.body())
         }
     }
@@ -59,6 +70,8 @@ struct BackupRoutes {
 private final class SnapshotFile: Sendable {
     let fd: Int32
     let byteCount: Int
+    /// SHA-256 of the whole file.
+    let digest: Hash256
     private let whenClosed: @Sendable () -> Void
 
     init(path: String, whenClosed: @escaping @Sendable () -> Void) throws {
@@ -71,6 +84,16 @@ private final class SnapshotFile: Sendable {
         self.fd = fd
         self.byteCount = Int(info.st_size)
         self.whenClosed = whenClosed
+        var digest = SHA256Stream()
+        var offset = 0
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while offset < byteCount {
+            let count = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+            guard count > 0 else { throw Problem(.internalServerError, "backup-failed", "the backup copy ended early at byte \(offset)") }
+            chunk.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            offset += count
+        }
+        self.digest = digest.finish()
     }
 
     deinit {

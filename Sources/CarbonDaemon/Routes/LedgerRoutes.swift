@@ -1,4 +1,5 @@
 import CarbonAPI
+import CarbonLedger
 import CarbonModel
 import CarbonStore
 import Foundation
