@@ -9,14 +9,26 @@ public struct PeriodEntry: Sendable, Equatable {
     /// The program time zone the period and annual factor rows were read in.
     public var timezone: String
     public var parameters: ProgramParameters
-    /// Every peer group with at least one member, by zone then class.
-    public var benchmarks: [PeerBenchmark]
+    /// Every peer group with at least one member, by zone then class; for a zone tree
+    /// so large that the list would pass `ScoreEntry.inputListBudget` twice over, the
+    /// root over each group's canonical JSON and their count, so the entry still fits
+    /// the 65,535 bytes of a tile.
+    public var benchmarks: RecordedList<PeerBenchmark>
     /// Consumers scored (one `score` entry each).
     public var consumers: Int
 
     public init(
         period: Period, method: String, timezone: String, parameters: ProgramParameters, benchmarks: [PeerBenchmark],
         consumers: Int
+    ) {
+        self.init(
+            period: period, method: method, timezone: timezone, parameters: parameters,
+            benchmarks: RecordedList(benchmarks, budget: 2 * ScoreEntry.inputListBudget, json: Self.json), consumers: consumers)
+    }
+
+    init(
+        period: Period, method: String, timezone: String, parameters: ProgramParameters,
+        benchmarks: RecordedList<PeerBenchmark>, consumers: Int
     ) {
         self.period = period
         self.method = method
@@ -47,25 +59,15 @@ public struct PeriodEntry: Sendable, Equatable {
         ])
     }
 
-    /// `benchmarks`, every peer group as an object; or, for a zone tree so large that the
-    /// list would pass `ScoreEntry.inputListBudget` twice over, `benchmarks_root` (the RFC
-    /// 6962 root over each group's canonical JSON) and `benchmarks_count`, so the entry
-    /// still fits the 65,535 bytes of a tile.
-    var benchmarkFields: [String: JSONValue] {
-        let groups = benchmarks.map { b -> JSONValue in
-            .object([
-                "zone": .string(b.zone), "class": .string(b.consumerClass.rawValue), "n": .int(Int64(b.n)),
-                "sum_loc_ug": .integer(b.sumLocUg), "sum_norm": .integer(b.sumNorm),
-            ])
-        }
-        let leaves = groups.map { $0.canonicalBytes() }
-        guard leaves.reduce(0, { $0 + $1.count + 1 }) > 2 * ScoreEntry.inputListBudget else {
-            return ["benchmarks": .array(groups)]
-        }
-        return [
-            "benchmarks_root": .string(RFC6962.rootHash(ofLeafHashes: leaves.map { RFC6962.leafHash($0) }).base64),
-            "benchmarks_count": .int(Int64(groups.count)),
-        ]
+    /// `benchmarks`, or `benchmarks_root` and `benchmarks_count`.
+    var benchmarkFields: [String: JSONValue] { benchmarks.fields("benchmarks", json: Self.json) }
+
+    /// A peer group as the entry writes it.
+    private static func json(_ b: PeerBenchmark) -> JSONValue {
+        .object([
+            "zone": .string(b.zone), "class": .string(b.consumerClass.rawValue), "n": .int(Int64(b.n)),
+            "sum_loc_ug": .integer(b.sumLocUg), "sum_norm": .integer(b.sumNorm),
+        ])
     }
 }
 
@@ -79,13 +81,23 @@ public struct ScoreEntry: Sendable, Equatable {
     /// RFC 6962 root over the consumer's reading leaves of the period, ordered by (start, meter).
     public var readingsRoot: Hash256
     /// Ids of the certificates matched with any of those readings, ascending.
-    public var certificates: [String]
+    public var certificates: RecordedList<String>
     /// Roots of the factor datasets that supplied a factor, ascending by their base64.
-    public var factorRoots: [Hash256]
+    public var factorRoots: RecordedList<Hash256>
 
     public init(
         consumer: String, period: Period, method: String, figures: ScoreFigures, readingsRoot: Hash256,
         certificates: [String], factorRoots: [Hash256]
+    ) {
+        self.init(
+            consumer: consumer, period: period, method: method, figures: figures, readingsRoot: readingsRoot,
+            certificates: RecordedList(certificates, budget: Self.inputListBudget, json: JSONValue.string),
+            factorRoots: RecordedList(factorRoots, budget: Self.inputListBudget) { .string($0.base64) })
+    }
+
+    init(
+        consumer: String, period: Period, method: String, figures: ScoreFigures, readingsRoot: Hash256,
+        certificates: RecordedList<String>, factorRoots: RecordedList<Hash256>
     ) {
         self.consumer = consumer
         self.period = period
@@ -139,8 +151,8 @@ public struct ScoreEntry: Sendable, Equatable {
         fields["period"] = .string(period.description)
         fields["method"] = .string(method)
         var inputs: [String: JSONValue] = ["readings_root": .string(readingsRoot.base64)]
-        Self.listOrRoot("certificates", certificates, into: &inputs)
-        Self.listOrRoot("factors", factorRoots.map(\.base64), into: &inputs)
+        inputs.merge(certificates.fields("certificates", json: JSONValue.string)) { $1 }
+        inputs.merge(factorRoots.fields("factors") { .string($0.base64) }) { $1 }
         fields["inputs"] = .object(inputs)
         return fields
     }
@@ -151,15 +163,4 @@ public struct ScoreEntry: Sendable, Equatable {
     /// `<name>_count`, so that every score entry stays within the 65,535 bytes a
     /// tlog-tiles entry may have, however many certificates a consumer used.
     public static let inputListBudget = 16_384
-
-    static func listOrRoot(_ name: String, _ items: [String], into inputs: inout [String: JSONValue]) {
-        let values = items.map(JSONValue.string)
-        let bytes = values.reduce(0) { $0 + $1.canonicalBytes().count + 1 }
-        guard bytes > inputListBudget else {
-            inputs[name] = .array(values)
-            return
-        }
-        inputs[name + "_root"] = .string(RFC6962.rootHash(ofLeafHashes: values.map { RFC6962.leafHash($0.canonicalBytes()) }).base64)
-        inputs[name + "_count"] = .int(Int64(items.count))
-    }
 }

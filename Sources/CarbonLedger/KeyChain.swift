@@ -22,14 +22,11 @@ public struct KeyChain: Sendable, Equatable {
 
     /// The key `entry` must be signed with; a `key` entry then puts its announced key in force.
     ///
-    /// Throws, leaving the chain as it was, when a `key` entry announces no usable key
-    /// or one of another ledger (its name is not the origin).
-    public mutating func signer(of entry: JSONValue?) throws(KeyChainError) -> NoteVerifier {
+    /// Throws, leaving the chain as it was, when a `key` entry announces a key of
+    /// another ledger (its name is not the origin).
+    public mutating func signer(of entry: LedgerEntry?) throws(KeyChainError) -> NoteVerifier {
         let signer = current
-        guard case .object(let fields)? = entry, fields["kind"]?.stringValue == "key" else { return signer }
-        guard let text = fields["vkey"]?.stringValue else { throw .malformed("no vkey string") }
-        let next: NoteVerifier
-        do { next = try NoteVerifier(text) } catch { throw .malformed("\(error)") }
+        guard case .key(let next)? = entry else { return signer }
         guard next.name == signer.name else { throw .otherOrigin(next.name, expected: signer.name) }
         keys.append(next)
         return signer
@@ -38,14 +35,11 @@ public struct KeyChain: Sendable, Equatable {
 
 /// A `key` entry that cannot extend the chain of keys.
 public enum KeyChainError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The announced verifier key does not parse.
-    case malformed(String)
     /// The announced key is named for another origin.
     case otherOrigin(String, expected: String)
 
     public var description: String {
         switch self {
-        case .malformed(let why): "vkey: not a verifier key (\(why))"
         case .otherOrigin(let name, let expected): "vkey: the key is for \"\(name)\", not this ledger's origin \"\(expected)\""
         }
     }

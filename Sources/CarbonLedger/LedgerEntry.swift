@@ -112,6 +112,11 @@ public struct ZonesEntry: Sendable, Equatable {
         count = tree.zones.count
         root = RFC6962.rootHash(ofLeafHashes: tree.zones.map { RFC6962.leafHash($0.leafBytes) })
     }
+
+    public init(count: Int, root: Hash256) {
+        self.count = count
+        self.root = root
+    }
 }
 
 /// A `factors` entry: one dataset, committed to by the root over its row leaves
@@ -126,5 +131,11 @@ public struct FactorsEntry: Sendable, Equatable {
         self.dataset = dataset
         count = rowLeaves.count
         root = RFC6962.rootHash(ofLeafHashes: rowLeaves.map { RFC6962.leafHash($0) })
+    }
+
+    public init(dataset: String, count: Int, root: Hash256) {
+        self.dataset = dataset
+        self.count = count
+        self.root = root
     }
 }

@@ -35,26 +35,23 @@ public struct ScoreReplay {
         self.calendar = calendar
     }
 
-    /// Takes the next entry, parsed (and its data lines, for kinds that have them); returns
-    /// what does not check, each message naming the entry, kind and field.
-    public mutating func add(index: UInt64, entry: JSONValue?, data: [[UInt8]]?) -> [String] {
-        guard case .object(let fields)? = entry, let kind = fields["kind"]?.stringValue else {
-            return ["entry \(index): not a JSON object with a kind"]
-        }
+    /// Takes the next entry, decoded (and its data lines, for kinds that have them);
+    /// returns what does not check, each message naming the entry, kind and field.
+    public mutating func add(index: UInt64, entry: LedgerEntry, data: [[UInt8]]?) -> [String] {
         var failures: [String] = []
-        if kind != "score" { failures += missingScores() }
+        if case .score = entry {} else { failures += missingScores() }
         do {
-            switch kind {
-            case "zones":
+            switch entry {
+            case .zones:
                 zoneTree = try ZoneTree(try (data ?? []).map { line in
                     let zone = try Self.object(line)
                     return Zone(
                         zone: try Self.string(zone, "zone"), parent: zone["parent"]?.stringValue,
                         name: try Self.string(zone, "name"))
                 })
-            case "factors":
-                let dataset = try Self.string(fields, "dataset")
-                if let root = fields["root"]?.stringValue.flatMap(Hash256.init(base64:)) { datasetRoots[dataset] = root }
+            case .factors(let factors):
+                let dataset = factors.dataset
+                datasetRoots[dataset] = factors.root
                 for line in data ?? [] {
                     let row = try Self.object(line)
                     guard let kind = FactorKind(rawValue: try Self.string(row, "kind")) else {
@@ -65,26 +62,16 @@ public struct ScoreReplay {
                         end: try Self.int(row, "end"), mgPerKWh: try Self.int(row, "mg_per_kwh"),
                         source: try Self.string(row, "source"), dataset: dataset))
                 }
-            case "consumer":
-                let id = try Self.string(fields, "consumer")
-                guard let consumerClass = ConsumerClass(rawValue: try Self.string(fields, "class")) else {
-                    throw ReplayError("class is unknown")
-                }
-                let consumer = Consumer(
-                    id: id, utility: try Self.string(fields, "utility"), zone: try Self.string(fields, "zone"),
-                    consumerClass: consumerClass, normalizer: try Self.int(fields, "normalizer"))
-                if let position = consumerPosition[id] {
+            case .consumer(let consumer):
+                if let position = consumerPosition[consumer.id] {
                     consumers[position] = consumer
                 } else {
-                    consumerPosition[id] = consumers.count
+                    consumerPosition[consumer.id] = consumers.count
                     consumers.append(consumer)
                 }
-            case "certificate":
-                certificates.append(Certificate(
-                    id: try Self.string(fields, "id"), consumer: try Self.string(fields, "consumer"),
-                    start: try Self.int(fields, "start"), end: try Self.int(fields, "end"), wh: try Self.int(fields, "wh"),
-                    technology: try Self.string(fields, "technology"), issuer: try Self.string(fields, "issuer")))
-            case "readings":
+            case .certificate(let certificate):
+                certificates.append(certificate)
+            case .readings:
                 for line in data ?? [] {
                     let r = try Self.object(line)
                     guard let quality = Quality(rawValue: try Self.string(r, "quality")) else {
@@ -99,15 +86,15 @@ public struct ScoreReplay {
                         line
                     ))
                 }
-            case "period":
-                failures += try closePeriod(index: index, fields: fields)
-            case "score":
-                failures += checkScore(index: index, fields: fields)
-            default:
+            case .period(let period):
+                failures += try closePeriod(index: index, entry: period)
+            case .score(let score):
+                failures += checkScore(index: index, entry: score)
+            case .key:
                 break
             }
         } catch {
-            failures.append("entry \(index) (\(kind)): cannot replay it: \(error)")
+            failures.append("entry \(index) (\(entry.kind)): cannot replay it: \(error)")
         }
         return failures
     }
@@ -117,12 +104,11 @@ public struct ScoreReplay {
 
     // MARK: Periods and scores
 
-    private mutating func closePeriod(index: UInt64, fields: [String: JSONValue]) throws -> [String] {
-        guard let period = Period(try Self.string(fields, "period")) else { throw ReplayError("period is malformed") }
+    private mutating func closePeriod(index: UInt64, entry: PeriodEntry) throws -> [String] {
+        let period = entry.period
         guard let zoneTree else { throw ReplayError("no zones entry comes before it") }
-        let params = try Self.object(fields["params"])
-        let calendar = try self.calendar(try Self.string(params, "timezone"))
-        let parameters = try Self.parameters(params)
+        let calendar = try self.calendar(entry.timezone)
+        let parameters = entry.parameters
         let start = period.start(in: calendar)
         let end = period.end(in: calendar)
 
@@ -148,16 +134,16 @@ public struct ScoreReplay {
         for item in inPeriod { frontiers[item.reading.consumer, default: MerkleFrontier()].append(RFC6962.leafHash(item.leaf)) }
 
         var failures: [String] = []
-        if fields["consumers"]?.intValue != Int64(result.scores.count) {
-            failures.append(
-                "entry \(index) (period \(period)): consumers: expected \(result.scores.count), found \(fields["consumers"] ?? .null)")
+        if entry.consumers != result.scores.count {
+            failures.append("entry \(index) (period \(period)): consumers: expected \(result.scores.count), found \(entry.consumers)")
         }
         let benchmarks = PeriodEntry(
             period: period, method: result.method, timezone: calendar.identifier, parameters: parameters,
             benchmarks: result.benchmarks, consumers: result.scores.count
         ).benchmarkFields
-        for (key, value) in benchmarks.sorted(by: { $0.key < $1.key }) where fields[key] != value {
-            failures.append("entry \(index) (period \(period)): \(key): expected \(value), found \(fields[key] ?? .null)")
+        let found = entry.benchmarkFields
+        for (key, value) in benchmarks.sorted(by: { $0.key < $1.key }) where found[key] != value {
+            failures.append("entry \(index) (period \(period)): \(key): expected \(value), found \(found[key] ?? .null)")
         }
         for use in result.certificates where use.usedNowWh > 0 { certificateUse[use.id] = use.usedWh }
         var figures: [String: BaselineFigures] = [:]
@@ -177,10 +163,10 @@ public struct ScoreReplay {
         return failures
     }
 
-    private mutating func checkScore(index: UInt64, fields: [String: JSONValue]) -> [String] {
-        let consumer = fields["consumer"]?.stringValue ?? "?"
-        let what = "entry \(index) (score of \(consumer), \(fields["period"]?.stringValue ?? "?"))"
-        guard let want = expected.removeValue(forKey: consumer), fields["period"]?.stringValue == expectedPeriod?.description
+    private mutating func checkScore(index: UInt64, entry: ScoreEntry) -> [String] {
+        let fields = entry.fields
+        let what = "entry \(index) (score of \(entry.consumer), \(entry.period))"
+        guard let want = expected.removeValue(forKey: entry.consumer), entry.period == expectedPeriod
         else { return ["\(what): no such score follows from the ledger"] }
         scoresChecked += 1
         var failures: [String] = []
@@ -195,28 +181,7 @@ public struct ScoreReplay {
         return expected.keys.sorted().map { "period \(expectedPeriod?.description ?? "?"): the score entry of \($0) is missing" }
     }
 
-    // MARK: Reading fields
-
-    private static func parameters(_ params: [String: JSONValue]) throws -> ProgramParameters {
-        let weights = try object(params["weights"])
-        guard let baseline = BaselineMode(rawValue: try string(params, "baseline")) else {
-            throw ReplayError("params.baseline is unknown")
-        }
-        let benchmarks = try (params["static_benchmarks"]?.arrayValue ?? []).map { value in
-            let b = try object(value)
-            guard let consumerClass = ConsumerClass(rawValue: try string(b, "class")) else {
-                throw ReplayError("a static benchmark's class is unknown")
-            }
-            return StaticBenchmark(zone: try string(b, "zone"), consumerClass: consumerClass, ugPerDay: try int(b, "ug_per_day"))
-        }
-        return ProgramParameters(
-            minPeers: Int(try int(params, "min_peers")),
-            weights: ScoreWeights(
-                peer: try int(weights, "peer"), reduction: try int(weights, "reduction"), timing: try int(weights, "timing"),
-                green: try int(weights, "green")),
-            pointsPerKg: try int(params, "points_per_kg"), baseline: baseline,
-            eligibleMaxGrade: Int(try int(params, "eligible_max_grade")), staticBenchmarks: benchmarks)
-    }
+    // MARK: Reading the data lines
 
     private static func object(_ line: [UInt8]) throws -> [String: JSONValue] {
         try object(try JSONValue.parse(line))

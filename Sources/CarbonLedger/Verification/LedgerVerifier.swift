@@ -189,11 +189,20 @@ struct TileVerifier {
         for (k, entry) in entries.enumerated() {
             let index = tile.first + UInt64(k)
             // Parsed once: its kind, its canonical form and the replay all read this.
-            let value = try? JSONValue.parse(entry)
+            let value = try? JSONValue.parse(ledgerEntry: entry)
             let kind = value?["kind"]?.stringValue ?? "?"
-            if value?.canonicalBytes() != entry { fail("entry \(index) (\(kind)): not canonical JSON") }
+            var decoded: LedgerEntry?
+            if let value, value.canonicalBytes() == entry {
+                do {
+                    decoded = try LedgerEntry.decode(value, canonicalBytes: entry).entry
+                } catch {
+                    fail("entry \(index) (\(kind)): \(error)")
+                }
+            } else {
+                fail("entry \(index) (\(kind)): not canonical JSON")
+            }
             do {
-                signers.append(try keys.signer(of: value))
+                signers.append(try keys.signer(of: decoded))
             } catch {
                 fail("entry \(index) (\(kind)): \(error)")
                 signers.append(keys.current)
@@ -201,7 +210,7 @@ struct TileVerifier {
             if options.checksData {
                 let leaves = LedgerBundle.kindsWithData.contains(kind)
                     ? verifyData(of: value, index: index, kind: kind, leaves: data[index], in: tile) : nil
-                if replay != nil { failures += replay!.add(index: index, entry: value, data: leaves) }
+                if let decoded, replay != nil { failures += replay!.add(index: index, entry: decoded, data: leaves) }
             }
             let leaf = RFC6962.leafHash(entry)
             frontier.append(leaf)

@@ -9,6 +9,9 @@ struct JSONLexer {
     let end: Int
     /// NDJSON: a line feed ends the record, so it is not whitespace.
     let newlineEndsRecord: Bool
+    /// Integers outside Int64 but within Int128 are values (`.bigInt`), as the ledger
+    /// writes sums over many consumers; elsewhere they are refused.
+    var bigIntegers = false
 
     init(_ bytes: UnsafeRawBufferPointer, from position: Int = 0, newlineEndsRecord: Bool = false) {
         self.bytes = bytes
@@ -276,7 +279,7 @@ struct JSONLexer {
             let start = position
             let token = scanNumberToken()
             guard building else { return .null }
-            return .int(try integer(token, at: start))
+            return try integer(token, at: start)
         default:
             throw unexpected("a value")
         }
@@ -336,11 +339,16 @@ struct JSONLexer {
     }
 
     /// A number token judged strictly as a canonical-JSON integer.
-    private func integer(_ token: Range<Int>, at offset: Int) throws(JSONParseError) -> Int64 {
+    private func integer(_ token: Range<Int>, at offset: Int) throws(JSONParseError) -> JSONValue {
         let text = UnsafeRawBufferPointer(rebasing: bytes[token])
         let shown = MessageText.excerpt(text)
         switch IntegerText.parse(text) {
-        case .value(let v): return v
+        case .value(let v): return .int(v)
+        case .outOfRange where bigIntegers:
+            guard let value = Int128(String(decoding: text, as: UTF8.self)) else {
+                throw error(.numberOutOfRange, "\(shown) is outside the 128-bit integer range", at: offset)
+            }
+            return .bigInt(value)
         case .fraction, .exponent:
             throw error(.nonInteger, "\(shown) is not an integer: canonical JSON has no fractions or exponents", at: offset)
         case .outOfRange:

@@ -112,11 +112,10 @@ extension LedgerReader {
                 throw StoreError.corrupt("the score of \(id) in \(period) has class \(row[3] as String)")
             }
             let body: Data = row[6]
-            guard let fields = (try? JSONValue.parse(Array(body)))?.objectValue,
-                fields["kind"]?.stringValue == "score", fields["consumer"]?.stringValue == id,
-                fields["period"]?.stringValue == period.description,
-                let figures = ScoreEntry.figures(from: fields)
+            guard case .score(let entry)? = try? LedgerEntry(canonicalBytes: Array(body)), entry.consumer == id,
+                entry.period == period
             else { throw StoreError.corrupt("entry \(index) is not the score of \(id) in \(period)") }
+            let figures = entry.figures
             let consumer = Consumer(
                 id: id, utility: row[4], zone: row[2], consumerClass: consumerClass, normalizer: row[5])
             scores.append(ConsumerScore(

@@ -110,9 +110,10 @@ struct PeriodClose {
         while let row = try rows.next() {
             let name: String = row[0]
             let body: Data = row[1]
-            guard let text = (try? JSONValue.parse(Array(body)))?["root"]?.stringValue, let root = Hash256(base64: text)
-            else { throw StoreError.corrupt("the factors entry of dataset \(name) has no root") }
-            roots[name] = root
+            guard case .factors(let entry)? = try? LedgerEntry(canonicalBytes: Array(body)) else {
+                throw StoreError.corrupt("the factors entry of dataset \(name) is not a factors entry")
+            }
+            roots[name] = entry.root
         }
         return roots
     }
