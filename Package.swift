@@ -2,8 +2,11 @@
 import PackageDescription
 
 // Dependencies point one way: executables -> CarbonDaemon -> CarbonStore
-// -> CarbonLedger -> (TransparencyLog, CarbonModel). The pure modules have no
-// clock, disk or socket; the shell modules wrap them.
+// -> CarbonLedger -> (CarbonAccounting, TransparencyLog, CarbonModel). CarbonLedger is
+// the ledger: entry formats and their decoder, the append path over a storage the
+// store provides, the bundle layout, and the one verifier every check runs; it links
+// no database library, so carbonctl (client and auditor) does not either.
+// docs/architecture.md draws the graph and says why each module imports what it does.
 let package = Package(
     name: "carbonledger",
     platforms: [.macOS(.v15)],

@@ -140,7 +140,7 @@ public final class CarbonStore: Sendable {
         if size < highest.size {
             problem = "this database's ledger has \(size) entries, but this daemon has signed a checkpoint of "
                 + "\(highest.size) (\(file.path)): the database is older than what the ledger has published"
-        } else if try MerkleProofs.rootHash(size: highest.size, nodes: StoredTree(db: db)) != highest.rootHash {
+        } else if try MerkleProofs.rootHash(size: highest.size, nodes: StoredLedger(db: db)) != highest.rootHash {
             problem = "this database's tree of \(highest.size) entries has another root than the checkpoint this daemon "
                 + "signed at that size (\(file.path)): it is not the ledger this daemon has published"
         } else {

@@ -1,4 +1,6 @@
+import CarbonAPI
 import CarbonLedger
+import CarbonModel
 import Foundation
 import GRDB
 import TransparencyLog
@@ -17,12 +19,30 @@ public struct KeyRotation: Sendable {
         self.path = path
         self.overlapSeconds = overlapSeconds
     }
-}
 
-/// The key a rotation replaced, co-signing checkpoints until `until` (Unix seconds).
-struct PreviousKey: Sendable {
-    var signer: NoteSigner
-    var until: Int64
+    /// Appends the `key` entry announcing `signer` (signed by the key in force) and hands
+    /// the ledger over to it; the old key co-signs checkpoints for `overlapSeconds`.
+    /// Records in `meta` what a restart needs.
+    func run(appender: inout LedgerAppender, time: Int64, db: Database) throws -> IngestOutcome {
+        let current = appender.signer
+        guard signer.name == current.name else {
+            return .rejected(kind: .invalid, errors: [RecordError(
+                index: 0, field: "key",
+                message: "the key is for \"\(signer.name)\", not this ledger's origin \"\(current.name)\"")])
+        }
+        let chain = try KeyRecord.chain(db: db)
+        guard !chain.contains(signer.verifier) else {
+            return .rejected(kind: .invalid, errors: [RecordError(
+                index: 0, field: "key", message: "the key \(signer.verifier.vkey) has signed this ledger already; make a new one")])
+        }
+        let previousPath = appender.signerPath
+        let until = time + overlapSeconds
+        let index = try StoreError.mapping {
+            try appender.handOver(to: signer, path: path, overlapUntil: until, time: time, storage: StoredLedger(db: db))
+        }
+        try KeyRecord.save(chain: chain + [signer.verifier], previousPath: previousPath, previousUntil: until, db: db)
+        return .committed(IngestAnswer(accepted: 1, duplicates: 0, entry: index, entries: [index], checkpoint: nil, errors: []))
+    }
 }
 
 /// What `meta` records about the ledger's keys: `vkey` (the key in force, which

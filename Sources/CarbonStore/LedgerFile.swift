@@ -132,7 +132,7 @@ public enum LedgerFile {
         }
         let storedRoot: Hash256
         do {
-            storedRoot = try MerkleProofs.rootHash(size: checkpoint.size, nodes: StoredTree(db: db))
+            storedRoot = try MerkleProofs.rootHash(size: checkpoint.size, nodes: StoredLedger(db: db))
         } catch {
             throw Problem("\(name): the stored tree is incomplete: \(error)")
         }

@@ -103,7 +103,7 @@ public struct LedgerReader: Sendable {
             guard index < size else {
                 throw QueryError.outOfRange(parameter: "index", message: "must be below the tree size \(size)")
             }
-            let nodes = StoredTree(db: db)
+            let nodes = StoredLedger(db: db)
             return InclusionAnswer(
                 index: index, size: size, root: try MerkleProofs.rootHash(size: size, nodes: nodes),
                 hashes: try MerkleProofs.inclusionProof(index: index, size: size, nodes: nodes))
@@ -118,7 +118,7 @@ public struct LedgerReader: Sendable {
             guard from > 0 else {
                 throw QueryError.outOfRange(parameter: "from", message: "must be at least 1: every tree extends the empty one")
             }
-            return (from, to, try MerkleProofs.consistencyProof(from: from, to: to, nodes: StoredTree(db: db)))
+            return (from, to, try MerkleProofs.consistencyProof(from: from, to: to, nodes: StoredLedger(db: db)))
         }
     }
 
@@ -167,7 +167,7 @@ public struct LedgerReader: Sendable {
                 batchPath: RFC6962.inclusionProof(index: position, leafHashes: leafHashes),
                 entryIndex: UInt64(entryIndex), entry: String(decoding: body, as: UTF8.self),
                 entryPath: try MerkleProofs.inclusionProof(
-                    index: UInt64(entryIndex), size: checkpoint.size, nodes: StoredTree(db: db)),
+                    index: UInt64(entryIndex), size: checkpoint.size, nodes: StoredLedger(db: db)),
                 checkpoint: checkpoint.note)
         }
     }

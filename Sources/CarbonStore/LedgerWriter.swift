@@ -246,7 +246,7 @@ public final class LedgerWriter: @unchecked Sendable {
         case .certificates(let batch):
             answer = try CertificateRegistration(batch: batch, db: db, program: program).run(cache: cache, appender: &appender, time: time)
         case .rotateKey(let rotation):
-            return try appender.rotate(to: rotation, time: time, db: db)
+            return try rotation.run(appender: &appender, time: time, db: db)
         case .closePeriod(let period):
             return try PeriodClose(period: period, db: db, program: program).run(
                 cache: &cache, appender: &appender, time: time)
