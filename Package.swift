@@ -48,7 +48,7 @@ let package = Package(
         // Imperative shell.
         .target(name: "CarbonConfig", dependencies: ["CarbonModel", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "CarbonStore", dependencies: [
-            "CarbonLedger", "CarbonAPI", "CarbonAccounting",
+            "CarbonLedger", "CarbonAccounting",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

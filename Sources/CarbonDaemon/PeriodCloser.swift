@@ -93,7 +93,7 @@ struct PeriodCloser: Service {
     /// Closes `period`; false when it cannot be closed yet (refused for its data, which
     /// `/v1/health` shows too).
     private func close(_ period: Period) async throws -> Bool {
-        switch try await store.writer.submit(.closePeriod(period)) {
+        switch try await store.writer.close(period) {
         case .closed(let answer):
             logger.info(
                 "period closed", metadata: ["period": "\(answer.period)", "consumers": "\(answer.consumers)",
@@ -103,9 +103,6 @@ struct PeriodCloser: Service {
             let reasons = errors.map(\.message).joined(separator: "; ")
             logger.warning("period \(period) is due to close but cannot be: \(reasons)")
             health.report(.periodClose, "period \(period) is due to close but cannot be: \(reasons)")
-            return false
-        case let other:
-            logger.error("unexpected answer to closing \(period): \(other)")
             return false
         }
     }

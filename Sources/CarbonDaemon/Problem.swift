@@ -66,11 +66,6 @@ struct Problem: HTTPResponseError, CustomStringConvertible {
         }
     }
 
-    /// The writer answered a job with an outcome of another kind of job.
-    static func unexpected(_ outcome: IngestOutcome) -> Problem {
-        Problem(.internalServerError, "internal-error", "the ledger writer gave an unexpected answer: \(outcome)")
-    }
-
     static func notFound(_ what: String) -> Problem {
         Problem(.notFound, "not-found", what)
     }

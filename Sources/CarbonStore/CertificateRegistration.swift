@@ -1,4 +1,3 @@
-import CarbonAPI
 import CarbonLedger
 import CarbonModel
 import GRDB
@@ -25,7 +24,7 @@ struct CertificateRegistration {
     let db: Database
     let program: Program
 
-    func run(cache: RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (IngestAnswer?, [Rejection]) {
+    func run(cache: RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (BatchResult?, [Rejection]) {
         var rejections = batch.parseErrors.map { Rejection(.invalid, index: $0.index, field: $0.field, $0.message) }
         var seen: [String: Int] = [:]
         let used = try db.cachedStatement(sql: "SELECT 1 FROM certificates WHERE id = ?")
@@ -72,7 +71,6 @@ struct CertificateRegistration {
             ])
             entries.append(index)
         }
-        return (IngestAnswer(accepted: entries.count, duplicates: 0, entry: entries.first, entries: entries,
-                             checkpoint: nil, errors: []), [])
+        return (BatchResult(accepted: entries.count, duplicates: 0, entry: entries.first, entries: entries), [])
     }
 }

@@ -1,4 +1,3 @@
-import CarbonAPI
 import CarbonLedger
 import CarbonModel
 import GRDB
@@ -9,7 +8,7 @@ struct ConsumerRegistration {
     let batch: ConsumerBatch
     let db: Database
 
-    func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (IngestAnswer?, [Rejection]) {
+    func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (BatchResult?, [Rejection]) {
         var rejections = batch.parseErrors.map { Rejection(.invalid, index: $0.index, field: $0.field, $0.message) }
         var changes: [Consumer] = []
         var seenInBatch: [String: (record: Consumer, index: Int)] = [:]
@@ -69,9 +68,9 @@ struct ConsumerRegistration {
             cache.consumers[consumer.id] = ConsumerState(rowID: id, record: consumer)
             entries.append(index)
         }
-        let result = IngestAnswer(
+        let result = BatchResult(
             accepted: changes.count, duplicates: duplicates, entry: entries.first, entries: entries,
-            checkpoint: nil, errors: rejections.summarized()?.errors ?? [])
+            errors: rejections.summarized()?.errors ?? [])
         return (result, rejections)
     }
 }

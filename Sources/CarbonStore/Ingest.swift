@@ -1,4 +1,4 @@
-import CarbonAPI
+import CarbonAccounting
 import CarbonLedger
 import CarbonModel
 
@@ -74,14 +74,86 @@ public struct ConsumerBatch: Sendable {
     }
 }
 
-/// The writer's answer to a batch.
-public enum IngestOutcome: Sendable, Equatable {
+/// What a committed batch wrote. Kept under the batch's id, so that the same id sent
+/// again gets the same result (as JSON, in the field names of the API's answer, which
+/// rows written before this type existed also have).
+public struct BatchResult: Codable, Sendable, Equatable {
+    /// Records stored by this batch.
+    public var accepted: Int
+    /// Records already stored with the same content.
+    public var duplicates: Int
+    /// The first ledger entry the batch wrote; nil when it wrote none.
+    public var entry: UInt64?
+    /// Every entry the batch wrote.
+    public var entries: [UInt64]
+    /// The signed checkpoint containing the batch's entries (the latest when it wrote none).
+    public var checkpoint: String?
+    /// Refused records of a partial batch.
+    public var errors: [RecordError]
+    /// This is the result given earlier to the same batch id.
+    public var replayed: Bool
+
+    public init(
+        accepted: Int, duplicates: Int, entry: UInt64?, entries: [UInt64], errors: [RecordError] = [],
+        checkpoint: String? = nil, replayed: Bool = false
+    ) {
+        self.accepted = accepted
+        self.duplicates = duplicates
+        self.entry = entry
+        self.entries = entries
+        self.checkpoint = checkpoint
+        self.errors = errors
+        self.replayed = replayed
+    }
+
+    private enum CodingKeys: CodingKey { case accepted, duplicates, entry, entries, checkpoint, errors, replayed }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        accepted = try container.decode(Int.self, forKey: .accepted)
+        duplicates = try container.decode(Int.self, forKey: .duplicates)
+        entry = try container.decodeIfPresent(UInt64.self, forKey: .entry)
+        entries = try container.decodeIfPresent([UInt64].self, forKey: .entries) ?? []
+        checkpoint = try container.decodeIfPresent(String.self, forKey: .checkpoint)
+        errors = try container.decodeIfPresent([RecordError].self, forKey: .errors) ?? []
+        replayed = try container.decodeIfPresent(Bool.self, forKey: .replayed) ?? false
+    }
+}
+
+/// The writer's answer to a batch (readings, consumers, certificates, a factor
+/// dataset, a key rotation).
+public enum BatchOutcome: Sendable, Equatable {
     /// Committed durably (possibly nothing new).
-    case committed(IngestAnswer)
+    case committed(BatchResult)
     /// Refused as a whole; nothing was stored. `kind` is the worst rejection.
     case rejected(kind: RejectionKind, errors: [RecordError])
-    /// A period was closed (or had been).
-    case closed(CloseAnswer)
+}
+
+/// What closing a period wrote.
+public struct PeriodCloseResult: Sendable, Equatable {
+    public var period: Period
+    /// Index of the `period` entry.
+    public var entry: UInt64
+    /// Consumers scored (one `score` entry each, right after the `period` entry).
+    public var consumers: Int
+    /// The period was closed before this request.
+    public var alreadyClosed: Bool
+    /// The signed checkpoint containing the entries.
+    public var checkpoint: String?
+
+    init(period: Period, entry: UInt64, consumers: Int, alreadyClosed: Bool) {
+        self.period = period
+        self.entry = entry
+        self.consumers = consumers
+        self.alreadyClosed = alreadyClosed
+    }
+}
+
+/// The writer's answer to a period close.
+public enum CloseOutcome: Sendable, Equatable {
+    case closed(PeriodCloseResult)
+    /// The period cannot close yet (or at all); nothing was stored.
+    case rejected(kind: RejectionKind, errors: [RecordError])
 }
 
 extension [Rejection] {

@@ -1,4 +1,3 @@
-import CarbonAPI
 import CarbonLedger
 import CarbonModel
 import Foundation
@@ -23,7 +22,7 @@ public struct KeyRotation: Sendable {
     /// Appends the `key` entry announcing `signer` (signed by the key in force) and hands
     /// the ledger over to it; the old key co-signs checkpoints for `overlapSeconds`.
     /// Records in `meta` what a restart needs.
-    func run(appender: inout LedgerAppender, time: Int64, db: Database) throws -> IngestOutcome {
+    func run(appender: inout LedgerAppender, time: Int64, db: Database) throws -> BatchOutcome {
         let current = appender.signer
         guard signer.name == current.name else {
             return .rejected(kind: .invalid, errors: [RecordError(
@@ -41,7 +40,7 @@ public struct KeyRotation: Sendable {
             try appender.handOver(to: signer, path: path, overlapUntil: until, time: time, storage: StoredLedger(db: db))
         }
         try KeyRecord.save(chain: chain + [signer.verifier], previousPath: previousPath, previousUntil: until, db: db)
-        return .committed(IngestAnswer(accepted: 1, duplicates: 0, entry: index, entries: [index], checkpoint: nil, errors: []))
+        return .committed(BatchResult(accepted: 1, duplicates: 0, entry: index, entries: [index], errors: []))
     }
 }
 

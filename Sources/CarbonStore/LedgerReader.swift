@@ -22,7 +22,7 @@ public struct StoredCheckpoint: Sendable, Equatable {
 }
 
 /// An RFC 9162 inclusion proof with the root it leads to.
-public struct InclusionAnswer: Sendable, Equatable {
+public struct InclusionProof: Sendable, Equatable {
     public var index: UInt64
     public var size: UInt64
     public var root: Hash256
@@ -97,14 +97,14 @@ public struct LedgerReader: Sendable {
     }
 
     /// Inclusion proof of entry `index` in the tree of `size` (the latest when nil).
-    public func inclusionProof(index: UInt64, size: UInt64?) async throws -> InclusionAnswer {
+    public func inclusionProof(index: UInt64, size: UInt64?) async throws -> InclusionProof {
         try await pool.read { db in
             let size = try Self.treeSize(size, db: db)
             guard index < size else {
                 throw QueryError.outOfRange(parameter: "index", message: "must be below the tree size \(size)")
             }
             let nodes = StoredLedger(db: db)
-            return InclusionAnswer(
+            return InclusionProof(
                 index: index, size: size, root: try MerkleProofs.rootHash(size: size, nodes: nodes),
                 hashes: try MerkleProofs.inclusionProof(index: index, size: size, nodes: nodes))
         }

@@ -1,4 +1,3 @@
-import CarbonAPI
 import CarbonAccounting
 import CarbonLedger
 import CarbonModel
@@ -15,22 +14,29 @@ import Metrics
 /// SQLite work blocks, so it runs on a thread of its own rather than on the
 /// (two-thread) cooperative pool.
 public final class LedgerWriter: @unchecked Sendable {
-    /// A unit of work for the writer.
+    /// A batch for the writer: its answer is a `BatchOutcome`.
     public enum Job: Sendable {
         case readings(ReadingBatch)
         case consumers(ConsumerBatch)
         /// A factor dataset (already validated against the zone tree and the datasets in force).
         case factors(FactorDataset)
         case certificates(CertificateBatch)
-        /// Close a period of the program: freeze and sign its scores.
-        case closePeriod(Period)
         /// Change the signing key: a `key` entry signed by the old key, then the new one.
         case rotateKey(KeyRotation)
     }
 
-    private struct Pending {
-        var job: Job
-        var continuation: CheckedContinuation<IngestOutcome, any Error>
+    /// Work waiting for the next commit, with who waits for its answer.
+    private enum Pending {
+        case batch(Job, CheckedContinuation<BatchOutcome, any Error>)
+        /// Close a period of the program: freeze and sign its scores.
+        case close(Period, CheckedContinuation<CloseOutcome, any Error>)
+
+        func fail(_ error: any Error) {
+            switch self {
+            case .batch(_, let continuation): continuation.resume(throwing: error)
+            case .close(_, let continuation): continuation.resume(throwing: error)
+            }
+        }
     }
 
     private let pool: DatabasePool
@@ -77,17 +83,24 @@ public final class LedgerWriter: @unchecked Sendable {
     }
 
     /// Queues `job` and returns once it is committed (or refused).
-    public func submit(_ job: Job) async throws -> IngestOutcome {
-        try await withCheckedThrowingContinuation { continuation in
-            condition.lock()
-            defer { condition.unlock() }
-            guard !stopping else {
-                continuation.resume(throwing: StoreError.stopped)
-                return
-            }
-            pending.append(Pending(job: job, continuation: continuation))
-            condition.signal()
+    public func submit(_ job: Job) async throws -> BatchOutcome {
+        try await withCheckedThrowingContinuation { enqueue(.batch(job, $0)) }
+    }
+
+    /// Closes `period` (or finds it closed) and returns once that is committed (or refused).
+    public func close(_ period: Period) async throws -> CloseOutcome {
+        try await withCheckedThrowingContinuation { enqueue(.close(period, $0)) }
+    }
+
+    private func enqueue(_ work: Pending) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping else {
+            work.fail(StoreError.stopped)
+            return
         }
+        pending.append(work)
+        condition.signal()
     }
 
     /// Why writes are failing, nil while the last commit succeeded: for health checks.
@@ -131,7 +144,7 @@ public final class LedgerWriter: @unchecked Sendable {
             condition.unlock()
             if refuse {
                 let error = StoreError.corrupt("the ledger writer stopped after a failed commit; restart the daemon")
-                for pending in group { pending.continuation.resume(throwing: error) }
+                for pending in group { pending.fail(error) }
             } else {
                 commit(group)
             }
@@ -144,7 +157,8 @@ public final class LedgerWriter: @unchecked Sendable {
         let started = ContinuousClock.now
         defer { metrics.commit.record(duration: ContinuousClock.now - started) }
         tally = ReadingTally()
-        var outcomes = [Result<IngestOutcome, any Error>](repeating: .failure(StoreError.stopped), count: group.count)
+        var batches = [Result<BatchOutcome, any Error>](repeating: .failure(StoreError.stopped), count: group.count)
+        var closes = [Result<CloseOutcome, any Error>](repeating: .failure(StoreError.stopped), count: group.count)
         let appenderBefore = appender
         let meterStateSavedBefore = meterStateSavedAt
         do {
@@ -154,13 +168,21 @@ public final class LedgerWriter: @unchecked Sendable {
                     var replayOf: [Int: Int] = [:]
                     var firstWithKey: [BatchKey: Int] = [:]
                     for (k, pending) in group.enumerated() {
-                        let key = BatchKey(pending.job)
-                        if let key, let first = firstWithKey[key] {
-                            replayOf[k] = first
-                            continue
+                        switch pending {
+                        case .batch(let job, _):
+                            let key = BatchKey(job)
+                            if let key, let first = firstWithKey[key] {
+                                replayOf[k] = first
+                                continue
+                            }
+                            batches[k] = perform(time: time, db: db) { try run(job, time: time, db: db) }
+                            if let key, case .success(.committed) = batches[k] { firstWithKey[key] = k }
+                        case .close(let period, _):
+                            closes[k] = perform(time: time, db: db) {
+                                try PeriodClose(period: period, db: db, program: program).run(
+                                    cache: &cache, appender: &appender, time: time)
+                            }
                         }
-                        outcomes[k] = perform(pending.job, time: time, db: db)
-                        if let key, case .success(.committed) = outcomes[k] { firstWithKey[key] = k }
                     }
                     if cache.unsavedMeterCount > 0, appender.nextIndex >= meterStateSavedAt + Self.meterStateInterval {
                         try cache.saveMeterState(db: db, asOf: appender.nextIndex)
@@ -172,19 +194,21 @@ public final class LedgerWriter: @unchecked Sendable {
                         metrics.checkpoint.record(duration: ContinuousClock.now - signing)
                     }
                     for (k, pending) in group.enumerated() where replayOf[k] == nil {
-                        if case .success(.closed(var answer)) = outcomes[k] {
-                            answer.checkpoint = appender.lastNote
-                            outcomes[k] = .success(.closed(answer))
+                        if case .success(.closed(var result)) = closes[k] {
+                            result.checkpoint = appender.lastNote
+                            closes[k] = .success(.closed(result))
                         }
-                        guard case .success(.committed(var result)) = outcomes[k], !result.replayed else { continue }
+                        guard case .batch(let job, _) = pending, case .success(.committed(var result)) = batches[k],
+                            !result.replayed
+                        else { continue }
                         result.checkpoint = appender.lastNote
-                        outcomes[k] = .success(.committed(result))
-                        if let key = BatchKey(pending.job) {
+                        batches[k] = .success(.committed(result))
+                        if let key = BatchKey(job) {
                             try db.cachedStatement(sql: "INSERT INTO batch_ids(scope, batch, response) VALUES (?, ?, ?)")
                                 .execute(arguments: [key.scope, key.batch, try JSONEncoder().encode(result)])
                         }
                     }
-                    for (k, first) in replayOf { outcomes[k] = outcomes[first].map(\.replayed) }
+                    for (k, first) in replayOf { batches[k] = batches[first].map(\.replayed) }
                     return .commit
                 }
             }
@@ -194,7 +218,7 @@ public final class LedgerWriter: @unchecked Sendable {
             appender = appenderBefore
             meterStateSavedAt = meterStateSavedBefore
             reloadCache()
-            for pending in group { pending.continuation.resume(throwing: error) }
+            for pending in group { pending.fail(error) }
             return
         }
         var unrecorded: String? = nil
@@ -208,24 +232,35 @@ public final class LedgerWriter: @unchecked Sendable {
             }
         }
         // A job that threw (rather than refused its input) failed for a reason of the store's.
-        setLastFailure(outcomes.lazy.compactMap { outcome -> String? in
-            if case .failure(let error) = outcome { "\(error)" } else { nil }
-        }.first ?? unrecorded)
+        let thrown = group.indices.lazy.compactMap { k -> String? in
+            switch group[k] {
+            case .batch: if case .failure(let error) = batches[k] { return "\(error)" }
+            case .close: if case .failure(let error) = closes[k] { return "\(error)" }
+            }
+            return nil
+        }
+        setLastFailure(thrown.first ?? unrecorded)
         metrics.record(tally)
-        for (k, pending) in group.enumerated() { pending.continuation.resume(with: outcomes[k]) }
+        for (k, pending) in group.enumerated() {
+            switch pending {
+            case .batch(_, let continuation): continuation.resume(with: batches[k])
+            case .close(_, let continuation): continuation.resume(with: closes[k])
+            }
+        }
     }
 
     /// Runs one job in a savepoint so that its failure undoes only its own work.
-    private func perform(_ job: Job, time: Int64, db: Database) -> Result<IngestOutcome, any Error> {
+    private func perform<Outcome>(time: Int64, db: Database, _ work: () throws -> Outcome) -> Result<Outcome, any Error> {
         let appenderBefore = appender
         let tallyBefore = tally
-        var outcome: IngestOutcome = .rejected(kind: .invalid, errors: [])
+        var outcome: Outcome?
         do {
             try db.inSavepoint {
-                outcome = try run(job, time: time, db: db)
+                outcome = try work()
                 return .commit
             }
-            return .success(outcome)
+            // The savepoint committed, so `work` returned.
+            return .success(outcome!)
         } catch {
             logger.error("batch failed and was rolled back: \(error)")
             appender = appenderBefore
@@ -235,11 +270,11 @@ public final class LedgerWriter: @unchecked Sendable {
         }
     }
 
-    private func run(_ job: Job, time: Int64, db: Database) throws -> IngestOutcome {
-        let answer: (IngestAnswer?, [Rejection])
+    private func run(_ job: Job, time: Int64, db: Database) throws -> BatchOutcome {
+        let answer: (BatchResult?, [Rejection])
         switch job {
         case .readings(let batch):
-            if let key = BatchKey(job), let earlier = try earlierAnswer(key, db: db) { return .committed(earlier) }
+            if let key = BatchKey(job), let earlier = try earlierResult(key, db: db) { return .committed(earlier) }
             answer = try ReadingIngest(batch: batch, db: db, program: program).run(cache: &cache, appender: &appender, time: time)
         case .consumers(let batch):
             answer = try ConsumerRegistration(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
@@ -247,17 +282,13 @@ public final class LedgerWriter: @unchecked Sendable {
             answer = try CertificateRegistration(batch: batch, db: db, program: program).run(cache: cache, appender: &appender, time: time)
         case .rotateKey(let rotation):
             return try rotation.run(appender: &appender, time: time, db: db)
-        case .closePeriod(let period):
-            return try PeriodClose(period: period, db: db, program: program).run(
-                cache: &cache, appender: &appender, time: time)
         case .factors(let dataset):
             guard try !FactorDatasets.exists(dataset.name, db: db) else {
                 return .rejected(kind: .conflict, errors: [RecordError(
                     index: 0, field: "dataset", message: "a dataset named \"\(dataset.name)\" is loaded already")])
             }
             let index = try FactorDatasets.record(dataset, appender: &appender, time: time, db: db)
-            return .committed(IngestAnswer(
-                accepted: dataset.rows.count, duplicates: 0, entry: index, entries: [index], checkpoint: nil, errors: []))
+            return .committed(BatchResult(accepted: dataset.rows.count, duplicates: 0, entry: index, entries: [index]))
         }
         if case .readings = job { tally.add(answer: answer.0, rejections: answer.1) }
         if let result = answer.0 { return .committed(result) }
@@ -281,10 +312,10 @@ public final class LedgerWriter: @unchecked Sendable {
         }
     }
 
-    private func earlierAnswer(_ key: BatchKey, db: Database) throws -> IngestAnswer? {
+    private func earlierResult(_ key: BatchKey, db: Database) throws -> BatchResult? {
         let statement = try db.cachedStatement(sql: "SELECT response FROM batch_ids WHERE scope = ? AND batch = ?")
         guard let data = try Data.fetchOne(statement, arguments: [key.scope, key.batch]) else { return nil }
-        var result = try JSONDecoder().decode(IngestAnswer.self, from: data)
+        var result = try JSONDecoder().decode(BatchResult.self, from: data)
         result.replayed = true
         return result
     }
@@ -316,9 +347,9 @@ private struct BatchKey: Hashable {
     }
 }
 
-extension IngestOutcome {
+extension BatchOutcome {
     /// The same outcome, marked as an answer given again.
-    fileprivate var replayed: IngestOutcome {
+    fileprivate var replayed: BatchOutcome {
         guard case .committed(var result) = self else { return self }
         result.replayed = true
         return .committed(result)

@@ -1,4 +1,3 @@
-import CarbonAPI
 import CarbonLedger
 import CarbonModel
 import GRDB
@@ -25,7 +24,7 @@ struct ReadingIngest {
     }
 
     /// Decides every record; stores the accepted ones unless the batch is refused.
-    func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (IngestAnswer?, [Rejection]) {
+    func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (BatchResult?, [Rejection]) {
         let readings = batch.hashed.readings
         let recordIndex = batch.hashed.recordIndex
         var rejections = batch.parseErrors.map { Rejection(.invalid, index: $0.index, field: $0.field, $0.message) }
@@ -117,7 +116,7 @@ struct ReadingIngest {
         let accepted = readings.indices.filter { status[$0] == .accepted }
         let errors = rejections.summarized()?.errors ?? []
         guard !accepted.isEmpty else {
-            return (IngestAnswer(accepted: 0, duplicates: duplicates, entry: nil, entries: [], checkpoint: nil, errors: errors),
+            return (BatchResult(accepted: 0, duplicates: duplicates, entry: nil, entries: [], errors: errors),
                     rejections)
         }
         // Meters new to the ledger get their ids now, in order of first appearance.
@@ -185,8 +184,8 @@ struct ReadingIngest {
         guard index == entryIndex else { throw StoreError.corrupt("readings entry got index \(index), expected \(entryIndex)") }
         try db.cachedStatement(sql: "INSERT INTO reading_batches(entry, first_start, last_start, count) VALUES (?, ?, ?, ?)")
             .execute(arguments: [Int64(index), firstStart, lastStart, accepted.count])
-        let result = IngestAnswer(
-            accepted: accepted.count, duplicates: duplicates, entry: index, entries: [index], checkpoint: nil, errors: errors)
+        let result = BatchResult(
+            accepted: accepted.count, duplicates: duplicates, entry: index, entries: [index], errors: errors)
         return (result, rejections)
     }
 

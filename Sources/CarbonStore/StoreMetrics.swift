@@ -1,4 +1,3 @@
-import CarbonAPI
 import Metrics
 
 /// What the store reports through swift-metrics; the executable decides where it
@@ -53,7 +52,7 @@ struct ReadingTally {
     var rejected: [RejectionKind: Int] = [:]
 
     /// Adds one batch's answer; each refused record counts once, under its worst reason.
-    mutating func add(answer: IngestAnswer?, rejections: [Rejection]) {
+    mutating func add(answer: BatchResult?, rejections: [Rejection]) {
         if let answer {
             accepted += answer.accepted
             duplicates += answer.duplicates

@@ -115,7 +115,7 @@ struct AuditBench {
             }
             let next = program.period(containing: setup.firstHour + Int64(min(base + chunk, entries) / meters) * 3600)
             while month < next {
-                guard case .closed = try await store.writer.submit(.closePeriod(month)) else {
+                guard case .closed = try await store.writer.close(month) else {
                     throw BenchFailure("closing \(month) failed")
                 }
                 month = month.next

@@ -39,7 +39,7 @@ struct CloseBench {
             let before = Memory.resident()
             let started = DispatchTime.now()
             let cpuBefore = Memory.cpuSeconds()
-            let outcome = try await store.writer.submit(.closePeriod(period))
+            let outcome = try await store.writer.close(period)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
             let cpuSeconds = Memory.cpuSeconds() - cpuBefore
             guard case .closed(let answer) = outcome, answer.consumers == setup.meters else {

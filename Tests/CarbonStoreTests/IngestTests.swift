@@ -1,5 +1,6 @@
-import CarbonAPI
 import CarbonLedger
+import Foundation
+import GRDB
 import CarbonModel
 import CarbonStore
 import Testing
@@ -176,7 +177,7 @@ import TransparencyLog
 
     @Test func concurrentBatchesAllCommitIntoOneConsistentLedger() async throws {
         let ledger = try await ledgerWithConsumers()
-        let results = try await withThrowingTaskGroup(of: IngestAnswer?.self) { group in
+        let results = try await withThrowingTaskGroup(of: BatchResult?.self) { group in
             for batch in 0..<16 {
                 group.addTask {
                     try await ledger.ingest((0..<50).map { reading("m\(batch)-\($0)", consumer: "c1", start: hour) }).result
@@ -251,5 +252,23 @@ import TransparencyLog
         #expect(try await ledger.ingest([reading("m1", consumer: "c1", start: hour + 4 * 3600)]).result?.duplicates == 1)
         #expect(try await ledger.ingest([reading("m1", consumer: "c1", start: hour + 2 * 3600 + 1800)]).rejection?.kind == .conflict)
         #expect(try await ledger.ingest([reading("m1", consumer: "c1", start: hour + 2 * 3600)]).result?.accepted == 1)
+    }
+
+    /// A batch id stored before the store had its own result type holds the API's answer
+    /// JSON (without `errors` and `replayed` when empty or false): a retry still gets it.
+    @Test func aBatchResultStoredInTheEarlierFormatStillAnswersARetry() async throws {
+        let ledger = try TestLedger()
+        _ = try await ledger.register([consumer("c1")])
+        let readings = [reading("m1", consumer: "c1", start: 1_790_000_000 / 3600 * 3600)]
+        let first = try #require(try await ledger.ingest(readings, batchID: "old").result)
+        let queue = try DatabaseQueue(path: ledger.path)
+        let earlier = #"{"accepted":1,"duplicates":0,"entry":\#(first.entry!),"entries":[\#(first.entry!)],"checkpoint":"note"}"#
+        try await queue.write { db in
+            try db.execute(sql: "UPDATE batch_ids SET response = ? WHERE batch = 'old'", arguments: [Data(earlier.utf8)])
+        }
+        try queue.close()
+        let retry = try #require(try await ledger.ingest(readings, batchID: "old").result)
+        #expect(retry == BatchResult(
+            accepted: 1, duplicates: 0, entry: first.entry, entries: [first.entry!], checkpoint: "note", replayed: true))
     }
 }

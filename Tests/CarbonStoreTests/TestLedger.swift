@@ -1,4 +1,3 @@
-import CarbonAPI
 import CarbonLedger
 import CarbonModel
 import CarbonStore
@@ -40,14 +39,14 @@ final class TestLedger: @unchecked Sendable {
         store = try CarbonStore(path: path, signer: signer, zones: zones, clock: { 1_790_000_000 })
     }
 
-    func register(_ consumers: [Consumer], utility: String? = nil) async throws -> IngestOutcome {
+    func register(_ consumers: [Consumer], utility: String? = nil) async throws -> BatchOutcome {
         try await store.writer.submit(.consumers(ConsumerBatch(
             submitter: Submitter(utility: utility), partial: false, consumers: consumers,
             recordIndex: Array(consumers.indices), parseErrors: [])))
     }
 
     func ingest(_ readings: [Reading], utility: String? = "u1", batchID: String? = nil, partial: Bool = false,
-                parseErrors: [CarbonModel.RecordError] = []) async throws -> IngestOutcome {
+                parseErrors: [CarbonModel.RecordError] = []) async throws -> BatchOutcome {
         try await store.writer.submit(.readings(ReadingBatch(
             submitter: Submitter(utility: utility), batchID: batchID, partial: partial,
             hashed: HashedReadings(readings: readings, recordIndex: Array(readings.indices)), parseErrors: parseErrors)))
@@ -76,8 +75,8 @@ func reading(_ meter: String, consumer: String, start: Int64, wh: Int64 = 1000, 
             exportWh: 0, quality: .actual, id: "\(meter)-\(start)")
 }
 
-extension IngestOutcome {
-    var result: IngestAnswer? {
+extension BatchOutcome {
+    var result: BatchResult? {
         if case .committed(let result) = self { return result }
         return nil
     }

@@ -170,13 +170,11 @@ struct AccountingRoutes {
     // MARK: Closing
 
     private func close(_ period: Period) async throws -> Response {
-        switch try await store.writer.submit(.closePeriod(period)) {
-        case .closed(let answer):
-            return try JSONResponse.encode(answer)
+        switch try await store.writer.close(period) {
+        case .closed(let result):
+            return try JSONResponse.encode(CloseAnswer(result))
         case .rejected(let kind, let errors):
             throw Problem.refused(kind, "period \(period) was not closed: \(errors.first?.message ?? "")", errors: errors)
-        case let other:
-            throw Problem.unexpected(other)
         }
     }
 

@@ -33,13 +33,11 @@ struct CertificateRoutes {
                 }
             }
             switch try await store.writer.submit(.certificates(batch)) {
-            case .committed(let answer):
-                return try JSONResponse.encode(answer)
+            case .committed(let result):
+                return try JSONResponse.encode(IngestAnswer(result))
             case .rejected(let kind, let errors):
                 let detail = "\(Set(errors.map(\.index)).count) of \(records.count) certificates were refused, so none was stored"
                 throw Problem.refused(kind, detail, errors: errors)
-            case let other:
-                throw Problem.unexpected(other)
             }
         }
     }

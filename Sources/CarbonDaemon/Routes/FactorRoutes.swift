@@ -106,14 +106,12 @@ struct FactorRoutes {
         }
         let outcome = try await store.writer.submit(.factors(FactorDataset(name: name, rows: parsed.rows)))
         switch outcome {
-        case .committed(let answer):
+        case .committed(let result):
             factors.replace(try FactorSet(
                 rows: await store.reader.factorRows(), zoneTree: inForce.zoneTree, calendar: factors.calendar))
-            return try JSONResponse.encode(answer)
+            return try JSONResponse.encode(IngestAnswer(result))
         case .rejected(_, let errors):
             throw Problem(.conflict, "conflicting-records", errors.first?.message ?? "the dataset was not loaded", errors: errors)
-        case let other:
-            throw Problem.unexpected(other)
         }
     }
 }

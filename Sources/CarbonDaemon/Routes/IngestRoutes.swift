@@ -57,16 +57,14 @@ struct IngestRoutes {
         return try answer(await store.writer.submit(.consumers(batch)), records: parsed.count, noun: "consumers")
     }
 
-    private func answer(_ outcome: IngestOutcome, records: Int, noun: String) throws -> Response {
+    private func answer(_ outcome: BatchOutcome, records: Int, noun: String) throws -> Response {
         switch outcome {
         case .committed(let result):
-            return try JSONResponse.encode(result)
+            return try JSONResponse.encode(IngestAnswer(result))
         case .rejected(let kind, let errors):
             let bad = Set(errors.map(\.index)).count
             let detail = "\(bad) of \(records) \(noun) were refused, so none was stored (send ?partial=true to store the rest)"
             throw Problem.refused(kind, detail, errors: errors)
-        case let other:
-            throw Problem.unexpected(other)
         }
     }
 

@@ -132,8 +132,6 @@ extension LedgerRoutes {
                 overlap_s: keyOverlap, checkpoint: answer.checkpoint))
         case .rejected(_, let errors):
             throw Problem(.unprocessableContent, "unusable-key", errors.first?.message ?? "the key was refused", errors: errors)
-        case let other:
-            throw Problem.unexpected(other)
         }
     }
 

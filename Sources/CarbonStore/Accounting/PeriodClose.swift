@@ -1,4 +1,3 @@
-import CarbonAPI
 import CarbonAccounting
 import CarbonLedger
 import CarbonModel
@@ -16,8 +15,8 @@ struct PeriodClose {
     let db: Database
     let program: Program
 
-    func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> IngestOutcome {
-        func refuse(_ kind: RejectionKind, _ message: String) -> IngestOutcome {
+    func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> CloseOutcome {
+        func refuse(_ kind: RejectionKind, _ message: String) -> CloseOutcome {
             .rejected(kind: kind, errors: [RecordError(index: 0, field: "period", message: message)])
         }
         guard period.granularity == program.granularity else {
@@ -26,8 +25,7 @@ struct PeriodClose {
         if let entry = try PeriodAccounting.closedEntry(of: period, db: db) {
             let consumers = try Int.fetchOne(
                 db, sql: "SELECT consumers FROM periods WHERE period = ?", arguments: [period.description]) ?? 0
-            return .closed(CloseAnswer(
-                period: period.description, entry: entry, consumers: consumers, already_closed: true, checkpoint: nil))
+            return .closed(PeriodCloseResult(period: period, entry: entry, consumers: consumers, alreadyClosed: true))
         }
         let (start, end) = program.span(of: period)
         let closedThrough = cache.closedThrough
@@ -96,9 +94,8 @@ struct PeriodClose {
             try insertUse.execute(arguments: [use.id, end, use.usedWh])
         }
         cache.closedThrough = end
-        return .closed(CloseAnswer(
-            period: period.description, entry: periodIndex, consumers: result.scores.count, already_closed: false,
-            checkpoint: nil))
+        return .closed(PeriodCloseResult(
+            period: period, entry: periodIndex, consumers: result.scores.count, alreadyClosed: false))
     }
 
     /// The `root` of every dataset's `factors` entry, by dataset name.
