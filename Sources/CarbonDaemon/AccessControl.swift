@@ -16,10 +16,10 @@ final class AccessControl: Sendable {
         state.withLock { $0 = (access, $0.generation + 1) }
     }
 
-    /// The grant of the connection `channel`.
-    func authorize(connection channel: ObjectIdentifier) -> Authorization? {
+    /// The grant of `connection`.
+    func authorize(_ connection: PeerConnection) -> Authorization? {
         let (access, generation) = state.withLock { $0 }
-        return Connections.shared.authorization(of: channel, generation: generation, decide: access.authorize)
+        return connection.authorization(generation: generation, decide: access.authorize)
     }
 }
 
@@ -37,7 +37,7 @@ struct AccessMiddleware: RouterMiddleware {
                 retryAfter: 1, closesConnection: true)
         }
         var context = context
-        context.authorization = control.authorize(connection: context.connection)
+        context.authorization = control.authorize(context.connection)
         return try await next(request, context)
     }
 }

@@ -14,11 +14,15 @@ final class ConfigReloader: Service {
     let path: String
     let access: AccessControl
     let limits: LimitsInForce
+    let connections: Connections
     let logger: Logger
     private let current: Mutex<Config>
 
-    init(path: String, config: Config, access: AccessControl, limits: LimitsInForce, logger: Logger) {
+    init(
+        path: String, config: Config, access: AccessControl, limits: LimitsInForce, connections: Connections, logger: Logger
+    ) {
         self.path = path
+        self.connections = connections
         self.access = access
         self.limits = limits
         self.logger = logger
@@ -48,7 +52,7 @@ final class ConfigReloader: Service {
         }
         access.replace(Access(grants: new.grants, daemonUID: getuid(), resolver: SystemIdentityResolver()))
         limits.replace(new.limits)
-        Connections.shared.setLimit(new.limits.maxConnections)
+        connections.setLimit(new.limits.maxConnections)
         current.withLock {
             $0.grants = new.grants
             $0.limits = new.limits

@@ -47,43 +47,12 @@ public struct Daemon {
         let (signer, calendar) = (files.signer, files.calendar)
         try Self.makeParentDirectory(of: config.daemon.database)
         try Self.makeParentDirectory(of: config.daemon.socket)
-        let store = try CarbonStore(
-            path: config.daemon.database, signer: signer, keyPath: config.ledger.key,
-            synchronous: config.daemon.synchronous == .full ? .full : .normal, zones: files.zones,
-            factorDatasets: files.factorDatasets, program: files.program,
-            highestCheckpoint: HighestCheckpoint(
-                path: HighestCheckpoint.path(keyPath: config.ledger.key, origin: config.ledger.origin)),
-            acceptRollback: acceptRollback, logger: logger)
+        let store = try DaemonApplication.openStore(config, files: files, acceptRollback: acceptRollback, logger: logger)
         defer { store.close() }
-
-        let health = DaemonHealth()
-        let costly = CostlyWork()
-        let access = AccessControl(Access(grants: config.grants, daemonUID: getuid(), resolver: SystemIdentityResolver()))
-        let limits = LimitsInForce(config.limits)
-        Connections.shared.setLimit(config.limits.maxConnections)
-        let router = Router(context: DaemonContext.self)
-        router.add(middleware: RequestRecorder(logger: logger))
-        router.add(middleware: ProblemMiddleware())
-        router.add(middleware: AccessMiddleware(control: access))
-        RegistryRoutes(store: store, version: Self.version, health: health, costly: costly).register(on: router)
-        IngestRoutes(store: store, limits: limits).register(on: router)
-        LedgerRoutes(
-            store: store, origin: signer.name, keyOverlap: config.ledger.keyOverlap.seconds, limits: limits, costly: costly
-        ).register(on: router)
-        MetricsRoutes(store: store, health: health, registry: metrics, database: config.daemon.database).register(on: router)
-        BackupRoutes(store: store, database: config.daemon.database).register(on: router)
-        CertificateRoutes(store: store, limits: limits).register(on: router)
-        let factors: FactorSet
-        do {
-            factors = try FactorSet(rows: await store.reader.factorRows(), zoneTree: await store.reader.zoneTree(), calendar: calendar)
-        } catch {
-            throw DaemonError("the stored factor datasets do not form a usable set: \(error)")
-        }
-        let factorsInForce = FactorsInForce(factors, calendar: calendar)
-        FactorRoutes(store: store, factors: factorsInForce, limits: limits).register(on: router)
-        AccountingRoutes(store: store, factors: factorsInForce, costly: costly).register(on: router)
-        APIDescription.register(on: router)
-        try APIDescription.checkAgreement(with: router)
+        let application = try await DaemonApplication(
+            config: config, store: store, calendar: calendar, metrics: metrics, logger: logger)
+        let (access, limits, health, connections) =
+            (application.access, application.limits, application.health, application.connections)
 
         let notifier = SystemdNotifier()
         let configuredSocket = config.daemon.socket
@@ -93,15 +62,15 @@ public struct Daemon {
         let logger = self.logger
         var http = HTTP1Channel.Configuration(
             additionalChannelHandlers: [
-                PeerCredentialsHandler(),
+                PeerCredentialsHandler(connections: connections),
                 ProtocolGuard(requestTimeout: .seconds(limits.current.requestTimeout.seconds)),
             ],
             idleTimeout: .seconds(config.limits.idleTimeout.seconds))
         http.httpDecoder = .init(
             maxHeaderFieldSize: config.limits.maxHeaderBytes, maxHeaderListSize: config.limits.maxHeaderBytes)
         let app = SocketServer(
-            listening: listening, responder: router.buildResponder(), configuration: http, serverName: "carbonledgerd",
-            logger: logger,
+            listening: listening, responder: application.router.buildResponder(), configuration: http,
+            serverName: "carbonledgerd", logger: logger, connections: connections,
             onServing: {
                 let place: String
                 switch listening {
@@ -127,7 +96,8 @@ public struct Daemon {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
         if let configPath {
             services.append(.init(service: ConfigReloader(
-                path: configPath, config: config, access: access, limits: limits, logger: logger)))
+                path: configPath, config: config, access: access, limits: limits, connections: connections,
+                logger: logger)))
         }
         services.append(.init(service: PeriodCloser(
             store: store, closeAfter: config.program.closeAfter.seconds, health: health, logger: logger)))

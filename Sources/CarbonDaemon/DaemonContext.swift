@@ -1,24 +1,39 @@
 import CarbonConfig
 import Foundation
 import Hummingbird
+import Logging
+
+/// Where a request context comes from: the connection the request arrived on (as
+/// the server registered it when it was accepted) and the logger.
+public struct DaemonContextSource: RequestContextSource, Sendable {
+    public var connection: PeerConnection
+    public var logger: Logger
+
+    public init(connection: PeerConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+}
 
 /// What a request knows about who sent it.
 public struct DaemonContext: RequestContext {
+    public typealias Source = DaemonContextSource
     public var coreContext: CoreRequestContextStorage
-    /// The peer's kernel credentials (nil only if the socket could not say).
-    public let peer: PeerCredentials?
-    /// The connection was accepted past `limits.max_connections`.
-    let overLimit: Bool
-    /// Which connection the request came on.
-    let connection: ObjectIdentifier
+    /// The connection the request came on.
+    let connection: PeerConnection
     /// The grant the peer matched, set by `AccessMiddleware`; nil: no grant.
     public var authorization: Authorization?
 
-    public init(source: ApplicationRequestContextSource) {
+    public init(source: DaemonContextSource) {
         coreContext = .init(source: source)
-        (peer, overLimit) = Connections.shared.peer(of: source.channel)
-        connection = ObjectIdentifier(source.channel)
+        connection = source.connection
     }
+
+    /// The peer's kernel credentials (nil only if the socket could not say).
+    public var peer: PeerCredentials? { connection.peer }
+
+    /// The connection was accepted past `limits.max_connections`.
+    var overLimit: Bool { connection.overLimit }
 
     /// The peer's grant if its role is one of `roles`, else a 403 problem.
     @discardableResult

@@ -13,21 +13,39 @@ struct UCred: Sendable {
     var gid: UInt32 = 0
 }
 
-/// The open connections and the kernel credentials of each peer, read once
-/// per connection (SO_PEERCRED) when it is accepted.
-final class Connections: Sendable {
-    /// One process-wide table: a request context can only reach it statically.
-    static let shared = Connections()
+/// One connection as the daemon knows it: the peer's kernel credentials (read once,
+/// when it was accepted), whether it came past `limits.max_connections`, and the
+/// grant decided for it. A request's context gets it from the server, or a test
+/// makes one for any credentials.
+public final class PeerConnection: Sendable {
+    /// The peer's kernel credentials (nil only if the socket could not say).
+    public let peer: PeerCredentials?
+    /// The connection was accepted past `limits.max_connections`.
+    let overLimit: Bool
+    /// The grant decided for this connection, and under which grants generation.
+    private let grant = Mutex<(authorization: Authorization?, generation: Int)>((nil, -1))
 
-    private struct Entry {
-        var peer: PeerCredentials?
-        var overLimit: Bool
-        /// The grant decided for this connection, and under which grants generation.
-        var authorization: Authorization?
-        var generation = -1
+    public init(peer: PeerCredentials?, overLimit: Bool = false) {
+        self.peer = peer
+        self.overLimit = overLimit
     }
 
-    private let table = Mutex<[ObjectIdentifier: Entry]>([:])
+    /// The connection's grant, decided once per connection and again after a reload
+    /// (`generation` changes), so group membership is looked up when a peer connects.
+    func authorization(generation: Int, decide: (PeerCredentials) -> Authorization?) -> Authorization? {
+        let cached = grant.withLock { $0.generation == generation ? Optional.some($0.authorization) : nil }
+        if let cached { return cached }
+        guard let peer else { return nil }
+        // Name-service lookups may block (LDAP): never under a lock.
+        let authorization = decide(peer)
+        grant.withLock { $0 = (authorization, generation) }
+        return authorization
+    }
+}
+
+/// The open connections of one server, by channel.
+final class Connections: Sendable {
+    private let table = Mutex<[ObjectIdentifier: PeerConnection]>([:])
     private let limit = Atomic<Int>(Int.max)
 
     /// The number of open connections.
@@ -41,7 +59,7 @@ final class Connections: Sendable {
         table.withLock { table in
             let id = ObjectIdentifier(channel)
             guard table[id] == nil else { return }
-            table[id] = Entry(peer: peer, overLimit: table.count >= maximum)
+            table[id] = PeerConnection(peer: peer, overLimit: table.count >= maximum)
         }
     }
 
@@ -49,38 +67,20 @@ final class Connections: Sendable {
         _ = table.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 
-    /// The connection's grant, decided once per connection and again after a reload
-    /// (`generation` changes), so group membership is looked up when a peer connects.
-    func authorization(
-        of channel: ObjectIdentifier, generation: Int, decide: (PeerCredentials) -> Authorization?
-    ) -> Authorization? {
-        let known = table.withLock { table -> (peer: PeerCredentials?, cached: Authorization??) in
-            guard let entry = table[channel] else { return (nil, nil) }
-            return (entry.peer, entry.generation == generation ? .some(entry.authorization) : nil)
-        }
-        if let cached = known.cached { return cached }
-        guard let peer = known.peer else { return nil }
-        // Name-service lookups may block (LDAP): never under the lock every connection takes.
-        let authorization = decide(peer)
-        table.withLock { table in
-            table[channel]?.authorization = authorization
-            table[channel]?.generation = generation
-        }
-        return authorization
-    }
-
-    /// The peer of `channel` and whether it was accepted past the connection limit.
-    func peer(of channel: any Channel) -> (peer: PeerCredentials?, overLimit: Bool) {
-        table.withLock { table in
-            guard let entry = table[ObjectIdentifier(channel)] else { return (nil, false) }
-            return (entry.peer, entry.overLimit)
-        }
+    /// The connection `channel` is, or one of unknown credentials if it was never registered.
+    func connection(of channel: any Channel) -> PeerConnection {
+        table.withLock { $0[ObjectIdentifier(channel)] } ?? PeerConnection(peer: nil)
     }
 }
 
 /// Reads the peer's credentials when a connection opens and forgets them when it closes.
 final class PeerCredentialsHandler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
     typealias InboundIn = NIOAny
+    let connections: Connections
+
+    init(connections: Connections) {
+        self.connections = connections
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
@@ -93,22 +93,22 @@ final class PeerCredentialsHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        Connections.shared.closed(context.channel)
+        connections.closed(context.channel)
         context.fireChannelInactive()
     }
 
     private func register(_ channel: any Channel) {
         guard let provider = channel as? any SocketOptionProvider else {
-            Connections.shared.opened(channel, peer: nil)
+            connections.opened(channel, peer: nil)
             return
         }
         let future: EventLoopFuture<UCred> = provider.unsafeGetSocketOption(
             level: NIOBSDSocket.OptionLevel(rawValue: SOL_SOCKET),
             name: NIOBSDSocket.Option(rawValue: SO_PEERCRED))
         // On the channel's own event loop the option is read synchronously, before any request.
-        future.whenComplete { result in
+        future.whenComplete { [connections] result in
             let peer = (try? result.get()).map { PeerCredentials(uid: $0.uid, gid: $0.gid, pid: $0.pid) }
-            Connections.shared.opened(channel, peer: peer)
+            connections.opened(channel, peer: peer)
         }
     }
 }

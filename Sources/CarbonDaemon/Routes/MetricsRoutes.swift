@@ -11,6 +11,8 @@ struct MetricsRoutes {
     let registry: PrometheusCollectorRegistry
     /// The database file, whose size and WAL size are reported.
     let database: String
+    /// The open connections, counted at each scrape.
+    let connections: Connections
 
     func register(on router: Router<DaemonContext>) {
         let gauges = ScrapedGauges(registry: registry)
@@ -21,7 +23,7 @@ struct MetricsRoutes {
             gauges.checkpointAge.set(checkpoint.map { max(0, Date().timeIntervalSince1970 - Double($0.time)) } ?? 0)
             gauges.databaseBytes.set(Double(Self.fileSize(database)))
             gauges.walBytes.set(Double(Self.fileSize(database + "-wal")))
-            gauges.openConnections.set(Double(Connections.shared.count))
+            gauges.openConnections.set(Double(connections.count))
             gauges.degraded.set(Double(health.problems(of: store).isEmpty ? 0 : 1))
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

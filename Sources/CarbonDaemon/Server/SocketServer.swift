@@ -21,6 +21,8 @@ struct SocketServer<Responder: HTTPResponder>: Service where Responder.Context =
     let configuration: HTTP1Channel.Configuration
     let serverName: String
     let logger: Logger
+    /// The open connections, registered by `PeerCredentialsHandler` as they are accepted.
+    let connections: Connections
     /// Called once the socket accepts connections.
     let onServing: @Sendable () async -> Void
     var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -69,7 +71,7 @@ struct SocketServer<Responder: HTTPResponder>: Service where Responder.Context =
 
     /// One request through the router, with the headers every answer carries.
     @Sendable private func respond(_ request: Request, _ writer: consuming ResponseWriter, _ channel: any Channel) async throws {
-        let context = DaemonContext(source: .init(channel: channel, logger: logger))
+        let context = DaemonContext(source: .init(connection: connections.connection(of: channel), logger: logger))
         var response: Response
         do {
             response = try await responder.respond(to: request, context: context)

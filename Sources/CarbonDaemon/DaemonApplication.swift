@@ -1,0 +1,90 @@
+import CarbonAccounting
+import CarbonConfig
+import CarbonModel
+import CarbonStore
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon's parts wired together over an open store: the router with every
+/// route and middleware, and what the services share with it (grants and limits in
+/// force, health, the open connections). `Daemon.run` serves it on the socket; a
+/// test builds one over a temporary store and sends it requests from any peer.
+public struct DaemonApplication {
+    public let router: Router<DaemonContext>
+    let access: AccessControl
+    let limits: LimitsInForce
+    let health: DaemonHealth
+    let connections: Connections
+
+    /// Every route over `store`, with the grants, limits and program of `config`.
+    /// `resolver` looks up the users and groups the grants name.
+    public init(
+        config: Config, store: CarbonStore, calendar: TZifCalendar, metrics: PrometheusCollectorRegistry,
+        logger: Logger, resolver: any IdentityResolver = SystemIdentityResolver()
+    ) async throws {
+        let health = DaemonHealth()
+        let costly = CostlyWork()
+        let access = AccessControl(Access(grants: config.grants, daemonUID: getuid(), resolver: resolver))
+        let limits = LimitsInForce(config.limits)
+        let connections = Connections()
+        connections.setLimit(config.limits.maxConnections)
+        let router = Router(context: DaemonContext.self)
+        router.add(middleware: RequestRecorder(logger: logger))
+        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: AccessMiddleware(control: access))
+        RegistryRoutes(store: store, version: Daemon.version, health: health, costly: costly).register(on: router)
+        IngestRoutes(store: store, limits: limits).register(on: router)
+        LedgerRoutes(
+            store: store, origin: config.ledger.origin, keyOverlap: config.ledger.keyOverlap.seconds, limits: limits,
+            costly: costly
+        ).register(on: router)
+        MetricsRoutes(
+            store: store, health: health, registry: metrics, database: config.daemon.database, connections: connections
+        ).register(on: router)
+        BackupRoutes(store: store, database: config.daemon.database).register(on: router)
+        CertificateRoutes(store: store, limits: limits).register(on: router)
+        let factors: FactorSet
+        do {
+            factors = try FactorSet(rows: await store.reader.factorRows(), zoneTree: await store.reader.zoneTree(), calendar: calendar)
+        } catch {
+            throw DaemonError("the stored factor datasets do not form a usable set: \(error)")
+        }
+        let factorsInForce = FactorsInForce(factors, calendar: calendar)
+        FactorRoutes(store: store, factors: factorsInForce, limits: limits).register(on: router)
+        AccountingRoutes(store: store, factors: factorsInForce, costly: costly).register(on: router)
+        APIDescription.register(on: router)
+        try APIDescription.checkAgreement(with: router)
+        self.router = router
+        self.access = access
+        self.limits = limits
+        self.health = health
+        self.connections = connections
+    }
+
+    /// Opens the store `config` names, with what `files` loaded: the database and the
+    /// highest-checkpoint record beside the key.
+    static func openStore(
+        _ config: Config, files: StartupFiles, acceptRollback: Bool, logger: Logger
+    ) throws -> CarbonStore {
+        try CarbonStore(
+            path: config.daemon.database, signer: files.signer, keyPath: config.ledger.key,
+            synchronous: config.daemon.synchronous == .full ? .full : .normal, zones: files.zones,
+            factorDatasets: files.factorDatasets, program: files.program,
+            highestCheckpoint: HighestCheckpoint(
+                path: HighestCheckpoint.path(keyPath: config.ledger.key, origin: config.ledger.origin)),
+            acceptRollback: acceptRollback, logger: logger)
+    }
+
+    /// The store `config` names, opened after loading its startup files: what a test
+    /// needs to build an application the way the daemon does.
+    public static func openStore(_ config: Config, logger: Logger) throws -> (store: CarbonStore, calendar: TZifCalendar) {
+        let files = try StartupFiles(config)
+        return (try openStore(config, files: files, acceptRollback: false, logger: logger), files.calendar)
+    }
+}
