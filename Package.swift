@@ -95,8 +95,15 @@ let package = Package(
         .testTarget(name: "CarbonClientTests", dependencies: ["CarbonClient"]),
         .testTarget(name: "CarbonLedgerTests", dependencies: ["CarbonLedger"]),
         .testTarget(name: "CarbonAccountingTests", dependencies: ["CarbonAccounting"], resources: [.copy("FuzzRegressions")]),
+        // Route tests run the application in-process (InProcessDaemon); the rest start
+        // a real carbonledgerd (DaemonProcess) for what needs a process and a socket.
         .testTarget(name: "CarbonDaemonTests", dependencies: [
-            "CarbonClient", "CarbonStore", "CarbonAPI", .product(name: "GRDB", package: "GRDB.swift"),
+            "CarbonClient", "CarbonStore", "CarbonAPI", "CarbonDaemon", "CarbonConfig",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "CarbonStoreTests", dependencies: ["CarbonStore", .product(name: "GRDB", package: "GRDB.swift")]),
     ],

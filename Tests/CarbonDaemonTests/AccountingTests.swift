@@ -6,46 +6,64 @@ import Glibc
 import Testing
 import TransparencyLog
 
-/// Accounting over the socket: provisional and closed scores, closing rules, the
-/// directory, the inventory and emission series.
+/// Accounting through the API: provisional and closed scores, closing rules, the
+/// directory, the inventory and emission series; in-process, but for the closes that
+/// need a running daemon (by itself, and across SIGKILL).
 @Suite struct AccountingTests {
     /// Periods of the tests lie in the past; they close only when asked.
     static let manualClose = #"close_after = "36500d""#
 
-    /// A daemon whose only factor is CN-ZJ's 2023 average.
-    static func daemonWithOneAnnualFactor() throws -> (DaemonProcess, UnixHTTPClient) {
-        let daemon = try DaemonProcess(extraConfig: manualClose)
-        try daemon.start()
-        let client = try daemon.client()
-        #expect(try client.post("/v1/factors?dataset=annual", """
+    /// CN-ZJ's 2023 average as the only factor, loaded through `api`.
+    static func loadOneAnnualFactor(_ api: some TestAPI) async throws {
+        #expect(try await api.post("/v1/factors?dataset=annual", """
             zone,kind,year,mg_per_kwh,source
             CN-ZJ,average,2023,500000,test
             """, contentType: "text/csv").status == 200)
-        return (daemon, client)
     }
 
-    /// Methodology section 9: the two-row dataset, consumer c1, February as baseline.
-    static func workedExample() throws -> (DaemonProcess, UnixHTTPClient) {
+    /// A daemon process whose only factor is CN-ZJ's 2023 average.
+    static func daemonWithOneAnnualFactor() async throws -> (DaemonProcess, UnixHTTPClient) {
         let daemon = try DaemonProcess(extraConfig: manualClose)
         try daemon.start()
         let client = try daemon.client()
-        let dataset = try client.post("/v1/factors?dataset=worked", """
+        try await loadOneAnnualFactor(SocketAPI(client: client))
+        return (daemon, client)
+    }
+
+    /// Methodology section 9 through `api`: the two-row dataset, consumer c1, February as baseline.
+    static func loadWorkedExample(_ api: some TestAPI) async throws {
+        let dataset = try await api.post("/v1/factors?dataset=worked", """
             zone,kind,year,mg_per_kwh,source
             CN-ZJ,average,2022,515300,worked example
             CN,residual,2022,585600,worked example
             """, contentType: "text/csv")
         #expect(dataset.status == 200, "\(dataset.text)")
-        #expect(try client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
-        let readings = try client.post("/v1/readings", """
+        #expect(try await api.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
+        let readings = try await api.post("/v1/readings", """
             {"utility":"u1","meter":"m1","consumer":"c1","start":"2023-02-01T00:00:00+08:00","duration_s":2419200,"import_wh":95000,"quality":"actual"}
             {"utility":"u1","meter":"m1","consumer":"c1","start":"2023-03-01T00:00:00+08:00","duration_s":2678400,"import_wh":100000,"quality":"actual"}
             """)
         #expect(readings.status == 200, "\(readings.text)")
-        let certificate = try client.post("/v1/certificates", """
+        let certificate = try await api.post("/v1/certificates", """
             {"id":"gec-1","consumer":"c1","start":"2023-03-01T00:00:00+08:00","end":"2023-04-01T00:00:00+08:00","wh":20000,"technology":"solar","issuer":"CN-GEC"}
             """)
         #expect(certificate.status == 200, "\(certificate.text)")
+    }
+
+    /// The worked example in a daemon process.
+    static func workedExample() async throws -> (DaemonProcess, UnixHTTPClient) {
+        let daemon = try DaemonProcess(extraConfig: manualClose)
+        try daemon.start()
+        let client = try daemon.client()
+        try await loadWorkedExample(SocketAPI(client: client))
         return (daemon, client)
+    }
+
+    /// The worked example in this process.
+    static func workedExampleInProcess() async throws -> InProcessDaemon {
+        let app = try await InProcessDaemon(extraConfig: manualClose)
+        try await loadWorkedExample(app)
+        return app
     }
 
     static func expectWorkedFigures(_ score: [String: Any], flags: [String]) {
@@ -66,25 +84,25 @@ import TransparencyLog
         #expect(score["flags"] as? [String] == flags)
     }
 
-    @Test func theWorkedExampleReproducesThroughTheAPI() throws {
-        let (daemon, client) = try Self.workedExample()
-        let provisional = try client.get("/v1/consumers/c1/score?period=2023-03")
+    @Test func theWorkedExampleReproducesThroughTheAPI() async throws {
+        let client = try await Self.workedExampleInProcess()
+        let provisional = try await client.get("/v1/consumers/c1/score?period=2023-03")
         #expect(provisional.status == 200, "\(provisional.text)")
         let open = try provisional.json()
         #expect(open["provisional"] as? Bool == true && open["entry"] == nil)
         Self.expectWorkedFigures(open, flags: ["no_benchmark", "provisional"])
 
         // Periods close in order.
-        let early = try client.post("/v1/periods/2023-03/close", "", contentType: "application/json")
+        let early = try await client.post("/v1/periods/2023-03/close", "", contentType: "application/json")
         #expect(early.status == 409 && early.text.contains("close 2023-02 first"), "\(early.text)")
-        #expect(try client.post("/v1/periods/2023-02/close", "").status == 200)
-        let closing = try client.post("/v1/periods/2023-03/close", "")
+        #expect(try await client.post("/v1/periods/2023-02/close", "").status == 200)
+        let closing = try await client.post("/v1/periods/2023-03/close", "")
         #expect(closing.status == 200, "\(closing.text)")
         let closed = try closing.json()
         #expect(closed["already_closed"] as? Bool == false && closed["consumers"] as? Int == 1)
         let periodEntry = try #require(closed["entry"] as? Int)
 
-        let answer = try client.get("/v1/consumers/c1/score?period=2023-03").json()
+        let answer = try await client.get("/v1/consumers/c1/score?period=2023-03").json()
         #expect(answer["provisional"] as? Bool == false)
         Self.expectWorkedFigures(answer, flags: ["no_benchmark"])
 
@@ -95,14 +113,14 @@ import TransparencyLog
         let bytes = Array(try #require(entry["entry"] as? String).utf8)
         let signatureText = try #require(entry["signature"] as? String)
         let signature = try #require(Base64.decode(signatureText))
-        #expect(EntrySignature.verify(entry: bytes, signature: signature, verifier: daemon.verifier))
+        #expect(EntrySignature.verify(entry: bytes, signature: signature, verifier: client.files.verifier))
         let body = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         #expect(body["kind"] as? String == "score" && body["consumer"] as? String == "c1" && body["period"] as? String == "2023-03")
         Self.expectWorkedFigures(body, flags: ["no_benchmark"])
         let inputs = try #require(body["inputs"] as? [String: Any])
         #expect(inputs["certificates"] as? [String] == ["gec-1"])
         #expect((inputs["factors"] as? [String])?.count == 1)
-        let checkpoint = try SignedCheckpoint.open(try #require(entry["checkpoint"] as? String), verifiers: [daemon.verifier])
+        let checkpoint = try SignedCheckpoint.open(try #require(entry["checkpoint"] as? String), verifiers: [client.files.verifier])
         let proof = try #require(entry["proof"] as? [String: Any])
         try RFC6962.verifyInclusion(
             leafHash: RFC6962.leafHash(bytes), index: UInt64(index), size: checkpoint.checkpoint.size,
@@ -110,35 +128,34 @@ import TransparencyLog
             root: checkpoint.checkpoint.rootHash)
 
         // The readings root is over the consumer's one March reading leaf.
-        let readingProof = try client.get("/v1/readings/u1/m1/2023-03-01T00:00:00%2B08:00/proof").json()
+        let readingProof = try await client.get("/v1/readings/u1/m1/2023-03-01T00:00:00%2B08:00/proof").json()
         let leaf = Array(try #require(readingProof["reading"] as? String).utf8)
         #expect(inputs["readings_root"] as? String == RFC6962.leafHash(leaf).base64)
 
         // Closed: readings and certificates for it are refused, closing again changes nothing.
-        let late = try client.post("/v1/readings", """
+        let late = try await client.post("/v1/readings", """
             {"utility":"u1","meter":"m2","consumer":"c1","start":"2023-03-05T00:00:00+08:00","duration_s":3600,"import_wh":1,"quality":"actual"}
             """)
         #expect(late.status == 409 && late.text.contains("2023-03") && late.text.contains("closed"), "\(late.text)")
-        let lateCertificate = try client.post("/v1/certificates", """
+        let lateCertificate = try await client.post("/v1/certificates", """
             {"id":"gec-2","consumer":"c1","start":"2023-03-10T00:00:00+08:00","end":"2023-05-01T00:00:00+08:00","wh":5,"technology":"wind","issuer":"x"}
             """)
         #expect(lateCertificate.status == 409, "\(lateCertificate.text)")
-        let note = try client.get("/v1/ledger/checkpoint").text
-        let again = try client.post("/v1/periods/2023-03/close", "").json()
+        let note = try await client.get("/v1/ledger/checkpoint").text
+        let again = try await client.post("/v1/periods/2023-03/close", "").json()
         #expect(again["already_closed"] as? Bool == true && again["entry"] as? Int == periodEntry)
-        #expect(try client.get("/v1/ledger/checkpoint").text == note)
-        #expect(daemon.stop() == 0)
+        #expect(try await client.get("/v1/ledger/checkpoint").text == note)
     }
 
-    @Test func theDirectoryInventoryAndEmissionsAgreeWithTheScore() throws {
-        let (daemon, client) = try Self.workedExample()
-        let directory = try client.get("/v1/incentives?period=2023-03").json()
+    @Test func theDirectoryInventoryAndEmissionsAgreeWithTheScore() async throws {
+        let client = try await Self.workedExampleInProcess()
+        let directory = try await client.get("/v1/incentives?period=2023-03").json()
         let lines = try #require(directory["consumers"] as? [[String: Any]])
         #expect(lines.count == 1 && lines.first?["consumer"] as? String == "c1" && lines.first?["score"] as? Int == 470)
         #expect(lines.first?["grade"] is NSNull && lines.first?["eligible"] as? Bool == true, "points > 0 make it eligible")
         #expect(directory["cursor"] is NSNull)
 
-        let inventory = try client.get("/v1/zones/CN-EAST/inventory?from=2023-02&to=2023-03").json()
+        let inventory = try await client.get("/v1/zones/CN-EAST/inventory?from=2023-02&to=2023-03").json()
         let periods = try #require(inventory["periods"] as? [[String: Any]])
         #expect(periods.map { $0["period"] as? String } == ["2023-02", "2023-03"])
         // One consumer, fewer than min_peers (5): the count is shown, its figures are not
@@ -148,42 +165,38 @@ import TransparencyLog
         for figure in ["energy_wh", "loc_g", "mkt_g", "intensity_mg_per_kwh", "grades"] {
             #expect(periods[1][figure] is NSNull, "\(figure): \(periods[1])")
         }
-        let elsewhere = try client.get("/v1/zones/CN-NORTH/inventory?from=2023-03").json()
+        let elsewhere = try await client.get("/v1/zones/CN-NORTH/inventory?from=2023-03").json()
         #expect((elsewhere["periods"] as? [[String: Any]])?.first?["consumers"] as? Int == 0)
 
-        let series = try client.get("/v1/consumers/c1/emissions?from=2023-02&to=2023-03&step=month").json()
+        let series = try await client.get("/v1/consumers/c1/emissions?from=2023-02&to=2023-03&step=month").json()
         let steps = try #require(series["steps"] as? [[String: Any]])
         #expect(steps.map { $0["energy_wh"] as? Int } == [95_000, 100_000])
         #expect(steps.map { $0["matched_wh"] as? Int } == [0, 20_000])
         #expect(steps.last?["loc_ug"] as? Int == 51_530_000_000 && steps.last?["mkt_ug"] as? Int == 46_848_000_000)
         #expect(steps.last?["start"] as? String == "2023-02-28T16:00:00Z")
-        #expect(try client.get("/v1/consumers/c1/emissions?from=2023-03&to=2023-02").status == 400)
-        #expect(try client.get("/v1/consumers/nobody/score?period=2023-03").status == 404)
-        #expect(try client.get("/v1/consumers/c1/score?period=2023-05").status == 404)
-        #expect(try client.get("/v1/consumers/c1/score?period=2023-03-01").status == 400)
-        #expect(daemon.stop() == 0)
+        #expect(try await client.get("/v1/consumers/c1/emissions?from=2023-03&to=2023-02").status == 400)
+        #expect(try await client.get("/v1/consumers/nobody/score?period=2023-03").status == 404)
+        #expect(try await client.get("/v1/consumers/c1/score?period=2023-05").status == 404)
+        #expect(try await client.get("/v1/consumers/c1/score?period=2023-03-01").status == 400)
     }
 
-    @Test func aPeriodWithoutFactorsCannotCloseAndSaysWhatIsMissing() throws {
-        let daemon = try DaemonProcess(extraConfig: Self.manualClose)
-        try daemon.start()
-        let client = try daemon.client()
-        #expect(try client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
-        #expect(try client.post("/v1/readings", """
+    @Test func aPeriodWithoutFactorsCannotCloseAndSaysWhatIsMissing() async throws {
+        let client = try await InProcessDaemon(extraConfig: Self.manualClose)
+        #expect(try await client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
+        #expect(try await client.post("/v1/readings", """
             {"utility":"u1","meter":"m1","consumer":"c1","start":"2023-03-01T00:00:00+08:00","duration_s":3600,"import_wh":10,"quality":"actual"}
             """).status == 200)
-        let note = try client.get("/v1/ledger/checkpoint").text
-        let refused = try client.post("/v1/periods/2023-03/close", "")
+        let note = try await client.get("/v1/ledger/checkpoint").text
+        let refused = try await client.post("/v1/periods/2023-03/close", "")
         #expect(refused.status == 409, "\(refused.text)")
         let errors = try refused.json()["errors"] as? [[String: Any]] ?? []
         #expect(errors.count == 1 && errors.first?["field"] as? String == "zone")
         #expect((errors.first?["message"] as? String)?.contains("CN-ZJ") == true, "\(refused.text)")
-        #expect(try client.get("/v1/ledger/checkpoint").text == note, "a refused close changed the ledger")
+        #expect(try await client.get("/v1/ledger/checkpoint").text == note, "a refused close changed the ledger")
         // Still open: more readings are welcome.
-        #expect(try client.post("/v1/readings", """
+        #expect(try await client.post("/v1/readings", """
             {"utility":"u1","meter":"m1","consumer":"c1","start":"2023-03-01T01:00:00+08:00","duration_s":3600,"import_wh":10,"quality":"actual"}
             """).status == 200)
-        #expect(daemon.stop() == 0)
     }
 
     @Test func aDuePeriodClosesByItself() throws {
@@ -208,8 +221,8 @@ import TransparencyLog
         #expect(daemon.stop() == 0)
     }
 
-    @Test func aDaemonKilledWhileClosingRestartsWithNoCloseOrAWholeOne() throws {
-        let (daemon, client) = try Self.daemonWithOneAnnualFactor()
+    @Test func aDaemonKilledWhileClosingRestartsWithNoCloseOrAWholeOne() async throws {
+        let (daemon, client) = try await Self.daemonWithOneAnnualFactor()
         let consumers = (0..<60).map { #"{"consumer":"c\#($0)","utility":"u1","zone":"CN-ZJ","class":"residential"}"# }
         #expect(try client.post("/v1/consumers", consumers.joined(separator: "\n")).status == 200)
         let march = 1_677_600_000  // 2023-03-01T00:00:00+08:00
@@ -252,30 +265,30 @@ import TransparencyLog
         #expect(daemon.stop() == 0)
     }
 
-    @Test func aConsumersMetersAreOrderedByNameNotByRegistration() throws {
-        let (daemon, client) = try Self.daemonWithOneAnnualFactor()
-        #expect(try client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
+    @Test func aConsumersMetersAreOrderedByNameNotByRegistration() async throws {
+        let client = try await InProcessDaemon(extraConfig: Self.manualClose)
+        try await Self.loadOneAnnualFactor(client)
+        #expect(try await client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
         // m-b is registered (first seen) before m-a; both read at the same instants.
         for (meter, hour) in [("m-b", 0), ("m-a", 0), ("m-a", 1), ("m-b", 1)] {
             let start = 1_677_600_000 + hour * 3600
-            #expect(try client.post("/v1/readings", """
+            #expect(try await client.post("/v1/readings", """
                 {"utility":"u1","meter":"\(meter)","consumer":"c1","start":\(start),"duration_s":3600,"import_wh":\(meter == "m-a" ? 10 : 20),"quality":"actual","id":"\(meter)-\(hour)"}
                 """).status == 200)
         }
-        #expect(try client.post("/v1/periods/2023-03/close", "").status == 200)
-        let score = try client.get("/v1/consumers/c1/score?period=2023-03").json()
+        #expect(try await client.post("/v1/periods/2023-03/close", "").status == 200)
+        let score = try await client.get("/v1/consumers/c1/score?period=2023-03").json()
         #expect(score["energy_wh"] as? Int == 60)
         let text = try #require((score["entry"] as? [String: Any])?["entry"] as? String)
         let body = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         // The leaves in (start, meter name) order: m-a then m-b at each hour.
         var leaves: [[UInt8]] = []
         for (meter, hour) in [("m-a", 0), ("m-b", 0), ("m-a", 1), ("m-b", 1)] {
-            let proof = try client.get("/v1/readings/u1/\(meter)/\(1_677_600_000 + hour * 3600)/proof").json()
+            let proof = try await client.get("/v1/readings/u1/\(meter)/\(1_677_600_000 + hour * 3600)/proof").json()
             leaves.append(Array(try #require(proof["reading"] as? String).utf8))
         }
         let root = IndependentMerkle.root(leaves[...])
         #expect((body["inputs"] as? [String: Any])?["readings_root"] as? String == Base64.encode(root))
-        #expect(daemon.stop() == 0)
     }
 
     /// A connected Unix stream socket.

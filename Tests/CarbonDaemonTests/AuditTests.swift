@@ -99,12 +99,12 @@ import TransparencyLog
 
     /// The figures served for a closed period are the signed entry's, whatever the
     /// table that indexes them says.
-    @Test func closedScoresAreServedFromTheirSignedEntries() throws {
-        let (daemon, client) = try AccountingTests.workedExample()
+    @Test func closedScoresAreServedFromTheirSignedEntries() async throws {
+        let (daemon, client) = try await AccountingTests.workedExample()
         #expect(try client.post("/v1/periods/2023-02/close", "").status == 200)
         #expect(try client.post("/v1/periods/2023-03/close", "").status == 200)
         #expect(daemon.stop() == 0)
-        try DatabaseQueue(path: daemon.database).write { db in
+        try await DatabaseQueue(path: daemon.database).write { db in
             try db.execute(sql: "UPDATE scores SET points = 99, score = 999")
         }
         try daemon.start()

@@ -43,8 +43,8 @@ import Testing
         #expect(wrong.err.contains("does not verify"), "\(wrong.err)")
     }
 
-    @Test func certificatesCloseScoreDirectoryAndInventory() throws {
-        let (daemon, _) = try AccountingTests.workedExample()
+    @Test func certificatesCloseScoreDirectoryAndInventory() async throws {
+        let (daemon, _) = try await AccountingTests.workedExample()
         let certificates = daemon.directory.appendingPathComponent("certificates.ndjson")
         try """
             {"id":"gec-4","consumer":"c1","start":"2023-04-01T00:00:00+08:00","end":"2023-05-01T00:00:00+08:00","wh":100,"technology":"wind","issuer":"CN-GEC"}
@@ -79,8 +79,8 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 
-    @Test func proofFilesVerifyOfflineAndFailWhenChanged() throws {
-        let (daemon, _) = try AccountingTests.workedExample()
+    @Test func proofFilesVerifyOfflineAndFailWhenChanged() async throws {
+        let (daemon, _) = try await AccountingTests.workedExample()
         let entryProof = daemon.directory.appendingPathComponent("entry.tlog-proof").path
         let readingProof = daemon.directory.appendingPathComponent("reading.tlog-proof").path
         #expect(try carbonctl(daemon, ["proof", "--key", daemon.vkey, "--index", "2", "--out", entryProof]).status == 0)

@@ -165,8 +165,8 @@ import Testing
 
     /// Twenty readings of 10^12 Wh in one hour: the hour's microgram sum passes Int64.
     /// The series says which consumer and step cannot be summed; the daemon stays up.
-    @Test func anEmissionsSumBeyondInt64IsAConflictNotATrap() throws {
-        let (daemon, client) = try AccountingTests.daemonWithOneAnnualFactor()
+    @Test func anEmissionsSumBeyondInt64IsAConflictNotATrap() async throws {
+        let (daemon, client) = try await AccountingTests.daemonWithOneAnnualFactor()
         #expect(try client.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"industrial"}"#).status == 200)
         let readings = (1...20).map {
             #"{"utility":"u1","meter":"m\#($0)","consumer":"c1","start":"2023-05-01T00:00:00+08:00","duration_s":3600,"import_wh":1000000000000}"#
