@@ -39,6 +39,21 @@ import Glibc
         return (daemon, users)
     }
 
+    /// The matrix daemon's application in this process: the same grants and setup, the
+    /// throwaway users' credentials given to each request instead of their processes.
+    static func matrixApplication() async throws -> (InProcessDaemon, TestUsers) {
+        let users = try TestUsers.shared.get()
+        let factors = DaemonProcess.repositoryRoot.appendingPathComponent("config/factors/cn-mee-annual.csv").path
+        let daemon = try await InProcessDaemon(
+            grants: matrixGrants(users), extraConfig: "factors = [\"\(factors)\"]\n\(AccountingTests.manualClose)")
+        let admin = users.peer(for: .admin)
+        for probe in Probe.writes {
+            let answer = try await daemon.send(probe.method, probe.path, as: admin, contentType: probe.contentType, body: probe.body)
+            try #require(answer.status == 200, "setup \(probe.name): \(answer.text)")
+        }
+        return (daemon, users)
+    }
+
     @Test(arguments: GrantRole.allCases)
     func eachRoleMayDoExactlyWhatSection1Says(role: GrantRole) throws {
         let (daemon, users) = try Self.matrixDaemon()

@@ -125,3 +125,41 @@ struct SocketAPI: TestAPI {
         try client.request(method, path, headers: headers, body: body)
     }
 }
+
+/// What a route test talks to, as any peer: the application in this process, or a
+/// real daemon (whose peers other than the test itself are throwaway users' processes).
+protocol RouteTarget {
+    func send(
+        _ method: String, _ path: String, as peer: Peer, contentType: String?, bytes: [UInt8]?, headers: [(String, String)]
+    ) async throws -> CarbonClient.HTTPResponse
+    /// The database file, read for row counts.
+    var database: String { get }
+}
+
+extension RouteTarget {
+    func send(
+        _ method: String, _ path: String, as peer: Peer = .test, contentType: String? = nil, body: String? = nil,
+        headers: [(String, String)] = []
+    ) async throws -> CarbonClient.HTTPResponse {
+        try await send(method, path, as: peer, contentType: contentType, bytes: body.map { Array($0.utf8) }, headers: headers)
+    }
+}
+
+extension DaemonProcess: RouteTarget {}
+
+extension InProcessDaemon: RouteTarget {
+    var database: String { files.database }
+
+    func send(
+        _ method: String, _ path: String, as peer: Peer, contentType: String?, bytes: [UInt8]?, headers: [(String, String)]
+    ) async throws -> CarbonClient.HTTPResponse {
+        let credentials =
+            switch peer {
+            case .test: Self.me
+            case .user(let account, let gid, _): PeerCredentials(uid: account.uid, gid: gid ?? account.gid, pid: 1)
+            }
+        return try await request(
+            method, path, headers: (contentType.map { [("Content-Type", $0)] } ?? []) + headers, body: bytes ?? [],
+            as: credentials)
+    }
+}
