@@ -6,16 +6,18 @@ import Testing
 import Glibc
 #endif
 
-/// interface.md section 4, rule by rule, through the real socket: the status, an
-/// RFC 9457 body whose `errors` names every bad record (0-based index and field),
-/// and an unchanged database and ledger whenever a batch is refused.
+/// interface.md section 4, rule by rule: the status, an RFC 9457 body whose `errors`
+/// names every bad record (0-based index and field), and an unchanged database and
+/// ledger whenever a batch is refused. Record rules run in-process; what lives in the
+/// HTTP layer (framing, header and chunked-body limits, slow clients, the connection
+/// limit) goes through a real daemon's socket.
 @Suite struct BadInputTests {
     // MARK: 422: invalid records
 
     @Test(arguments: BulkFormat.allCases)
-    func missingFieldsAre422(format: BulkFormat) throws {
-        let daemon = try startedDaemon()
-        try expectRefused(daemon, [
+    func missingFieldsAre422(format: BulkFormat) async throws {
+        let daemon = try await startedDaemon()
+        try await expectRefused(daemon, [
             reading("m1"),
             reading("m2").without("start"),
             reading("m3"),
@@ -25,9 +27,9 @@ import Glibc
     }
 
     @Test(arguments: BulkFormat.allCases)
-    func malformedFieldsAre422(format: BulkFormat) throws {
-        let daemon = try startedDaemon()
-        try expectRefused(daemon, [
+    func malformedFieldsAre422(format: BulkFormat) async throws {
+        let daemon = try await startedDaemon()
+        try await expectRefused(daemon, [
             reading("m1"),
             reading("m2").with("start", text("2026-13-01T00:00:00Z")),  // no month 13
             reading("m3").with("start", text("2026-10-01T00:00:00")),  // no offset
@@ -48,9 +50,9 @@ import Glibc
 
     /// In CSV an unknown field is a header column: `csvHeaderFieldProblemsAre422NamingEveryRecord`.
     @Test(arguments: [BulkFormat.json, .ndjson])
-    func unknownFieldsAre422(format: BulkFormat) throws {
-        let daemon = try startedDaemon()
-        try expectRefused(daemon, [
+    func unknownFieldsAre422(format: BulkFormat) async throws {
+        let daemon = try await startedDaemon()
+        try await expectRefused(daemon, [
             reading("m1").with("colour", text("red")),
             reading("m2"),
             reading("m3").without("import_wh").with("importWh", "5"),  // a near miss: unknown and missing
@@ -58,9 +60,9 @@ import Glibc
     }
 
     @Test(arguments: BulkFormat.allCases)
-    func unknownConsumersAre422(format: BulkFormat) throws {
-        let daemon = try startedDaemon()
-        try expectRefused(daemon, [
+    func unknownConsumersAre422(format: BulkFormat) async throws {
+        let daemon = try await startedDaemon()
+        try await expectRefused(daemon, [
             reading("m1", consumer: "nobody"),
             reading("m2"),
             reading("m3", consumer: "c2"),
@@ -70,11 +72,11 @@ import Glibc
 
     // MARK: 403: another utility's data
 
-    @Test func readingsForAnotherUtilitysConsumerAre403() throws {
-        let (daemon, utility) = try startedDaemonWithUtilityPeer()
+    @Test func readingsForAnotherUtilitysConsumerAre403() async throws {
+        let (daemon, utility) = try await startedDaemonWithUtilityPeer()
         // c9 belongs to u2; neither u1's own system nor an admin may file u1 readings for it.
         for peer in [utility, Peer.test] {
-            try expectRefused(daemon, [
+            try await expectRefused(daemon, [
                 reading("m1"),
                 reading("m2", consumer: "c9"),
                 reading("m3"),
@@ -83,9 +85,9 @@ import Glibc
         }
     }
 
-    @Test func aUtilityPushingAnotherUtilityIDIs403() throws {
-        let (daemon, utility) = try startedDaemonWithUtilityPeer()
-        try expectRefused(daemon, [
+    @Test func aUtilityPushingAnotherUtilityIDIs403() async throws {
+        let (daemon, utility) = try await startedDaemonWithUtilityPeer()
+        try await expectRefused(daemon, [
             reading("m1", consumer: "c9", utility: "u2"),
             reading("m2"),
             reading("m3", consumer: "c9", utility: "u2"),
@@ -93,10 +95,10 @@ import Glibc
     }
 
     /// 403 over 422 over 409, and every bad record listed whatever its reason.
-    @Test func forbiddenWinsOverInvalidWhichWinsOverConflict() throws {
-        let (daemon, utility) = try startedDaemonWithUtilityPeer()
+    @Test func forbiddenWinsOverInvalidWhichWinsOverConflict() async throws {
+        let (daemon, utility) = try await startedDaemonWithUtilityPeer()
         let conflicting = reading("m1", hour: 0, importWh: 999)  // m1 hour 0 is stored with 100
-        try expectRefused(daemon, [
+        try await expectRefused(daemon, [
             reading("m2"),
             conflicting,
             reading("m3", consumer: "nobody"),
@@ -105,7 +107,7 @@ import Glibc
             reading("m6", consumer: "c9", utility: "u2"),
         ], as: .csv, by: utility, status: 403,
            naming: [(1, "start"), (2, "consumer"), (3, "consumer"), (4, "import_wh"), (5, "utility")])
-        try expectRefused(daemon, [
+        try await expectRefused(daemon, [
             reading("m2"), conflicting, reading("m3", consumer: "nobody"),
         ], as: .csv, by: utility, status: 422, naming: [(1, "start"), (2, "consumer")])
     }
@@ -113,9 +115,9 @@ import Glibc
     // MARK: 409: conflicts
 
     @Test(arguments: BulkFormat.allCases)
-    func sameKeyWithOtherContentIs409NamingMeterAndStart(format: BulkFormat) throws {
-        let daemon = try startedDaemon()
-        let errors = try expectRefused(daemon, [
+    func sameKeyWithOtherContentIs409NamingMeterAndStart(format: BulkFormat) async throws {
+        let daemon = try await startedDaemon()
+        let errors = try await expectRefused(daemon, [
             reading("m4"),
             reading("m1", hour: 0, importWh: 101),  // stored with 100
             reading("m5"),
@@ -130,9 +132,9 @@ import Glibc
     }
 
     @Test(arguments: BulkFormat.allCases)
-    func overlapsWithinTheBatchAre409(format: BulkFormat) throws {
-        let daemon = try startedDaemon()
-        try expectRefused(daemon, [
+    func overlapsWithinTheBatchAre409(format: BulkFormat) async throws {
+        let daemon = try await startedDaemon()
+        try await expectRefused(daemon, [
             reading("m4", hour: 1),
             reading("m5", hour: 1, duration: 7200),
             reading("m4", hour: 1, plus: 1800),  // inside m4's [h1, h2)
@@ -143,9 +145,9 @@ import Glibc
     }
 
     @Test(arguments: BulkFormat.allCases)
-    func overlapsWithStoredReadingsAre409(format: BulkFormat) throws {
-        let daemon = try startedDaemon()
-        try expectRefused(daemon, [
+    func overlapsWithStoredReadingsAre409(format: BulkFormat) async throws {
+        let daemon = try await startedDaemon()
+        try await expectRefused(daemon, [
             reading("m1", hour: 1),  // adjacent to the stored [h0, h1): fine
             reading("m2", hour: 0, plus: 1800),  // inside the stored [h0, h1)
             reading("m3", hour: -1, duration: 7200),  // [h-1, h1) covers the stored one
@@ -155,10 +157,10 @@ import Glibc
 
     // MARK: 200: duplicates and partial batches
 
-    @Test func duplicatesAreCountedAndNotStoredTwice() throws {
-        let daemon = try startedDaemon()
-        let before = try daemon.ledgerState()
-        let again = try daemon.send("POST", "/v1/readings", contentType: BulkFormat.json.contentType,
+    @Test func duplicatesAreCountedAndNotStoredTwice() async throws {
+        let daemon = try await startedDaemon()
+        let before = try await daemon.ledgerState()
+        let again = try await daemon.send("POST", "/v1/readings", contentType: BulkFormat.json.contentType,
                                     body: BulkFormat.json.encode(Fixture.stored))
         #expect(again.status == 200, "\(again.text)")
         let json = try again.json()
@@ -166,10 +168,10 @@ import Glibc
         #expect(json["duplicates"] as? Int == Fixture.stored.count)
         #expect(json.keys.contains("entry") && json["entry"] is NSNull, "entry must be null: \(again.text)")
         #expect(json["checkpoint"] as? String == before.checkpoint)
-        #expect(try daemon.ledgerState() == before)
+        #expect(try await daemon.ledgerState() == before)
 
         // Mixed: one stored, one new, the new one twice: one accepted, two duplicates.
-        let mixed = try daemon.send("POST", "/v1/readings", contentType: BulkFormat.csv.contentType, body: BulkFormat.csv.encode([
+        let mixed = try await daemon.send("POST", "/v1/readings", contentType: BulkFormat.csv.contentType, body: BulkFormat.csv.encode([
             reading("m1", hour: 0), reading("m1", hour: 1), reading("m1", hour: 1),
         ]))
         let mixedJSON = try mixed.json()
@@ -177,14 +179,14 @@ import Glibc
         #expect(mixedJSON["accepted"] as? Int == 1)
         #expect(mixedJSON["duplicates"] as? Int == 2)
         #expect(mixedJSON["entry"] as? Int == before.entries)
-        let after = try daemon.ledgerState()
+        let after = try await daemon.ledgerState()
         #expect(after.readings == before.readings + 1 && after.entries == before.entries + 1, "\(before) -> \(after)")
     }
 
     @Test(arguments: BulkFormat.allCases)
-    func partialStoresTheGoodRecordsAndListsTheRest(format: BulkFormat) throws {
-        let daemon = try startedDaemon()
-        let before = try daemon.ledgerState()
+    func partialStoresTheGoodRecordsAndListsTheRest(format: BulkFormat) async throws {
+        let daemon = try await startedDaemon()
+        let before = try await daemon.ledgerState()
         let records = [
             reading("m1"),
             reading("m7", consumer: "nobody"),  // 422
@@ -194,7 +196,7 @@ import Glibc
             reading("m5", consumer: "c9"),  // 403
             reading("m6", consumer: "c2"),
         ]
-        let answer = try daemon.send("POST", "/v1/readings?partial=true", contentType: format.contentType, body: format.encode(records))
+        let answer = try await daemon.send("POST", "/v1/readings?partial=true", contentType: format.contentType, body: format.encode(records))
         #expect(answer.status == 200, "\(answer.text)")
         let json = try answer.json()
         #expect(json["accepted"] as? Int == 3)
@@ -203,20 +205,20 @@ import Glibc
         #expect(entry == before.entries)
         let errors = (json["errors"] as? [[String: Any]] ?? []).map(ReportedError.init)
         #expect(errors.map(\.named).sorted() == named([(1, "consumer"), (3, "start"), (4, "import_wh"), (5, "consumer")]))
-        let after = try daemon.ledgerState()
+        let after = try await daemon.ledgerState()
         #expect(after.readings == before.readings + 3 && after.entries == before.entries + 1, "\(before) -> \(after)")
         #expect(json["checkpoint"] as? String == after.checkpoint)
 
         // The stored ones have proofs in that entry; the refused ones none, and m3 keeps its stored content.
         for i in [0, 2, 6] {
-            let proof = try daemon.send("GET", try #require(records[i].lookupPath(in: "/v1/readings")))
+            let proof = try await daemon.send("GET", try #require(records[i].lookupPath(in: "/v1/readings")))
             #expect(proof.status == 200, "record \(i): \(proof.text)")
             #expect(try proof.json()["entry_index"] as? Int == entry, "record \(i)")
         }
         for i in [1, 4, 5] {
-            #expect(try daemon.send("GET", try #require(records[i].lookupPath(in: "/v1/readings"))).status == 404, "record \(i)")
+            #expect(try await daemon.send("GET", try #require(records[i].lookupPath(in: "/v1/readings"))).status == 404, "record \(i)")
         }
-        let stored = try daemon.send("GET", try #require(records[3].lookupPath(in: "/v1/readings"))).json()
+        let stored = try await daemon.send("GET", try #require(records[3].lookupPath(in: "/v1/readings"))).json()
         let leaf = try JSONSerialization.jsonObject(with: Data(try #require(stored["reading"] as? String).utf8)) as? [String: Any]
         #expect(leaf?["import_wh"] as? Int == 100, "\(stored)")
     }
@@ -224,112 +226,112 @@ import Glibc
     // MARK: 413, 415
 
     @Test(arguments: BulkFormat.allCases)
-    func tooManyRecordsIs413(format: BulkFormat) throws {
-        let daemon = try startedDaemon(extraConfig: "[limits]\nmax_records_per_batch = 4")
+    func tooManyRecordsIs413(format: BulkFormat) async throws {
+        let daemon = try await startedDaemon(extraConfig: "[limits]\nmax_records_per_batch = 4")
         let five = (4...8).map { reading("m\($0)") }
-        try expectRefused(daemon, five, as: format, status: 413, naming: [])
-        try expectRefused(daemon, (4...8).map { consumer("c\($0)", utility: "u1") }, as: format, path: "/v1/consumers",
+        try await expectRefused(daemon, five, as: format, status: 413, naming: [])
+        try await expectRefused(daemon, (4...8).map { consumer("c\($0)", utility: "u1") }, as: format, path: "/v1/consumers",
                           status: 413, naming: [])
         // At the limit it is served: the daemon carries on.
-        try expectStored(daemon, Array(five.prefix(4)), as: format)
+        try await expectStored(daemon, Array(five.prefix(4)), as: format)
     }
 
-    @Test func bodiesOverMaxBodyBytesAre413() throws {
-        let daemon = try startedDaemon(extraConfig: "[limits]\nmax_body_bytes = 2048")
+    @Test func bodiesOverMaxBodyBytesAre413() async throws {
+        let daemon = try await startedDaemonProcess(extraConfig: "[limits]\nmax_body_bytes = 2048")
         let records = (4...40).map { reading("m\($0)") }
         let body = BulkFormat.ndjson.encode(records)
         try #require(body.utf8.count > 2048)
-        try expectRefused(daemon, records, as: .ndjson, status: 413, naming: [])
+        try await expectRefused(daemon, records, as: .ndjson, status: 413, naming: [])
 
         // Without Content-Length (chunked), the limit holds while reading.
-        let before = try daemon.ledgerState()
+        let before = try await daemon.ledgerState()
         let head = "POST /v1/readings HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\n"
             + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
         let chunks = body.utf8.chunks(of: 500).map { String($0.count, radix: 16) + "\r\n" + String(decoding: $0, as: UTF8.self) + "\r\n" }
         let raw = try rawExchange(daemon.socket, Array((head + chunks.joined() + "0\r\n\r\n").utf8))
         expectRawProblem(raw, in: 413..<414, "chunked body over the limit")
-        #expect(try daemon.ledgerState() == before)
+        #expect(try await daemon.ledgerState() == before)
 
         // Under the limit it is served.
-        try expectStored(daemon, Array(records.prefix(5)), as: .ndjson)
+        try await expectStored(daemon, Array(records.prefix(5)), as: .ndjson)
     }
 
-    @Test func unsupportedContentTypesAre415() throws {
-        let daemon = try startedDaemon()
+    @Test func unsupportedContentTypesAre415() async throws {
+        let daemon = try await startedDaemon()
         let readings = BulkFormat.json.encode([reading("m4")])
         let consumers = BulkFormat.json.encode([consumer("c5", utility: "u1")])
         for contentType in ["text/plain", "application/xml", "application/x-www-form-urlencoded", "text/csvx", nil] {
             for (path, body) in [("/v1/readings", readings), ("/v1/consumers", consumers)] {
-                let before = try daemon.ledgerState()
-                let answer = try daemon.send("POST", path, contentType: contentType, body: body)
+                let before = try await daemon.ledgerState()
+                let answer = try await daemon.send("POST", path, contentType: contentType, body: body)
                 try expectProblem(answer, status: 415, "\(path) as \(contentType ?? "no Content-Type")")
-                #expect(try daemon.ledgerState() == before)
+                #expect(try await daemon.ledgerState() == before)
             }
         }
-        #expect(try daemon.send("GET", "/v1/consumers/c5").status == 404)
-        #expect(try daemon.send("GET", try #require(reading("m4").lookupPath(in: "/v1/readings"))).status == 404)
+        #expect(try await daemon.send("GET", "/v1/consumers/c5").status == 404)
+        #expect(try await daemon.send("GET", try #require(reading("m4").lookupPath(in: "/v1/readings"))).status == 404)
     }
 
     // MARK: Malformed bodies and HTTP
 
     @Test(arguments: MalformedBody.all)
-    func malformedBodiesAreRefusedAndTheDaemonKeepsServing(body: MalformedBody) throws {
-        let daemon = try startedDaemon()
-        let before = try daemon.ledgerState()
-        let answer = try daemon.send("POST", body.path, contentType: body.contentType, bytes: body.bytes)
+    func malformedBodiesAreRefusedAndTheDaemonKeepsServing(body: MalformedBody) async throws {
+        let daemon = try await startedDaemon()
+        let before = try await daemon.ledgerState()
+        let answer = try await daemon.send("POST", body.path, as: .test, contentType: body.contentType, bytes: body.bytes, headers: [])
         #expect([400, 422].contains(answer.status), "\(answer.status) \(answer.text)")
         let errors = try expectProblem(answer, status: answer.status, body.name)
         if let expected = body.naming {
             #expect(answer.status == 422)
             #expect(errors.map(\.named).sorted() == named(expected), "\(answer.text)")
         }
-        #expect(try daemon.ledgerState() == before)
-        try expectStored(daemon, [reading("m4")], as: .ndjson)
+        #expect(try await daemon.ledgerState() == before)
+        try await expectStored(daemon, [reading("m4")], as: .ndjson)
     }
 
     /// HTTP no client library would send: a 4xx problem (the client's fault, not the
     /// daemon's), nothing stored, and the daemon carries on.
     @Test(arguments: MalformedHTTP.all)
-    func malformedHTTPGets4xxAndNeverChangesTheData(request: MalformedHTTP) throws {
-        let daemon = try startedDaemon()
-        let before = try daemon.ledgerState()
+    func malformedHTTPGets4xxAndNeverChangesTheData(request: MalformedHTTP) async throws {
+        let daemon = try await startedDaemonProcess()
+        let before = try await daemon.ledgerState()
         let raw = try rawExchange(daemon.socket, Array(request.bytes.utf8))
         expectRawProblem(raw, in: 400..<500, request.name)
-        #expect(try daemon.ledgerState() == before)
-        #expect(try daemon.send("GET", try #require(reading("m4").lookupPath(in: "/v1/readings"))).status == 404)
-        try expectStored(daemon, [reading("m4")], as: .ndjson)
+        #expect(try await daemon.ledgerState() == before)
+        #expect(try await daemon.send("GET", try #require(reading("m4").lookupPath(in: "/v1/readings"))).status == 404)
+        try await expectStored(daemon, [reading("m4")], as: .ndjson)
     }
 
     /// interface.md section 4: header size is a limit like body size (413; 431 is the
     /// HTTP name for the same thing).
-    @Test func headersOverMaxHeaderBytesAre413() throws {
-        let daemon = try startedDaemon(extraConfig: "[limits]\nmax_header_bytes = 1024")
-        let before = try daemon.ledgerState()
+    @Test func headersOverMaxHeaderBytesAre413() async throws {
+        let daemon = try await startedDaemonProcess(extraConfig: "[limits]\nmax_header_bytes = 1024")
+        let before = try await daemon.ledgerState()
         let padding = [("X-Padding", String(repeating: "a", count: 4096))]
         let body = BulkFormat.ndjson.encode([reading("m4")])
-        let answer = try daemon.send("POST", "/v1/readings", contentType: BulkFormat.ndjson.contentType, body: body, headers: padding)
+        let answer = try await daemon.send("POST", "/v1/readings", contentType: BulkFormat.ndjson.contentType, body: body, headers: padding)
         #expect([413, 431].contains(answer.status), "\(answer.status) \(answer.headers) \(answer.text)")
         #expect(answer.header("Content-Type")?.hasPrefix("application/problem+json") == true, "\(answer.headers)")
-        #expect(try daemon.ledgerState() == before)
-        try expectStored(daemon, [reading("m4")], as: .ndjson)
+        #expect(try await daemon.ledgerState() == before)
+        try await expectStored(daemon, [reading("m4")], as: .ndjson)
     }
 
     /// A client slower than `request_timeout` gets 408, whether it is stuck in the body or in the head.
     @Test(arguments: ["body", "head"])
-    func slowClientsGet408(stuckIn part: String) throws {
-        let daemon = try startedDaemon(extraConfig: "[limits]\nrequest_timeout = \"1s\"\nidle_timeout = \"60s\"")
-        let before = try daemon.ledgerState()
+    func slowClientsGet408(stuckIn part: String) async throws {
+        let daemon = try await startedDaemonProcess(extraConfig: "[limits]\nrequest_timeout = \"1s\"\nidle_timeout = \"60s\"")
+        let before = try await daemon.ledgerState()
         let body = BulkFormat.ndjson.encode([reading("m4")])
         let head = "POST /v1/readings HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\n"
         let partial = part == "body" ? head + "Content-Length: \(body.utf8.count)\r\n\r\n" + body.prefix(20) : head
         // The connection stays open for writing: the daemon must answer on its own.
         let raw = try rawExchange(daemon.socket, Array(partial.utf8), halfClose: false, within: 10)
         expectRawProblem(raw, in: 408..<409, "stuck in the \(part)")
-        #expect(try daemon.ledgerState() == before)
-        try expectStored(daemon, [reading("m4")], as: .ndjson)
+        #expect(try await daemon.ledgerState() == before)
+        try await expectStored(daemon, [reading("m4")], as: .ndjson)
     }
 
-    @Test func connectionsPastTheLimitGet503AndTheDaemonCarriesOn() throws {
+    @Test func connectionsPastTheLimitGet503AndTheDaemonCarriesOn() async throws {
         let daemon = try DaemonProcess(extraConfig: "[limits]\nmax_connections = 2")
         try daemon.start()
         // Every request goes over connections known to be served: a closed one may
@@ -353,35 +355,35 @@ import Glibc
     /// A CSV body's records miss or add a field through its header; interface.md section 4
     /// makes that 422 with every record named, as in JSON and NDJSON.
     @Test(arguments: ["missing column", "unknown column"])
-    func csvHeaderFieldProblemsAre422NamingEveryRecord(problem: String) throws {
-        let daemon = try startedDaemon()
+    func csvHeaderFieldProblemsAre422NamingEveryRecord(problem: String) async throws {
+        let daemon = try await startedDaemon()
         let records = (4...6).map { reading("m\($0)") }
         if problem == "missing column" {
-            try expectRefused(daemon, records.map { $0.without("start") }, as: .csv, status: 422,
+            try await expectRefused(daemon, records.map { $0.without("start") }, as: .csv, status: 422,
                               naming: [(0, "start"), (1, "start"), (2, "start")])
         } else {
-            try expectRefused(daemon, records.map { $0.with("colour", text("red")) }, as: .csv, status: 422,
+            try await expectRefused(daemon, records.map { $0.with("colour", text("red")) }, as: .csv, status: 422,
                               naming: [(0, "colour"), (1, "colour"), (2, "colour")])
         }
     }
 
     // MARK: Consumers
 
-    @Test func aUtilityRegisteringAnotherUtilitysConsumerIDIs403() throws {
-        let (daemon, utility) = try startedDaemonWithUtilityPeer()
-        try expectRefused(daemon, [
+    @Test func aUtilityRegisteringAnotherUtilitysConsumerIDIs403() async throws {
+        let (daemon, utility) = try await startedDaemonWithUtilityPeer()
+        try await expectRefused(daemon, [
             consumer("c5", utility: "u1"),
             consumer("c9", utility: "u1"),  // c9 is u2's
             consumer("c6", utility: "u2"),  // not this peer's utility
             consumer("c7", utility: "u1", zone: "CN-ATLANTIS"),  // 422, but 403 wins
         ], as: .json, by: utility, path: "/v1/consumers", status: 403, naming: [(1, "consumer"), (2, "utility"), (3, "zone")])
-        #expect(try daemon.send("GET", "/v1/consumers/c9").json()["utility"] as? String == "u2")
+        #expect(try await daemon.send("GET", "/v1/consumers/c9").json()["utility"] as? String == "u2")
     }
 
     @Test(arguments: BulkFormat.allCases)
-    func consumersInUnknownZonesAre422(format: BulkFormat) throws {
-        let daemon = try startedDaemon()
-        try expectRefused(daemon, [
+    func consumersInUnknownZonesAre422(format: BulkFormat) async throws {
+        let daemon = try await startedDaemon()
+        try await expectRefused(daemon, [
             consumer("c5", utility: "u1"),
             consumer("c6", utility: "u1", zone: "XX-NOWHERE"),
             consumer("c7", utility: "u1", zone: "CN-ATLANTIS"),
@@ -389,17 +391,17 @@ import Glibc
         ], as: format, path: "/v1/consumers", status: 422, naming: [(1, "zone"), (2, "zone")])
     }
 
-    @Test func consumersTooAreDuplicatesWhenUnchangedAndPartialOnRequest() throws {
-        let daemon = try startedDaemon()
-        let before = try daemon.ledgerState()
-        let again = try daemon.send("POST", "/v1/consumers", contentType: "text/csv", body: BulkFormat.csv.encode(Fixture.consumers))
+    @Test func consumersTooAreDuplicatesWhenUnchangedAndPartialOnRequest() async throws {
+        let daemon = try await startedDaemon()
+        let before = try await daemon.ledgerState()
+        let again = try await daemon.send("POST", "/v1/consumers", contentType: "text/csv", body: BulkFormat.csv.encode(Fixture.consumers))
         let json = try again.json()
         #expect(again.status == 200, "\(again.text)")
         #expect(json["accepted"] as? Int == 0 && json["duplicates"] as? Int == 3, "\(again.text)")
         #expect(json["entry"] is NSNull, "\(again.text)")
-        #expect(try daemon.ledgerState() == before)
+        #expect(try await daemon.ledgerState() == before)
 
-        let partial = try daemon.send("POST", "/v1/consumers?partial=true", contentType: "application/json", body: BulkFormat.json.encode([
+        let partial = try await daemon.send("POST", "/v1/consumers?partial=true", contentType: "application/json", body: BulkFormat.json.encode([
             consumer("c5", utility: "u1"), consumer("c6", utility: "u1", zone: "CN-ATLANTIS"), consumer("c7", utility: "u1"),
         ]))
         let partialJSON = try partial.json()
@@ -407,41 +409,41 @@ import Glibc
         #expect(partialJSON["accepted"] as? Int == 2, "\(partial.text)")
         let errors = (partialJSON["errors"] as? [[String: Any]] ?? []).map(ReportedError.init)
         #expect(errors.map(\.named) == named([(1, "zone")]), "\(partial.text)")
-        #expect(try daemon.send("GET", "/v1/consumers/c5").status == 200)
-        #expect(try daemon.send("GET", "/v1/consumers/c6").status == 404)
-        #expect(try daemon.send("GET", "/v1/consumers/c7").status == 200)
-        #expect(try daemon.ledgerState().consumers == before.consumers + 2)
+        #expect(try await daemon.send("GET", "/v1/consumers/c5").status == 200)
+        #expect(try await daemon.send("GET", "/v1/consumers/c6").status == 404)
+        #expect(try await daemon.send("GET", "/v1/consumers/c7").status == 200)
+        #expect(try await daemon.ledgerState().consumers == before.consumers + 2)
     }
 
     // MARK: Batch ids
 
     @Test(arguments: BatchIDCarrier.allCases)
-    func aBatchIDRetryAnswersTheOriginalAnswer(first: BatchIDCarrier) throws {
-        let daemon = try startedDaemon()
+    func aBatchIDRetryAnswersTheOriginalAnswer(first: BatchIDCarrier) async throws {
+        let daemon = try await startedDaemon()
         let batch = [reading("m1"), reading("m2")]
-        let original = try daemon.send(batch, batchID: "retry-7", via: first)
+        let original = try await daemon.send(batch, batchID: "retry-7", via: first)
         #expect(original.status == 200, "\(original.text)")
         let originalJSON = try original.json()
         let entry = try #require(originalJSON["entry"] as? Int)
         let checkpoint = try #require(originalJSON["checkpoint"] as? String)
         // The ledger moves on, so a recomputed answer would differ from the original one.
-        try expectStored(daemon, [reading("m3")], as: .ndjson)
+        try await expectStored(daemon, [reading("m3")], as: .ndjson)
 
-        let settled = try daemon.ledgerState()
+        let settled = try await daemon.ledgerState()
         let other = [reading("m4"), reading("m5"), reading("m6")]
         for (records, carrier) in [(batch, BatchIDCarrier.header), (batch, .query), (other, first)] {
-            let retry = try daemon.send(records, batchID: "retry-7", via: carrier)
+            let retry = try await daemon.send(records, batchID: "retry-7", via: carrier)
             #expect(retry.status == 200, "\(retry.text)")
             let json = try retry.json()
             #expect(json["entry"] as? Int == entry, "\(retry.text)")
             #expect(json["checkpoint"] as? String == checkpoint, "\(retry.text)")
             #expect(json["accepted"] as? Int == 2, "\(retry.text)")
             #expect(json["duplicates"] as? Int == 0, "\(retry.text)")
-            #expect(try daemon.ledgerState() == settled, "a retry changed the ledger")
+            #expect(try await daemon.ledgerState() == settled, "a retry changed the ledger")
         }
         // The batch sent under a used id was answered, not stored.
         for record in other {
-            #expect(try daemon.send("GET", try #require(record.lookupPath(in: "/v1/readings"))).status == 404)
+            #expect(try await daemon.send("GET", try #require(record.lookupPath(in: "/v1/readings"))).status == 404)
         }
     }
 }
@@ -561,28 +563,39 @@ func rfc3339(_ seconds: Int64) -> String {
     return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
 }
 
-/// A daemon with the fixture stored; the test process is its admin.
-func startedDaemon(grants: String = DaemonProcess.selfAdmin, extraConfig: String = "") throws -> DaemonProcess {
-    let daemon = try DaemonProcess(grants: grants, extraConfig: extraConfig)
-    try daemon.start()
-    try expectStored(daemon, Fixture.consumers, as: .ndjson, path: "/v1/consumers")
-    try expectStored(daemon, Fixture.stored, as: .ndjson)
+/// The application, in-process, with the fixture stored; the test process is its admin.
+func startedDaemon(grants: String = DaemonProcess.selfAdmin, extraConfig: String = "") async throws -> InProcessDaemon {
+    let daemon = try await InProcessDaemon(grants: grants, extraConfig: extraConfig)
+    try await storeFixture(daemon)
     return daemon
 }
 
-/// The fixture daemon plus a peer with the utility role for u1 (a throwaway user).
-func startedDaemonWithUtilityPeer() throws -> (DaemonProcess, Peer) {
+/// A daemon process with the fixture stored, for what needs its socket.
+func startedDaemonProcess(extraConfig: String = "") async throws -> DaemonProcess {
+    let daemon = try DaemonProcess(extraConfig: extraConfig)
+    try daemon.start()
+    try await storeFixture(daemon)
+    return daemon
+}
+
+private func storeFixture(_ daemon: some RouteTarget) async throws {
+    try await expectStored(daemon, Fixture.consumers, as: .ndjson, path: "/v1/consumers")
+    try await expectStored(daemon, Fixture.stored, as: .ndjson)
+}
+
+/// The fixture application plus a peer with the utility role for u1 (a throwaway user's credentials).
+func startedDaemonWithUtilityPeer() async throws -> (InProcessDaemon, Peer) {
     let users = try TestUsers.shared.get()
-    let daemon = try startedDaemon(grants: DaemonProcess.selfAdmin + "\n" + grant("uid = \(users.utility.uid)", "utility", #"utility = "u1""#))
+    let daemon = try await startedDaemon(grants: DaemonProcess.selfAdmin + "\n" + grant("uid = \(users.utility.uid)", "utility", #"utility = "u1""#))
     return (daemon, .user(users.utility))
 }
 
 /// Posts records that must all be new and accepted.
 func expectStored(
-    _ daemon: DaemonProcess, _ records: [Record], as format: BulkFormat, path: String = "/v1/readings",
+    _ daemon: some RouteTarget, _ records: [Record], as format: BulkFormat, path: String = "/v1/readings",
     sourceLocation: SourceLocation = #_sourceLocation
-) throws {
-    let answer = try daemon.send("POST", path, contentType: format.contentType, body: format.encode(records))
+) async throws {
+    let answer = try await daemon.send("POST", path, contentType: format.contentType, body: format.encode(records))
     try #require(answer.status == 200, "\(answer.text)", sourceLocation: sourceLocation)
     #expect(try answer.json()["accepted"] as? Int == records.count, "\(answer.text)", sourceLocation: sourceLocation)
 }
@@ -660,20 +673,20 @@ func expectProblem(
 /// record of it stored. Returns the errors in (index, field) order.
 @discardableResult
 func expectRefused(
-    _ daemon: DaemonProcess, _ records: [Record], as format: BulkFormat, by peer: Peer = .test,
+    _ daemon: some RouteTarget, _ records: [Record], as format: BulkFormat, by peer: Peer = .test,
     path: String = "/v1/readings", status: Int, naming expected: [(Int, String)],
     sourceLocation: SourceLocation = #_sourceLocation
-) throws -> [ReportedError] {
-    let before = try daemon.ledgerState()
-    let answer = try daemon.send("POST", path, as: peer, contentType: format.contentType, body: format.encode(records))
+) async throws -> [ReportedError] {
+    let before = try await daemon.ledgerState()
+    let answer = try await daemon.send("POST", path, as: peer, contentType: format.contentType, body: format.encode(records))
     let errors = try expectProblem(answer, status: status, "\(format) \(path)", sourceLocation: sourceLocation)
         .sorted { $0.named < $1.named }
     expectOnePerRecord(errors, naming: expected, "\(format)", sourceLocation: sourceLocation)
-    #expect(try daemon.ledgerState() == before, "a refused \(format) batch changed the store", sourceLocation: sourceLocation)
+    #expect(try await daemon.ledgerState() == before, "a refused \(format) batch changed the store", sourceLocation: sourceLocation)
     let bad = Set(expected.map(\.0))
     for (i, record) in records.enumerated() where !bad.contains(i) {
         guard let lookup = record.lookupPath(in: path) else { continue }
-        #expect(try daemon.send("GET", lookup).status == 404, "good record \(i) of a refused batch was stored",
+        #expect(try await daemon.send("GET", lookup).status == 404, "good record \(i) of a refused batch was stored",
                 sourceLocation: sourceLocation)
     }
     return errors
@@ -740,14 +753,14 @@ enum BatchIDCarrier: String, CaseIterable, Sendable, CustomTestStringConvertible
     var testDescription: String { rawValue }
 }
 
-extension DaemonProcess {
-    func send(_ records: [Record], batchID: String, via carrier: BatchIDCarrier) throws -> HTTPResponse {
+extension RouteTarget {
+    func send(_ records: [Record], batchID: String, via carrier: BatchIDCarrier) async throws -> HTTPResponse {
         let body = BulkFormat.ndjson.encode(records)
         switch carrier {
         case .header:
-            return try send("POST", "/v1/readings", contentType: "application/x-ndjson", body: body, headers: [("Batch-Id", batchID)])
+            return try await send("POST", "/v1/readings", contentType: "application/x-ndjson", body: body, headers: [("Batch-Id", batchID)])
         case .query:
-            return try send("POST", "/v1/readings?batch=\(batchID)", contentType: "application/x-ndjson", body: body)
+            return try await send("POST", "/v1/readings?batch=\(batchID)", contentType: "application/x-ndjson", body: body)
         }
     }
 }
@@ -764,15 +777,27 @@ struct LedgerState: Equatable, CustomStringConvertible {
     var description: String { "entries \(entries), readings \(readings), consumers \(consumers)" }
 }
 
+extension RouteTarget {
+    /// The checkpoint (as the admin test process) and the table sizes (from the
+    /// database file, read-only).
+    func ledgerState() async throws -> LedgerState {
+        try LedgerState(checkpoint: await send("GET", "/v1/ledger/checkpoint"), database: database)
+    }
+}
+
 extension DaemonProcess {
-    /// The checkpoint (over the socket, as the admin test process) and the table sizes
-    /// (from the database file, read-only).
-    func ledgerState(via client: UnixHTTPClient? = nil) throws -> LedgerState {
-        let checkpoint = try client?.get("/v1/ledger/checkpoint") ?? send("GET", "/v1/ledger/checkpoint")
+    /// The same, the checkpoint asked over `client`'s connection.
+    func ledgerState(via client: UnixHTTPClient) throws -> LedgerState {
+        try LedgerState(checkpoint: client.get("/v1/ledger/checkpoint"), database: database)
+    }
+}
+
+extension LedgerState {
+    init(checkpoint: HTTPResponse, database: String) throws {
         guard checkpoint.status == 200 else { throw DaemonTestFailure("checkpoint: \(checkpoint.text)") }
         let counts = try SQLiteReader.integers(
             database, "SELECT (SELECT count(*) FROM readings), (SELECT count(*) FROM entries), (SELECT count(*) FROM consumers)")
-        return LedgerState(checkpoint: checkpoint.text, readings: counts[0], entries: counts[1], consumers: counts[2])
+        self.init(checkpoint: checkpoint.text, readings: counts[0], entries: counts[1], consumers: counts[2])
     }
 }
 
