@@ -2,19 +2,17 @@ import CarbonClient
 import Foundation
 import Testing
 
-/// The bundled factor dataset: recorded at first start, resolvable over the socket.
+/// The bundled factor dataset: recorded at first start, resolvable through the API (in-process).
 @Suite struct FactorTests {
     static let csv = DaemonProcess.repositoryRoot.appendingPathComponent("config/factors/cn-mee-annual.csv").path
 
-    private func daemonWithFactors() throws -> DaemonProcess {
-        let daemon = try DaemonProcess(extraConfig: "factors = [\"\(Self.csv)\"]")
-        try daemon.start()
-        return daemon
+    private func daemonWithFactors() async throws -> InProcessDaemon {
+        try await InProcessDaemon(extraConfig: "factors = [\"\(Self.csv)\"]")
     }
 
-    @Test func theDatasetIsAFactorsEntryWhoseRootCoversEveryRow() throws {
-        let daemon = try daemonWithFactors()
-        let entries = try daemon.client().get("/v1/ledger/entries?start=0&end=10").json()["entries"] as? [[String: Any]] ?? []
+    @Test func theDatasetIsAFactorsEntryWhoseRootCoversEveryRow() async throws {
+        let daemon = try await daemonWithFactors()
+        let entries = try await daemon.get("/v1/ledger/entries?start=0&end=10").json()["entries"] as? [[String: Any]] ?? []
         let factors = try #require(entries.compactMap { entry -> [String: Any]? in
             guard let text = entry["entry"] as? String,
                 let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
@@ -44,10 +42,10 @@ import Testing
         #expect(factors["root"] as? String == root)
     }
 
-    @Test func anAnnualFactorFallsBackAYearAndTheResidualUpTheZoneTree() throws {
-        let daemon = try daemonWithFactors()
-        let client = try daemon.client()
-        let average = try client.get("/v1/factors?zone=CN-ZJ&at=2023-03-15T00:00:00%2B08:00").json()
+    @Test func anAnnualFactorFallsBackAYearAndTheResidualUpTheZoneTree() async throws {
+        let daemon = try await daemonWithFactors()
+        let client = daemon
+        let average = try await client.get("/v1/factors?zone=CN-ZJ&at=2023-03-15T00:00:00%2B08:00").json()
         #expect(average["mg_per_kwh"] as? Int == 515_300)
         #expect(average["dataset"] as? String == "cn-mee-annual")
         let row = average["row"] as? [String: Any]
@@ -57,12 +55,12 @@ import Testing
         let found2022 = steps.firstIndex(of: "CN-ZJ/2022")
         #expect(tried2023 != nil && found2022 != nil && tried2023! < found2022!, "\(steps)")
 
-        let residual = try client.get("/v1/factors?zone=CN-ZJ&at=2023-03-15T00:00:00%2B08:00&kind=residual").json()
+        let residual = try await client.get("/v1/factors?zone=CN-ZJ&at=2023-03-15T00:00:00%2B08:00&kind=residual").json()
         #expect(residual["mg_per_kwh"] as? Int == 609_600)
         #expect((residual["row"] as? [String: Any])?["zone"] as? String == "CN")
 
-        #expect(try client.get("/v1/factors?zone=XX&at=0").status == 400)
-        #expect(try client.get("/v1/factors?zone=CN-ZJ&at=1990-01-01T00:00:00Z").status == 404)
+        #expect(try await client.get("/v1/factors?zone=XX&at=0").status == 400)
+        #expect(try await client.get("/v1/factors?zone=CN-ZJ&at=1990-01-01T00:00:00Z").status == 404)
     }
 
     /// Unix seconds of January 1 of `year`, 00:00 at +08:00.
@@ -72,26 +70,26 @@ import Testing
         return days * 86_400 - 8 * 3600
     }
 
-    @Test func anElectricityMapsExportLoadsAsAnHourlyDatasetThatWinsOverTheAnnualOne() throws {
-        let daemon = try daemonWithFactors()
-        let client = try daemon.client()
+    @Test func anElectricityMapsExportLoadsAsAnHourlyDatasetThatWinsOverTheAnnualOne() async throws {
+        let daemon = try await daemonWithFactors()
+        let client = daemon
         for version in ["v1", "v2"] {
             let export = try String(
                 contentsOfFile: "/work/shared/data/samples/electricitymaps-hourly-\(version).csv", encoding: .utf8)
-            let answer = try client.post(
+            let answer = try await client.post(
                 "/v1/factors?dataset=em-\(version)&zone=CN-ZJ", export, contentType: "text/csv")
             #expect(answer.status == 200, "\(answer.text)")
             #expect((try answer.json()["accepted"] as? Int ?? 0) > 0)
         }
         // 2024-01-01 00:00 UTC: the export's 561.20 g/kWh is 561200 mg/kWh exactly.
-        let hourly = try client.get("/v1/factors?zone=CN-ZJ&at=2024-01-01T00:30:00Z").json()
+        let hourly = try await client.get("/v1/factors?zone=CN-ZJ&at=2024-01-01T00:30:00Z").json()
         #expect(hourly["mg_per_kwh"] as? Int == 561_200)
         #expect((hourly["row"] as? [String: Any])?["source"] as? String == "electricitymaps:CN")
         // The same name again is refused; a row naming an unknown zone is named.
-        let again = try client.post("/v1/factors?dataset=em-v1&zone=CN-ZJ", "zone,kind,year,mg_per_kwh,source\nCN,average,2030,1,x\n",
+        let again = try await client.post("/v1/factors?dataset=em-v1&zone=CN-ZJ", "zone,kind,year,mg_per_kwh,source\nCN,average,2030,1,x\n",
                                     contentType: "text/csv")
         #expect(again.status == 409)
-        let bad = try client.post(
+        let bad = try await client.post(
             "/v1/factors?dataset=native", "zone,kind,start,end,mg_per_kwh,source\nCN,average,0,3600,1,x\nXX,average,0,3600,1,x\nCN,wrong,0,3600,1.5,x\n",
             contentType: "text/csv")
         #expect(bad.status == 422)

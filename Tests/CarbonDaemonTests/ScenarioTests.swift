@@ -12,26 +12,24 @@ import TransparencyLog
 @Suite struct ScenarioTests {
     typealias Ref = ReferenceScoring
 
-    @Test func closingTwoMonthsWritesScoresASecondComputationReproduces() throws {
+    @Test func closingTwoMonthsWritesScoresASecondComputationReproduces() async throws {
         let scenario = try Scenario.make()
-        let daemon = try DaemonProcess(extraConfig: scenario.config)
-        try daemon.start()
-        let client = try daemon.client()
+        let client = try await InProcessDaemon(extraConfig: scenario.config)
 
         // Factor datasets, then the registry.
         var datasetRoots: [String: String] = [:]
         for dataset in scenario.datasets {
-            let answer = try client.post("/v1/factors?dataset=\(dataset.name)", dataset.csv, contentType: "text/csv")
+            let answer = try await client.post("/v1/factors?dataset=\(dataset.name)", dataset.csv, contentType: "text/csv")
             try #require(answer.status == 200, "\(dataset.name): \(answer.text)")
             let index = try #require(try answer.json()["entry"] as? Int)
-            let entry = try #require(try Ledger.entries(client, from: index, to: index + 1).first?.object)
+            let entry = try #require(try await Ledger.entries(client, from: index, to: index + 1).first?.object)
             #expect(entry["kind"] as? String == "factors" && entry["count"] as? Int == dataset.rows.count)
             datasetRoots[dataset.name] = try #require(entry["root"] as? String)
         }
         let registry = scenario.consumers.map { c in
             #"{"consumer":"\#(c.id)","utility":"\#(c.utility)","zone":"\#(c.zone)","class":"\#(c.consumerClass)","normalizer":\#(c.normalizer)}"#
         }.joined(separator: "\n")
-        let registered = try client.post("/v1/consumers", registry)
+        let registered = try await client.post("/v1/consumers", registry)
         try #require(registered.status == 200, "\(registered.text)")
         #expect(try registered.json()["accepted"] as? Int == scenario.consumers.count)
 
@@ -39,14 +37,14 @@ import TransparencyLog
         let batches = scenario.dailyBatches()
         for (number, batch) in batches.enumerated() {
             let body = batch.map(Scenario.ndjson).joined(separator: "\n")
-            let answer = try client.post("/v1/readings", body)
+            let answer = try await client.post("/v1/readings", body)
             try #require(answer.status == 200, "batch \(number): \(answer.text.prefix(2_000))")
             #expect(try answer.json()["accepted"] as? Int == batch.count)
             if number == batches.count / 2 {
-                try postCertificates(client, scenario.certificates.filter { $0.start < scenario.january.start })
+                try await postCertificates(client, scenario.certificates.filter { $0.start < scenario.january.start })
             }
         }
-        try postCertificates(client, scenario.certificates.filter { $0.start >= scenario.january.start })
+        try await postCertificates(client, scenario.certificates.filter { $0.start >= scenario.january.start })
 
         // The second opinion.
         let book = try Ref.FactorBook(program: scenario.program, parent: scenario.zoneParents, rows: scenario.datasets.flatMap(\.rows))
@@ -64,7 +62,7 @@ import TransparencyLog
         var mismatches = Mismatches()
         for outcome in outcomes {
             for consumer in scenario.consumers {
-                let answer = try client.get("/v1/consumers/\(consumer.id)/score?period=\(outcome.period.name)")
+                let answer = try await client.get("/v1/consumers/\(consumer.id)/score?period=\(outcome.period.name)")
                 let label = "provisional \(outcome.period.name) \(consumer.id)"
                 guard let expected = outcome.consumers[consumer.id] else {
                     mismatches.check(label, "status", found: "\(answer.status)", expected: "404")
@@ -83,13 +81,13 @@ import TransparencyLog
         // Close the months in order; every score entry must say what the API says and what the reference says.
         for outcome in outcomes {
             let period = outcome.period.name
-            let closing = try client.post("/v1/periods/\(period)/close", "", contentType: "application/json")
+            let closing = try await client.post("/v1/periods/\(period)/close", "", contentType: "application/json")
             try #require(closing.status == 200, "closing \(period): \(closing.text)")
             let closed = try closing.json()
             let periodIndex = try #require(closed["entry"] as? Int)
             let count = try #require(closed["consumers"] as? Int)
             #expect(count == outcome.consumers.count, "\(period): scored consumers")
-            let entries = try Ledger.entries(client, from: periodIndex, to: periodIndex + 1 + count)
+            let entries = try await Ledger.entries(client, from: periodIndex, to: periodIndex + 1 + count)
             try #require(entries.count == 1 + count)
 
             let periodEntry = entries[0].object
@@ -114,7 +112,7 @@ import TransparencyLog
 
             var scoreEntries: [String: Ledger.Entry] = [:]
             for entry in entries {
-                #expect(EntrySignature.verify(entry: Array(entry.text.utf8), signature: entry.signature, verifier: daemon.verifier),
+                #expect(EntrySignature.verify(entry: Array(entry.text.utf8), signature: entry.signature, verifier: client.files.verifier),
                         "entry \(entry.index) is not signed by the ledger key")
             }
             for entry in entries.dropFirst() {
@@ -124,7 +122,7 @@ import TransparencyLog
             #expect(Set(scoreEntries.keys) == Set(outcome.consumers.keys), "\(period): consumers with a score entry")
 
             for consumer in scenario.consumers {
-                let answer = try client.get("/v1/consumers/\(consumer.id)/score?period=\(period)")
+                let answer = try await client.get("/v1/consumers/\(consumer.id)/score?period=\(period)")
                 let label = "closed \(period) \(consumer.id)"
                 guard let expected = outcome.consumers[consumer.id] else {
                     mismatches.check(label, "status", found: "\(answer.status)", expected: "404")
@@ -161,10 +159,9 @@ import TransparencyLog
                 mismatches.check(label, "inputs.factors", found: Mismatches.render(inputs["factors"]),
                                  expected: roots.joined(separator: ","))
             }
-            try compareDirectory(client, outcome, registryById, into: &mismatches)
+            try await compareDirectory(client, outcome, registryById, into: &mismatches)
         }
         #expect(mismatches.lines.isEmpty, "\(mismatches.lines.count) disagreements:\n\(mismatches.lines.prefix(60).joined(separator: "\n"))")
-        #expect(daemon.stop() == 0)
     }
 
     @Test func theReferenceReproducesTheWorkedExample() throws {
@@ -199,10 +196,10 @@ import TransparencyLog
 
     /// Methodology section 7: by score descending then consumer, eligible by grade or points.
     private func compareDirectory(
-        _ client: UnixHTTPClient, _ outcome: Ref.PeriodOutcome, _ registry: [String: Ref.Consumer],
+        _ client: some TestAPI, _ outcome: Ref.PeriodOutcome, _ registry: [String: Ref.Consumer],
         into mismatches: inout Mismatches
-    ) throws {
-        let answer = try client.get("/v1/incentives?period=\(outcome.period.name)&limit=1000")
+    ) async throws {
+        let answer = try await client.get("/v1/incentives?period=\(outcome.period.name)&limit=1000")
         let lines = (try answer.json()["consumers"] as? [[String: Any]] ?? []).map { line in
             ["consumer", "zone", "class", "score", "grade", "points", "eligible"].map { Mismatches.render(line[$0]) }
                 .joined(separator: " ")
@@ -222,12 +219,12 @@ import TransparencyLog
         mismatches.check("directory \(outcome.period.name)", "lines", found: "\(lines.count)", expected: "\(expected.count)")
     }
 
-    private func postCertificates(_ client: UnixHTTPClient, _ certificates: [Ref.Certificate]) throws {
+    private func postCertificates(_ client: some TestAPI, _ certificates: [Ref.Certificate]) async throws {
         let body = "[" + certificates.map { c in
             #"{"id":"\#(c.id)","consumer":"\#(c.consumer)","start":\#(c.start),"end":\#(c.end),"wh":\#(c.wh),"#
                 + #""technology":"solar","issuer":"CN-GEC"}"#
         }.joined(separator: ",") + "]"
-        let answer = try client.post("/v1/certificates", body, contentType: "application/json")
+        let answer = try await client.post("/v1/certificates", body, contentType: "application/json")
         try #require(answer.status == 200, "\(answer.text.prefix(2_000))")
         #expect(try answer.json()["accepted"] as? Int == certificates.count)
     }
@@ -280,11 +277,11 @@ extension ScenarioTests {
             var signature: [UInt8]
         }
 
-        static func entries(_ client: UnixHTTPClient, from: Int, to: Int) throws -> [Entry] {
+        static func entries(_ client: some TestAPI, from: Int, to: Int) async throws -> [Entry] {
             var result: [Entry] = []
             var start = from
             while start < to {
-                let answer = try client.get("/v1/ledger/entries?start=\(start)&end=\(to)&limit=10000")
+                let answer = try await client.get("/v1/ledger/entries?start=\(start)&end=\(to)&limit=10000")
                 guard answer.status == 200 else { throw DaemonTestFailure("ledger entries: \(answer.text)") }
                 let page = try answer.json()["entries"] as? [[String: Any]] ?? []
                 guard !page.isEmpty else { break }
