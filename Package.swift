@@ -69,7 +69,12 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOExtras", package: "swift-nio-extras"),
         ]),
-        .target(name: "CarbonClient"),
+        // carbonctl's blocking socket client; responses are parsed by NIO's HTTP/1.1 decoder.
+        .target(name: "CarbonClient", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
 
         // Executables.
         .executableTarget(name: "carbonledgerd", dependencies: [

@@ -1,5 +1,9 @@
+import NIOCore
+import NIOHTTP1
+
 /// A blocking HTTP/1.1 client for the daemon's Unix socket, used by `carbonctl`,
-/// the tests and the ingest benchmark.
+/// the tests and the ingest benchmark. Responses are parsed by NIO's HTTP/1.1
+/// decoder (`ResponseParser`).
 ///
 /// One connection is kept alive across requests. If the daemon closed it while it
 /// sat idle, the next request reconnects first; and if a reused connection turns
@@ -10,7 +14,9 @@ public final class UnixHTTPClient {
     public let socketPath: String
     private let timeout: Duration?
     private var connection: UnixSocketConnection?
-    private var reader: ResponseReader?
+    private var parser: ResponseParser?
+    /// Where received bytes land, reused across reads.
+    private var buffer = [UInt8](repeating: 0, count: 256 * 1024)
     /// Requests answered on the current connection (0: fresh, so a failure is not a stale keep-alive).
     private var answeredOnConnection = 0
 
@@ -72,11 +78,11 @@ public final class UnixHTTPClient {
         disconnect()
         let connection = try UnixSocketConnection(path: socketPath, timeout: timeout)
         self.connection = connection
-        self.reader = ResponseReader(connection: connection)
+        self.parser = try ResponseParser()
     }
 
     private func disconnect() {
-        reader = nil
+        parser = nil
         connection = nil
         answeredOnConnection = 0
     }
@@ -86,9 +92,8 @@ public final class UnixHTTPClient {
         _ method: String, head: [UInt8], body: [UInt8], closeAfter: Bool,
         sink: ((UnsafeRawBufferPointer) throws -> Void)?
     ) throws -> HTTPResponse {
-        // Taken out while in use, so its buffer is never copied on write.
-        guard let connection, var reader = self.reader else { throw ClientError.connectionClosed }
-        self.reader = nil
+        guard let connection, let parser else { throw ClientError.connectionClosed }
+        try parser.expectAnswer(to: method)
         // Small bodies go out in the same write as the head.
         if body.count <= 64 * 1024 {
             try (head + body).withUnsafeBytes { try connection.send($0) }
@@ -96,39 +101,54 @@ public final class UnixHTTPClient {
             try head.withUnsafeBytes { try connection.send($0) }
             try body.withUnsafeBytes { try connection.send($0) }
         }
-        let responseHead = try reader.readHead()
-        let framing = try ResponseReader.framing(of: responseHead, method: method)
+        var response: HTTPResponseHead?
         var responseBody: [UInt8] = []
-        do {
-            if let sink, (200..<300).contains(responseHead.status) {
-                try reader.streamBody(framing, to: sink)
+        var complete = false
+        var closedByPeer = false
+        var trailingGarbage = false
+        var receivedAny = false
+        while !complete {
+            let count = try buffer.withUnsafeMutableBytes { try connection.receive(into: $0) }
+            let parts: [HTTPClientResponsePart]
+            if count == 0 {
+                // Nothing at all on a kept-alive connection: it died idle (the caller retries).
+                guard receivedAny else { throw PeerGone() }
+                closedByPeer = true
+                parts = try parser.finish()
             } else {
-                responseBody = try reader.readBody(framing)
+                receivedAny = true
+                let fed = try buffer.withUnsafeBytes { try parser.feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+                parts = fed.parts
+                trailingGarbage = fed.trailingGarbage
             }
-        } catch is PeerGone {
-            throw ClientError.connectionClosed
+            for part in parts {
+                switch part {
+                case .head(let head):
+                    guard head.version.major == 1 else {
+                        throw ClientError.malformedResponse("unsupported version HTTP/\(head.version.major).\(head.version.minor)")
+                    }
+                    response = head
+                case .body(let bytes):
+                    if let sink, let status = response?.status.code, (200..<300).contains(status) {
+                        try bytes.withUnsafeReadableBytes { try sink($0) }
+                    } else {
+                        responseBody += bytes.readableBytesView
+                    }
+                case .end:
+                    complete = true
+                }
+            }
+            if closedByPeer && !complete { throw ClientError.connectionClosed }
         }
-        let response = HTTPResponse(
-            status: responseHead.status, reason: responseHead.reason,
-            headers: responseHead.headers, body: responseBody
-        )
-        if Self.keepsAlive(responseHead, framing) && !reader.hasUnreadBytes && !closeAfter {
-            self.reader = reader
+        guard let response else { throw ClientError.malformedResponse("a response ended without its head") }
+        if response.isKeepAlive && !closedByPeer && !trailingGarbage && !closeAfter {
             answeredOnConnection += 1
         } else {
             disconnect()
         }
-        return response
-    }
-
-    private static func keepsAlive(_ head: ResponseReader.Head, _ framing: ResponseReader.Framing) -> Bool {
-        if case .untilClose = framing { return false }
-        if head.status == 101 { return false }
-        let tokens = head.headers.filter { asciiCaseInsensitiveEqual($0.0, "Connection") }
-            .flatMap { $0.1.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: " \t").lowercased() }
-        if tokens.contains("close") { return false }
-        return head.version.minor >= 1 || tokens.contains("keep-alive")
+        return HTTPResponse(
+            status: Int(response.status.code), reason: response.status.reasonPhrase,
+            headers: response.headers.map { ($0.name, $0.value) }, body: responseBody)
     }
 
     /// Whether the request we sent said `Connection: close`.
@@ -175,11 +195,12 @@ public final class UnixHTTPClient {
     }
 }
 
-extension StringProtocol {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var text = String(self)[...]
-        while let first = text.first, set.contains(first) { text = text.dropFirst() }
-        while let last = text.last, set.contains(last) { text = text.dropLast() }
-        return String(text)
+/// An RFC 9110 token character (methods and header names).
+func isTokenByte(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        true
+    default:
+        "!#$%&'*+-.^_`|~".utf8.contains(byte)
     }
 }
