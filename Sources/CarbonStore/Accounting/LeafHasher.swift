@@ -1,10 +1,11 @@
 import CarbonModel
-import Foundation
+import Dispatch
+import Synchronization
 import TransparencyLog
 
-/// Builds each consumer's `readings_root` on a thread of its own while the scan and
-/// the accounting go on in the caller's: writing and hashing a leaf costs about as
-/// much as accounting it, so closing a month takes both cores.
+/// Builds each consumer's `readings_root` on a serial dispatch queue while the scan
+/// and the accounting go on in the caller's thread: writing and hashing a leaf costs
+/// about as much as accounting it, so closing a month takes both cores.
 ///
 /// The caller hands over readings in scan order, in chunks; the roots come back from
 /// `finish`. Readings of one consumer stay in the order given.
@@ -29,12 +30,14 @@ final class LeafHasher: @unchecked Sendable {
     }
 
     private let registry: AccountingRegistry
-    private let condition = NSCondition()
-    // Guarded by `condition`.
-    private var queue: [Chunk] = []
-    private var closed = false
-    private var done = false
+    /// Serial, so each consumer's leaves are hashed in the order given.
+    private let queue = DispatchQueue(label: "carbonledger.leaf-hasher")
+    private let pending = DispatchGroup()
+    /// Chunks handed over and not yet hashed, at most `maxQueued`.
+    private let slots = DispatchSemaphore(value: LeafHasher.maxQueued)
+    /// Touched only on `queue` (and read after `pending` is waited for).
     private var frontiers: [MerkleFrontier]
+    private let cancelled = Atomic<Bool>(false)
 
     private var filling = Chunk()
     private static let chunkRows = 4_096
@@ -44,9 +47,6 @@ final class LeafHasher: @unchecked Sendable {
         self.registry = registry
         self.frontiers = Array(repeating: MerkleFrontier(), count: registry.consumers.count)
         filling.rows.reserveCapacity(Self.chunkRows)
-        let thread = Thread { [self] in run() }
-        thread.name = "leaf-hasher"
-        thread.start()
     }
 
     /// Queues the leaf of a scanned reading.
@@ -66,16 +66,14 @@ final class LeafHasher: @unchecked Sendable {
         filling.rows.append(Row(
             start: r.start, durationS: r.durationS, importWh: r.importWh, exportWh: r.exportWh, meter: Int32(scanned.meter),
             consumer: Int32(scanned.consumer), estimated: r.quality == .estimated, idStart: idStart, idCount: idCount))
-        if filling.rows.count == Self.chunkRows { hand(over: false) }
+        if filling.rows.count == Self.chunkRows { handOver() }
     }
 
     /// Waits for every queued leaf; returns the root over each consumer's leaves
     /// (consumers without readings are absent).
     func finish() -> [String: Hash256] {
-        hand(over: true)
-        condition.lock()
-        while !done { condition.wait() }
-        condition.unlock()
+        handOver()
+        pending.wait()
         var roots: [String: Hash256] = [:]
         for (position, frontier) in frontiers.enumerated() where frontier.size > 0 {
             roots[registry.consumers[position].id] = frontier.rootHash()
@@ -83,54 +81,40 @@ final class LeafHasher: @unchecked Sendable {
         return roots
     }
 
-    /// Stops the thread without waiting for the queue (the computation failed).
+    /// Drops what is queued and waits for the chunk being hashed (the computation failed).
     func cancel() {
-        condition.lock()
-        queue.removeAll()
-        closed = true
-        condition.broadcast()
-        while !done { condition.wait() }
-        condition.unlock()
+        cancelled.store(true, ordering: .relaxed)
+        pending.wait()
     }
 
-    private func hand(over last: Bool) {
-        condition.lock()
-        while queue.count >= Self.maxQueued { condition.wait() }
-        if !filling.rows.isEmpty { queue.append(filling) }
-        if last { closed = true }
-        condition.broadcast()
-        condition.unlock()
+    /// Queues the chunk being filled, waiting while `maxQueued` chunks are.
+    private func handOver() {
+        guard !filling.rows.isEmpty else { return }
+        let chunk = filling
         filling = Chunk()
         filling.rows.reserveCapacity(Self.chunkRows)
+        slots.wait()
+        queue.async(group: pending) { [self] in
+            defer { slots.signal() }
+            guard !cancelled.load(ordering: .relaxed) else { return }
+            hash(chunk)
+        }
     }
 
-    private func run() {
+    private func hash(_ chunk: Chunk) {
         var leaf: [UInt8] = []
         leaf.reserveCapacity(512)
-        while true {
-            condition.lock()
-            while queue.isEmpty && !closed { condition.wait() }
-            if queue.isEmpty {
-                done = true
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            let chunk = queue.removeFirst()
-            condition.broadcast()
-            condition.unlock()
-            chunk.ids.withUnsafeBytes { ids in
-                for row in chunk.rows {
-                    let meter = registry.meters[Int(row.meter)]
-                    let reading = Reading(
-                        utility: meter.utility, meter: meter.meter, consumer: registry.consumers[Int(row.consumer)].id,
-                        start: row.start, durationS: row.durationS, importWh: row.importWh, exportWh: row.exportWh,
-                        quality: row.estimated ? .estimated : .actual, id: nil)
-                    leaf.removeAll(keepingCapacity: true)
-                    let id = row.idStart < 0 ? nil : UnsafeRawBufferPointer(rebasing: ids[Int(row.idStart)..<Int(row.idStart + row.idCount)])
-                    reading.writeLeaf(into: &leaf, idUTF8: id)
-                    frontiers[Int(row.consumer)].appendLeaf(RFC6962.leafHash(leaf))
-                }
+        chunk.ids.withUnsafeBytes { ids in
+            for row in chunk.rows {
+                let meter = registry.meters[Int(row.meter)]
+                let reading = Reading(
+                    utility: meter.utility, meter: meter.meter, consumer: registry.consumers[Int(row.consumer)].id,
+                    start: row.start, durationS: row.durationS, importWh: row.importWh, exportWh: row.exportWh,
+                    quality: row.estimated ? .estimated : .actual, id: nil)
+                leaf.removeAll(keepingCapacity: true)
+                let id = row.idStart < 0 ? nil : UnsafeRawBufferPointer(rebasing: ids[Int(row.idStart)..<Int(row.idStart + row.idCount)])
+                reading.writeLeaf(into: &leaf, idUTF8: id)
+                frontiers[Int(row.consumer)].appendLeaf(RFC6962.leafHash(leaf))
             }
         }
     }
