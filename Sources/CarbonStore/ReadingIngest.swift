@@ -23,8 +23,41 @@ struct ReadingIngest {
         case new(Int)
     }
 
+    /// What deciding a batch found, record by record.
+    private struct Decisions {
+        var status: [Status]
+        /// Each reading's consumer row id (for the accepted ones).
+        var consumerRow: [Int64]
+        var meterOf: [MeterRef]
+        /// Meters first seen in this batch, in order of first appearance.
+        var newMeterNames: [String]
+        var rejections: [Rejection]
+        /// The one utility the batch's readings belong to.
+        var utility: String
+    }
+
     /// Decides every record; stores the accepted ones unless the batch is refused.
     func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (BatchResult?, [Rejection]) {
+        let decided = try decide(cache: cache)
+        let rejections = decided.rejections
+        let duplicates = decided.status.lazy.filter { $0 == .duplicate }.count
+        guard rejections.isEmpty || batch.partial else { return (nil, rejections) }
+
+        let accepted = decided.status.indices.filter { decided.status[$0] == .accepted }
+        let errors = rejections.summarized()?.errors ?? []
+        guard !accepted.isEmpty else {
+            return (BatchResult(accepted: 0, duplicates: duplicates, entry: nil, entries: [], errors: errors),
+                    rejections)
+        }
+        let index = try store(accepted, decided, cache: &cache, appender: &appender, time: time)
+        let result = BatchResult(
+            accepted: accepted.count, duplicates: duplicates, entry: index, entries: [index], errors: errors)
+        return (result, rejections)
+    }
+
+    /// Decides each reading against the registry, the stored readings and the rest of
+    /// the batch; writes nothing.
+    private func decide(cache: RegistryCache) throws -> Decisions {
         let readings = batch.hashed.readings
         let recordIndex = batch.hashed.recordIndex
         var rejections = batch.parseErrors.map { Rejection(.invalid, index: $0.index, field: $0.field, $0.message) }
@@ -110,19 +143,22 @@ struct ReadingIngest {
             rejections += checkWithinBatch(readings, meterOf: meterOf, status: &status)
         }
 
-        let duplicates = status.lazy.filter { $0 == .duplicate }.count
-        guard rejections.isEmpty || batch.partial else { return (nil, rejections) }
+        return Decisions(
+            status: status, consumerRow: consumerRow, meterOf: meterOf, newMeterNames: newMeterNames,
+            rejections: rejections, utility: batchUtility)
+    }
 
-        let accepted = readings.indices.filter { status[$0] == .accepted }
-        let errors = rejections.summarized()?.errors ?? []
-        guard !accepted.isEmpty else {
-            return (BatchResult(accepted: 0, duplicates: duplicates, entry: nil, entries: [], errors: errors),
-                    rejections)
-        }
+    /// Stores the accepted readings (and the meters new to the ledger) and appends the
+    /// batch's `readings` entry; returns its index.
+    private func store(
+        _ accepted: [Int], _ decided: Decisions, cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64
+    ) throws -> UInt64 {
+        let readings = batch.hashed.readings
+        let batchUtility = decided.utility
         // Meters new to the ledger get their ids now, in order of first appearance.
         let insertMeter = try db.cachedStatement(sql: "INSERT INTO meters(utility, meter) VALUES (?, ?)")
         var newMeterPositions: [Int] = []
-        for name in newMeterNames {
+        for name in decided.newMeterNames {
             try insertMeter.execute(arguments: [batchUtility, name])
             newMeterPositions.append(cache.addMeter(id: db.lastInsertedRowID, utility: batchUtility, meter: name))
         }
@@ -139,13 +175,13 @@ struct ReadingIngest {
         for (position, i) in accepted.enumerated() {
             let reading = readings[i]
             let meter: Int
-            switch meterOf[i] {
+            switch decided.meterOf[i] {
             case .known(let known): meter = known
             case .new(let slot): meter = newMeterPositions[slot]
             }
             sqlite3_bind_int64(handle, 1, reading.start)
             sqlite3_bind_int64(handle, 2, cache.meters[meter].id)
-            sqlite3_bind_int64(handle, 3, consumerRow[i])
+            sqlite3_bind_int64(handle, 3, decided.consumerRow[i])
             sqlite3_bind_int64(handle, 4, reading.durationS)
             sqlite3_bind_int64(handle, 5, reading.importWh)
             sqlite3_bind_int64(handle, 6, reading.exportWh)
@@ -184,9 +220,7 @@ struct ReadingIngest {
         guard index == entryIndex else { throw StoreError.corrupt("readings entry got index \(index), expected \(entryIndex)") }
         try db.cachedStatement(sql: "INSERT INTO reading_batches(entry, first_start, last_start, count) VALUES (?, ?, ?, ?)")
             .execute(arguments: [Int64(index), firstStart, lastStart, accepted.count])
-        let result = BatchResult(
-            accepted: accepted.count, duplicates: duplicates, entry: index, entries: [index], errors: errors)
-        return (result, rejections)
+        return index
     }
 
     private func closedMessage(_ reading: Reading) -> String {
