@@ -172,6 +172,7 @@ struct ReadingIngest {
             """)
         let handle = insert.sqliteStatement
         sqlite3_bind_int64(handle, 9, Int64(entryIndex))
+        var hours = ConsumerHoursBatch(capacity: accepted.count)
         for (position, i) in accepted.enumerated() {
             let reading = readings[i]
             let meter: Int
@@ -205,10 +206,12 @@ struct ReadingIngest {
                 throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
             }
             cache.extendMeter(at: meter, start: reading.start, duration: reading.durationS)
+            hours.add(reading, consumerRow: decided.consumerRow[i])
             firstStart = min(firstStart, reading.start)
             lastStart = max(lastStart, reading.start)
             lastEnd = max(lastEnd, reading.end)
         }
+        try hours.write(db: db)
         let root =
             accepted.count == readings.count
             ? batch.hashed.rootOfAll
