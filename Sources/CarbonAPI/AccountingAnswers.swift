@@ -124,10 +124,15 @@ public struct ScoreAnswer: Codable, Sendable, Equatable {
     public var mkt_kg: Double
     /// Once the period is closed.
     public var entry: ScoreEntryAnswer?
+    /// For a provisional score: when (RFC 3339) and at what ledger size the peer
+    /// groups behind `k_milli`, `grade` and `bench_ug` were computed; the consumer's
+    /// own figures are always current.
+    public var benchmark_as_of: String?
+    public var benchmark_size: UInt64?
 
     public init(
         consumer: String, period: String, method: String, provisional: Bool, figures: FiguresAnswer,
-        entry: ScoreEntryAnswer?
+        entry: ScoreEntryAnswer?, benchmarkAsOf: (time: String, size: UInt64)? = nil
     ) {
         self.consumer = consumer
         self.period = period
@@ -138,9 +143,13 @@ public struct ScoreAnswer: Codable, Sendable, Equatable {
         self.loc_kg = Double(figures.loc_ug) / 1e9
         self.mkt_kg = Double(figures.mkt_ug) / 1e9
         self.entry = entry
+        self.benchmark_as_of = benchmarkAsOf?.time
+        self.benchmark_size = benchmarkAsOf?.size
     }
 
-    private enum Key: String, CodingKey { case consumer, period, method, provisional, kwh, loc_kg, mkt_kg, entry }
+    private enum Key: String, CodingKey {
+        case consumer, period, method, provisional, kwh, loc_kg, mkt_kg, entry, benchmark_as_of, benchmark_size
+    }
 
     /// The figures sit at the top level beside `consumer` and `period` (interface.md
     /// section 7), absent ones as `null`.
@@ -154,6 +163,8 @@ public struct ScoreAnswer: Codable, Sendable, Equatable {
         try c.encode(loc_kg, forKey: .loc_kg)
         try c.encode(mkt_kg, forKey: .mkt_kg)
         try c.encodeIfPresent(entry, forKey: .entry)
+        try c.encodeIfPresent(benchmark_as_of, forKey: .benchmark_as_of)
+        try c.encodeIfPresent(benchmark_size, forKey: .benchmark_size)
         try figures.encodeWithNulls(to: encoder)
     }
 
@@ -167,6 +178,8 @@ public struct ScoreAnswer: Codable, Sendable, Equatable {
         loc_kg = try c.decode(Double.self, forKey: .loc_kg)
         mkt_kg = try c.decode(Double.self, forKey: .mkt_kg)
         entry = try c.decodeIfPresent(ScoreEntryAnswer.self, forKey: .entry)
+        benchmark_as_of = try c.decodeIfPresent(String.self, forKey: .benchmark_as_of)
+        benchmark_size = try c.decodeIfPresent(UInt64.self, forKey: .benchmark_size)
         figures = try FiguresAnswer(from: decoder)
     }
 }

@@ -161,6 +161,9 @@ public struct Config: Sendable, Equatable {
         public var eligibleMaxGrade: Int
         /// How long after its end a period closes by itself (`close_after`).
         public var closeAfter: ConfigDuration
+        /// How often, at most, an open period's peer groups are recomputed while
+        /// readings arrive (`benchmark_refresh`; 0: before any answer after new data).
+        public var benchmarkRefresh: ConfigDuration
         /// Months or days.
         public var period: PeriodKind
         /// Factor dataset files loaded once at first start (`factors`).
@@ -179,6 +182,7 @@ public struct Config: Sendable, Equatable {
             baseline: Baseline = .previous,
             eligibleMaxGrade: Int = 2,
             closeAfter: ConfigDuration = ConfigDuration(seconds: 72 * 3_600),
+            benchmarkRefresh: ConfigDuration = ConfigDuration(seconds: 5),
             period: PeriodKind = .month,
             factors: [String] = [],
             zones: String? = nil,
@@ -191,6 +195,7 @@ public struct Config: Sendable, Equatable {
             self.baseline = baseline
             self.eligibleMaxGrade = eligibleMaxGrade
             self.closeAfter = closeAfter
+            self.benchmarkRefresh = benchmarkRefresh
             self.period = period
             self.factors = factors
             self.zones = zones

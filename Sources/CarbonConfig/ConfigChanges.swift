@@ -75,6 +75,7 @@ private func restartOnlyChanges(_ old: Config, _ new: Config) -> [String] {
         differs("program.baseline", \.program, \.baseline),
         differs("program.eligible_max_grade", \.program, \.eligibleMaxGrade),
         differs("program.close_after", \.program, \.closeAfter),
+        differs("program.benchmark_refresh", \.program, \.benchmarkRefresh),
         differs("program.factors", \.program, \.factors),
         differs("program.zones", \.program, \.zones),
         differs("program.static_benchmark", \.program, \.staticBenchmarks),

@@ -116,7 +116,7 @@ private func readLedger(_ section: TOMLSection?, _ paths: PathResolver) throws(C
 private enum ProgramKeys {
     static let all = [
         "timezone", "min_peers", "weights", "points_per_kg", "baseline", "eligible_max_grade",
-        "close_after", "factors", "zones", "static_benchmark", "period",
+        "close_after", "benchmark_refresh", "factors", "zones", "static_benchmark", "period",
     ]
     static let weights = ["peer", "reduction", "timing", "green"]
     static let benchmark = ["zone", "class", "ug_per_day"]
@@ -142,6 +142,9 @@ private func readProgram(_ section: TOMLSection?, _ paths: PathResolver) throws(
     if let period = try section.choice("period", Config.Program.PeriodKind.self) { program.period = period }
     if let closeAfter = try section.duration("close_after", atLeast: ConfigDuration(seconds: 0)) {
         program.closeAfter = closeAfter
+    }
+    if let refresh = try section.duration("benchmark_refresh", atLeast: ConfigDuration(seconds: 0)) {
+        program.benchmarkRefresh = refresh
     }
     if let factors = try section.stringArray("factors") { program.factors = factors.map(paths.resolve) }
     if let zones = try section.nonEmptyString("zones") { program.zones = paths.resolve(zones) }

@@ -78,7 +78,7 @@ public struct DaemonApplication {
             factorDatasets: files.factorDatasets, program: files.program,
             highestCheckpoint: HighestCheckpoint(
                 path: HighestCheckpoint.path(keyPath: config.ledger.key, origin: config.ledger.origin)),
-            acceptRollback: acceptRollback, logger: logger)
+            acceptRollback: acceptRollback, provisionalRefresh: config.program.benchmarkRefresh.seconds, logger: logger)
     }
 
     /// The store `config` names, opened after loading its startup files: what a test

@@ -29,11 +29,13 @@ public final class CarbonStore: Sendable {
     /// Opens (creating on first use) the database at `path`, checks it belongs to
     /// `signer`'s ledger, and on first use records the zone tree as the first entry.
     /// `keyPath` is the file `signer` was read from (empty if none: after a rotation
-    /// that key then cannot co-sign checkpoints across a restart).
+    /// that key then cannot co-sign checkpoints across a restart). Open periods' peer
+    /// groups are recomputed at most every `provisionalRefresh` seconds (0: whenever
+    /// the ledger has grown; see `ProvisionalSnapshots`).
     public init(
         path: String, signer: NoteSigner, keyPath: String = "", synchronous: SynchronousMode = .full, zones: ZoneTree?,
         factorDatasets: [FactorDataset] = [], program: Program = Program(),
-        highestCheckpoint: HighestCheckpoint? = nil, acceptRollback: Bool = false,
+        highestCheckpoint: HighestCheckpoint? = nil, acceptRollback: Bool = false, provisionalRefresh: Int64 = 0,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "carbonledger.store")
     ) throws {
@@ -69,7 +71,7 @@ public final class CarbonStore: Sendable {
         self.lock = lock
         self.walMonitor = walMonitor
         self.program = program
-        self.reader = LedgerReader(pool: pool, program: program)
+        self.reader = LedgerReader(pool: pool, program: program, provisionalRefresh: provisionalRefresh, clock: clock)
         self.writer = LedgerWriter(
             pool: pool, program: program, cache: cache, appender: appender, highestCheckpoint: highestCheckpoint,
             clock: clock, logger: logger)

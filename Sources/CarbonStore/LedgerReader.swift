@@ -63,7 +63,16 @@ public enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
 public struct LedgerReader: Sendable {
     let pool: DatabasePool
     let program: Program
-    let provisionalCache = ProvisionalCache()
+    let clock: @Sendable () -> Int64
+    let snapshots: ProvisionalSnapshots
+    let factorSets = FactorSetCache()
+
+    init(pool: DatabasePool, program: Program, provisionalRefresh: Int64, clock: @escaping @Sendable () -> Int64) {
+        self.pool = pool
+        self.program = program
+        self.clock = clock
+        self.snapshots = ProvisionalSnapshots(refreshAfter: provisionalRefresh)
+    }
 
     /// The latest checkpoint, nil before the first commit.
     public func latestCheckpoint() async throws -> StoredCheckpoint? {

@@ -177,7 +177,51 @@ import TransparencyLog
         #expect(try await client.get("/v1/consumers/c1/emissions?from=2023-03&to=2023-02").status == 400)
         #expect(try await client.get("/v1/consumers/nobody/score?period=2023-03").status == 404)
         #expect(try await client.get("/v1/consumers/c1/score?period=2023-05").status == 404)
-        #expect(try await client.get("/v1/consumers/c1/score?period=2023-03-01").status == 400)
+        // A day of the month program: provisional figures, never signed (the month is).
+        let day = try await client.get("/v1/consumers/c1/score?period=2023-03-01")
+        #expect(day.status == 200, "\(day.text)")
+        let dayScore = try day.json()
+        #expect(dayScore["provisional"] as? Bool == true && dayScore["entry"] == nil)
+        #expect(dayScore["energy_wh"] as? Int == 100_000 && dayScore["matched_wh"] as? Int == 20_000)
+        #expect(dayScore["loc_ug"] as? Int == 51_530_000_000 && dayScore["mkt_ug"] as? Int == 46_848_000_000)
+        #expect(try await client.get("/v1/consumers/c1/score?period=2023-03-02").status == 404)
+        #expect(try await client.get("/v1/consumers/c1/score?period=2023-03-32").status == 400)
+    }
+
+    /// A provisional score is the consumer's own figures now, against peer groups of
+    /// the latest snapshot, and says which: with a long refresh interval new readings
+    /// move the consumer's figures at once and the peer groups later.
+    @Test func provisionalScoresSayAsOfWhenTheirPeerGroupsWereComputed() async throws {
+        for refresh in ["1h", "0s"] {
+            let app = try await InProcessDaemon(extraConfig: "benchmark_refresh = \"\(refresh)\"\n" + Self.manualClose)
+            try await Self.loadOneAnnualFactor(app)
+            let registry = (1...5).map { #"{"consumer":"c\#($0)","utility":"u1","zone":"CN-ZJ","class":"residential"}"# }
+            #expect(try await app.post("/v1/consumers", registry.joined(separator: "\n")).status == 200)
+            func push(_ consumer: Int, hour: Int, wh: Int) async throws {
+                let answer = try await app.post("/v1/readings", """
+                    {"utility":"u1","meter":"m\(consumer)","consumer":"c\(consumer)","start":"2023-03-01T\(hour < 10 ? "0" : "")\(hour):00:00+08:00","duration_s":3600,"import_wh":\(wh),"quality":"actual"}
+                    """)
+                #expect(answer.status == 200, "\(answer.text)")
+            }
+            for c in 1...5 { try await push(c, hour: 0, wh: 1_000) }
+            let first = try await app.get("/v1/consumers/c1/score?period=2023-03").json()
+            let sizeAtFirst = try #require(first["benchmark_size"] as? Int)
+            #expect(first["k_milli"] as? Int == 1_000 && first["benchmark_as_of"] is String)
+
+            try await push(1, hour: 1, wh: 4_000)
+            let size = try #require(try await app.get("/v1/ledger/checkpoint").text.split(separator: "\n").dropFirst().first)
+            let second = try await app.get("/v1/consumers/c1/score?period=2023-03").json()
+            #expect(second["energy_wh"] as? Int == 5_000, "the consumer's own figures are always current")
+            if refresh == "1h" {
+                #expect(second["benchmark_size"] as? Int == sizeAtFirst)
+                // Against the old groups: 5 kWh over a mean of 1 kWh.
+                #expect(second["k_milli"] as? Int == 5_000)
+            } else {
+                #expect(second["benchmark_size"] as? Int == Int(size))
+                // Against current groups: 5 over a mean of 9/5.
+                #expect(second["k_milli"] as? Int == 2_777)
+            }
+        }
     }
 
     @Test func aPeriodWithoutFactorsCannotCloseAndSaysWhatIsMissing() async throws {

@@ -164,6 +164,70 @@ import TransparencyLog
         #expect(mismatches.lines.isEmpty, "\(mismatches.lines.count) disagreements:\n\(mismatches.lines.prefix(60).joined(separator: "\n"))")
     }
 
+    /// Provisional figures come from each consumer's hour sums (the hours they cannot
+    /// stand for from its readings); a factor dataset loaded after the readings must
+    /// change them exactly as it changes a computation from the readings.
+    @Test func provisionalFiguresFollowAFactorDatasetLoadedAfterTheReadings() async throws {
+        let scenario = try Scenario.make()
+        let client = try await InProcessDaemon(extraConfig: "benchmark_refresh = \"0s\"\n" + scenario.config)
+        let lateName = "zj-hourly"
+        for dataset in scenario.datasets where dataset.name != lateName {
+            let answer = try await client.post("/v1/factors?dataset=\(dataset.name)", dataset.csv, contentType: "text/csv")
+            try #require(answer.status == 200, "\(dataset.name): \(answer.text)")
+        }
+        let registry = scenario.consumers.map { c in
+            #"{"consumer":"\#(c.id)","utility":"\#(c.utility)","zone":"\#(c.zone)","class":"\#(c.consumerClass)","normalizer":\#(c.normalizer)}"#
+        }.joined(separator: "\n")
+        try #require(try await client.post("/v1/consumers", registry).status == 200)
+        for batch in scenario.dailyBatches() {
+            try #require(try await client.post("/v1/readings", batch.map(Scenario.ndjson).joined(separator: "\n")).status == 200)
+        }
+        try await postCertificates(client, scenario.certificates)
+
+        let before = scenario.datasets.filter { $0.name != lateName }
+        var mismatches = Mismatches()
+        try await compareProvisional(client, scenario, datasets: before, label: "before \(lateName)", into: &mismatches)
+        let late = try #require(scenario.datasets.first { $0.name == lateName })
+        try #require(try await client.post("/v1/factors?dataset=\(lateName)", late.csv, contentType: "text/csv").status == 200)
+        try await compareProvisional(client, scenario, datasets: scenario.datasets, label: "after \(lateName)", into: &mismatches)
+        #expect(mismatches.lines.isEmpty, "\(mismatches.lines.count) disagreements:\n\(mismatches.lines.prefix(60).joined(separator: "\n"))")
+    }
+
+    /// Every consumer's provisional score and monthly emissions in every period against
+    /// the reference computed from the readings with `datasets`.
+    private func compareProvisional(
+        _ client: some TestAPI, _ scenario: Scenario, datasets: [Scenario.Dataset], label: String,
+        into mismatches: inout Mismatches
+    ) async throws {
+        let book = try Ref.FactorBook(program: scenario.program, parent: scenario.zoneParents, rows: datasets.flatMap(\.rows))
+        let registryById = Dictionary(uniqueKeysWithValues: scenario.consumers.map { ($0.id, $0) })
+        let accounts = Ref.accountReadings(
+            consumers: registryById, readings: scenario.readings, certificates: scenario.certificates, book: book)
+        for period in scenario.periods {
+            let outcome = Ref.outcome(period: period, program: scenario.program, consumers: registryById, accounts: accounts, book: book)
+            for consumer in scenario.consumers {
+                let where_ = "\(label) \(period.name) \(consumer.id)"
+                let answer = try await client.get("/v1/consumers/\(consumer.id)/score?period=\(period.name)")
+                guard let expected = outcome.consumers[consumer.id] else {
+                    mismatches.check(where_, "status", found: "\(answer.status)", expected: "404")
+                    continue
+                }
+                guard answer.status == 200 else {
+                    mismatches.check(where_, "status", found: "\(answer.status) \(answer.text)", expected: "200")
+                    continue
+                }
+                mismatches.compare(where_, try answer.json(), expected.figures, provisional: true)
+                let series = try await client.get(
+                    "/v1/consumers/\(consumer.id)/emissions?from=\(period.name)&to=\(period.name)&step=month").json()
+                let step = (series["steps"] as? [[String: Any]])?.first ?? [:]
+                let f = expected.figures
+                for (name, value) in [("energy_wh", f.energyWh), ("loc_ug", f.locUg), ("mkt_ug", f.mktUg), ("matched_wh", f.matchedWh)] {
+                    mismatches.check(where_ + " emissions", name, found: Mismatches.render(step[name]), expected: "\(value)")
+                }
+            }
+        }
+    }
+
     @Test func theReferenceReproducesTheWorkedExample() throws {
         let program = Ref.Program()
         let parents = ["CN-ZJ": "CN-EAST", "CN-EAST": "CN"]

@@ -25,6 +25,9 @@ public struct PeriodComputation: Sendable {
     private let parameters: ProgramParameters
     private let baseline: [String: BaselineFigures]
     private let provisional: Bool
+    /// Peer groups computed elsewhere (over every consumer), used instead of the
+    /// groups of the consumers given; nil: form groups from them.
+    private let peers: [PeerBenchmark]?
 
     private let consumers: [Consumer]
     private let consumerNumbers: [String: Int32]
@@ -59,11 +62,14 @@ public struct PeriodComputation: Sendable {
     ///   - baseline: each consumer's `energy_wh` and `loc_ug` in `baselinePeriod`
     ///     (absent: no baseline).
     ///   - provisional: the period is not closed (flag `provisional`).
+    ///   - peers: the period's peer groups over every consumer, when only some
+    ///     consumers are computed here (one consumer's provisional score); nil forms
+    ///     the groups from `consumers`.
     public init(
         period: Period, consumers: [Consumer], certificates: [Certificate] = [],
         certificateUsedBeforeWh: [String: Int64] = [:], factors: FactorSet,
         parameters: ProgramParameters = ProgramParameters(), baseline: [String: BaselineFigures] = [:],
-        provisional: Bool = false
+        provisional: Bool = false, peers: [PeerBenchmark]? = nil
     ) throws(AccountingError) {
         try parameters.validate()
         self.period = period
@@ -74,6 +80,7 @@ public struct PeriodComputation: Sendable {
         self.parameters = parameters
         self.baseline = baseline
         self.provisional = provisional
+        self.peers = peers
 
         var numbers: [String: Int32] = [:]
         var zones: [Int32] = []
@@ -264,17 +271,24 @@ public struct PeriodComputation: Sendable {
 
         // 6.1 Peer groups: same zone and class, energy_wh > 0.
         var groups: [GroupKey: PeerBenchmark] = [:]
-        for c in scored where states[c].totals.energyWh > 0 {
-            let consumer = consumers[c]
-            let key = GroupKey(zone: consumerZones[c], consumerClass: consumer.consumerClass)
-            var group =
-                groups[key]
-                ?? PeerBenchmark(
-                    zone: consumer.zone, consumerClass: consumer.consumerClass, n: 0, sumLocUg: 0, sumNorm: 0)
-            group.n += 1
-            group.sumLocUg += Int128(states[c].totals.locUg)
-            group.sumNorm += Int128(consumer.normalizer)
-            groups[key] = group
+        if let peers {
+            for group in peers {
+                guard let zone = factors.zoneNumber(group.zone) else { continue }
+                groups[GroupKey(zone: zone, consumerClass: group.consumerClass)] = group
+            }
+        } else {
+            for c in scored where states[c].totals.energyWh > 0 {
+                let consumer = consumers[c]
+                let key = GroupKey(zone: consumerZones[c], consumerClass: consumer.consumerClass)
+                var group =
+                    groups[key]
+                    ?? PeerBenchmark(
+                        zone: consumer.zone, consumerClass: consumer.consumerClass, n: 0, sumLocUg: 0, sumNorm: 0)
+                group.n += 1
+                group.sumLocUg += Int128(states[c].totals.locUg)
+                group.sumNorm += Int128(consumer.normalizer)
+                groups[key] = group
+            }
         }
 
         let days = period.days

@@ -22,6 +22,16 @@ public struct ConsumerEmissions: Sendable {
     private let ends: [Int64]
     private var remaining: [Int64]
     private var queue: CertificateQueue
+    private let ids: [String]
+    private let whs: [Int64]
+
+    /// Wh of each certificate (by id) used so far, by earlier readings and by the
+    /// readings added: the `usedBeforeWh` of whatever comes next.
+    public var usedWh: [String: Int64] {
+        var used: [String: Int64] = [:]
+        for i in ids.indices { used[ids[i]] = whs[i] - remaining[i] }
+        return used
+    }
 
     /// - Parameters:
     ///   - consumer: the consumer.
@@ -40,6 +50,8 @@ public struct ConsumerEmissions: Sendable {
         starts = certificates.map(\.start)
         ends = certificates.map(\.end)
         remaining = certificates.map { $0.wh - (usedBeforeWh[$0.id] ?? 0) }
+        ids = certificates.map(\.id)
+        whs = certificates.map(\.wh)
         queue = CertificateQueue(
             order: certificates.indices.sorted { Certificate.precedes(certificates[$0], certificates[$1]) }.map(Int32.init))
     }

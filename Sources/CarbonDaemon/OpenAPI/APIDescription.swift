@@ -112,7 +112,10 @@ enum APIDescription {
             method: "get", path: "/v1/consumers/{id}/score", roles: readsConsumers, summary: "A consumer's score",
             parameters: [pathParameter("id", "the consumer id"), periodParameter("period", required: true)],
             answer: json(object(
-                ["consumer": string, "period": string, "method": string, "provisional": boolean],
+                [
+                    "consumer": string, "period": string, "method": string, "provisional": boolean,
+                    "benchmark_as_of": string, "benchmark_size": unsigned,
+                ],
                 required: ["consumer", "period", "method", "provisional"])),
             problems: [400, 404, 409]),
         Operation(

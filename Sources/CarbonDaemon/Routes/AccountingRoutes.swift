@@ -21,7 +21,7 @@ struct AccountingRoutes {
     func register(on router: Router<DaemonContext>) {
         router.get("/v1/consumers/{id}/score") { request, context in
             let consumer = try await readableConsumer(context)
-            let period = try period(request, "period")
+            let period = try period(request, "period", anyKind: true)
             return try await costly.run(context) { try await score(of: consumer, period: period) }
         }
         router.get("/v1/consumers/{id}/emissions") { request, context in
@@ -55,12 +55,12 @@ struct AccountingRoutes {
     }
 
     private func score(of consumer: Consumer, period: Period) async throws -> Response {
-        let scores = try await accounted { try await store.reader.periodScores(period, consumer: consumer.id) }
-        guard let score = scores.scores.first(where: { $0.consumer.id == consumer.id }) else {
+        let found = try await accounted { try await store.reader.consumerScore(period, consumer: consumer.id) }
+        guard let found, let score = found.score else {
             throw Problem.notFound("consumer \"\(consumer.id)\" has no readings in period \(period)")
         }
         var entry: ScoreEntryAnswer? = nil
-        if let index = scores.scoreEntries[consumer.id] {
+        if let index = found.scoreEntry {
             let stored = try await store.reader.entries(start: index, end: index + 1).entries
             guard let body = stored.first, let checkpoint = try await store.reader.latestCheckpoint() else {
                 throw Problem(.internalServerError, "internal-error", "score entry \(index) is missing")
@@ -72,7 +72,8 @@ struct AccountingRoutes {
         }
         return try JSONResponse.encode(ScoreAnswer(
             consumer: consumer.id, period: period.description, method: PeriodComputation.method,
-            provisional: scores.provisional, figures: Self.figures(score.figures), entry: entry))
+            provisional: found.provisional, figures: Self.figures(score.figures), entry: entry,
+            benchmarkAsOf: found.benchmarksAsOf.map { (Timestamp.format($0.time), $0.size) }))
     }
 
     private func emissions(of consumer: Consumer, _ request: Request) async throws -> Response {
@@ -180,15 +181,16 @@ struct AccountingRoutes {
 
     // MARK: Helpers
 
-    /// A period of the program's kind from the query parameter `name` (required).
-    private func period(_ request: Request, _ name: String) throws -> Period {
+    /// A period from the query parameter `name` (required), of the program's kind
+    /// unless `anyKind` (a consumer's provisional figures exist for any day or month).
+    private func period(_ request: Request, _ name: String, anyKind: Bool = false) throws -> Period {
         guard let text = request.uri.queryParameters[Substring(name)] else {
             throw Problem.badParameter(name, "is required: a period such as 2026-10")
         }
         guard let period = Period(text) else {
             throw Problem.badParameter(name, "must be YYYY-MM or YYYY-MM-DD, got \"\(text)\"")
         }
-        guard period.granularity == store.program.granularity else {
+        guard anyKind || period.granularity == store.program.granularity else {
             throw Problem.badParameter(name, "this program scores calendar \(store.program.granularity.rawValue)s")
         }
         return period

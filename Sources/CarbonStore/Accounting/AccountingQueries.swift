@@ -16,6 +16,17 @@ public struct PeriodScores: Sendable {
     public var scoreEntries: [String: UInt64]
 }
 
+/// One consumer's score in a period, as served.
+public struct ConsumerPeriodScore: Sendable {
+    public var score: ConsumerScore?
+    public var provisional: Bool
+    /// The `score` entry's index, once the period is closed.
+    public var scoreEntry: UInt64?
+    /// For a provisional score: the ledger size and time of the peer groups its grade
+    /// is measured against.
+    public var benchmarksAsOf: (size: UInt64, time: Int64)?
+}
+
 /// How an emissions series is cut (interface.md: buckets in the program time zone,
 /// each reading by its start).
 public enum EmissionsStepKind: String, Sendable, CaseIterable {
@@ -34,7 +45,9 @@ public struct EmissionsBucket: Sendable, Equatable {
 
     /// Adds one reading's figures; a sum beyond Int64 is an accounting error naming the
     /// consumer and the bucket, never a trap (a bucket may hold many large readings).
-    mutating func add(_ reading: Reading, _ figures: ReadingFigures, consumer: String) throws(AccountingError) {
+    mutating func add(
+        _ reading: Reading, _ figures: ReadingFigures, readings count: Int, consumer: String
+    ) throws(AccountingError) {
         func sum(_ a: Int64, _ b: Int64, _ figure: String) throws(AccountingError) -> Int64 {
             let (total, overflow) = a.addingReportingOverflow(b)
             guard !overflow else {
@@ -46,46 +59,74 @@ public struct EmissionsBucket: Sendable, Equatable {
         locUg = try sum(locUg, figures.locUg, "the location-based emissions of the step")
         mktUg = try sum(mktUg, figures.mktUg, "the market-based emissions of the step")
         matchedWh = try sum(matchedWh, figures.matchedWh, "the matched energy of the step")
-        readings += 1
-    }
-}
-
-/// Provisional results by period, valid while the ledger keeps the size they were
-/// computed at (any new entry may change them).
-final class ProvisionalCache: Sendable {
-    private let results = Mutex<[Period: (size: UInt64, scores: PeriodScores)]>([:])
-
-    func get(_ period: Period, size: UInt64) -> PeriodScores? {
-        results.withLock { cached in cached[period].flatMap { $0.size == size ? $0.scores : nil } }
-    }
-
-    func put(_ scores: PeriodScores, size: UInt64) {
-        results.withLock { cached in
-            cached = cached.filter { $0.value.size == size }
-            cached[scores.period] = (size, scores)
-        }
+        readings += count
     }
 }
 
 extension LedgerReader {
-    /// The scores of `period`: frozen once closed, else computed from what is stored
-    /// now (cached until the ledger grows).
+    /// The scores of `period`: frozen once closed, else every consumer's provisional
+    /// score computed from what is stored now (one computation shared by every request
+    /// until the ledger grows; see `ProvisionalSnapshots`).
+    public func periodScores(_ period: Period) async throws -> PeriodScores {
+        if let entry = try await pool.read({ db in try PeriodAccounting.closedEntry(of: period, db: db) }) {
+            return try await pool.read { db in try Self.closedScores(period, entry: entry, consumer: nil, db: db) }
+        }
+        let snapshot = try await provisionalSnapshot(period, current: true)
+        return snapshot.scores
+            ?? PeriodScores(period: period, provisional: true, scores: [], periodEntry: nil, scoreEntries: [:])
+    }
+
+    /// One consumer's score in `period` (nil without readings in it): read from its
+    /// signed `score` entry once the period is closed, else computed from its own data
+    /// against the peer groups of the period's latest snapshot.
     ///
-    /// With `consumer`, a closed period gives that consumer's score alone (one entry
-    /// read, not the period's); an open one is computed whole all the same (peers).
-    public func periodScores(_ period: Period, consumer: String? = nil) async throws -> PeriodScores {
-        try await pool.read { db in
-            if let entry = try PeriodAccounting.closedEntry(of: period, db: db) {
-                return try Self.closedScores(period, entry: entry, consumer: consumer, db: db)
+    /// Any period of either kind may be asked; only the program's periods close.
+    public func consumerScore(_ period: Period, consumer id: String) async throws -> ConsumerPeriodScore? {
+        let closed = try await pool.read { db -> ConsumerPeriodScore? in
+            guard let entry = try PeriodAccounting.closedEntry(of: period, db: db) else { return nil }
+            let scores = try Self.closedScores(period, entry: entry, consumer: id, db: db)
+            return ConsumerPeriodScore(
+                score: scores.scores.first, provisional: false, scoreEntry: scores.scoreEntries[id], benchmarksAsOf: nil)
+        }
+        if let closed { return closed.score == nil ? nil : closed }
+        let snapshot = try await provisionalSnapshot(period)
+        let score = try await pool.read { db -> ConsumerScore? in
+            let factors = try factorSets.factors(db: db, calendar: program.calendar)
+            guard let consumer = try ConsumerAccounting(db: db, program: program, factors: factors, consumer: id)
+            else { return nil }
+            return try consumer.provisionalScore(period, peers: snapshot.benchmarks)
+        }
+        return score.map {
+            ConsumerPeriodScore(
+                score: $0, provisional: true, scoreEntry: nil,
+                benchmarksAsOf: (snapshot.asOfSize, snapshot.asOfTime))
+        }
+    }
+
+    /// The snapshot of an open period to serve now (with `current`, of the ledger as it
+    /// is), computed once for every request that needs it.
+    func provisionalSnapshot(_ period: Period, current: Bool = false) async throws -> ProvisionalSnapshot {
+        let size = try await pool.read { db in try Self.latestCheckpoint(db)?.size ?? 0 }
+        let (pool, program, factorSets, clock) = (pool, program, factorSets, clock)
+        return try await snapshots.snapshot(period, size: size, now: clock(), current: current) {
+            try await pool.read { db in
+                let size = try Self.latestCheckpoint(db)?.size ?? 0
+                let factors = try factorSets.factors(db: db, calendar: program.calendar)
+                let accounting = try PeriodAccounting(db: db, program: program, factors: factors)
+                var scores: PeriodScores? = nil
+                let benchmarks: [PeerBenchmark]
+                if period.granularity == program.granularity {
+                    let result = try accounting.provisional(period)
+                    scores = PeriodScores(
+                        period: period, provisional: true, scores: result?.scores ?? [], periodEntry: nil,
+                        scoreEntries: [:])
+                    benchmarks = result?.benchmarks ?? []
+                } else {
+                    benchmarks = try accounting.peerGroups(period)
+                }
+                return ProvisionalSnapshot(
+                    period: period, scores: scores, benchmarks: benchmarks, asOfSize: size, asOfTime: clock())
             }
-            let size = try Self.latestCheckpoint(db)?.size ?? 0
-            if let cached = provisionalCache.get(period, size: size) { return cached }
-            let accounting = try PeriodAccounting(db: db, program: program)
-            let result = try accounting.provisional(period)
-            let scores = PeriodScores(
-                period: period, provisional: true, scores: result?.scores ?? [], periodEntry: nil, scoreEntries: [:])
-            provisionalCache.put(scores, size: size)
-            return scores
         }
     }
 
@@ -130,45 +171,26 @@ extension LedgerReader {
         consumer id: String, from: Int64, to: Int64, step: EmissionsStepKind
     ) async throws -> [EmissionsBucket] {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(
-                db, sql: "SELECT id, consumer, utility, zone, class, normalizer FROM consumers WHERE consumer = ?",
-                arguments: [id])
+            let factors = try factorSets.factors(db: db, calendar: program.calendar)
+            guard let consumer = try ConsumerAccounting(db: db, program: program, factors: factors, consumer: id)
             else { return [] }
-            let consumerRow: Int64 = row["id"]
-            let consumer = try ConsumerRow.consumer(from: row)
-            let accounting = try PeriodAccounting(db: db, program: program)
-
-            // Certificate use is known exactly at the end of the latest closed period
-            // before `from`; without one, replay from the consumer's first certificate.
-            let boundary = try Int64.fetchOne(db, sql: "SELECT max(end) FROM periods WHERE end <= ?", arguments: [from])
-            let certificates = try accounting.certificates(ofConsumerRow: consumerRow, endingAfter: boundary ?? .min)
-            let used = try boundary.map { try accounting.storedCertificateUse(upTo: $0) } ?? [:]
-            let replayFrom =
-                certificates.isEmpty ? from : min(from, boundary ?? certificates.map(\.start).min() ?? from)
-            func run(sortingEachInstant: Bool) throws -> [EmissionsBucket] {
-                var stream = try ConsumerEmissions(
-                    consumer: consumer, certificates: certificates, usedBeforeWh: used, factors: accounting.factors)
-                var buckets: [EmissionsBucket] = []
-                try ReadingScan(db: db, registry: accounting.registry).forEach(
-                    from: replayFrom, to: to, consumer: consumerRow, sortingEachInstant: sortingEachInstant
-                ) { scanned in
-                    let reading = scanned.reading
-                    let figures = try stream.add(reading)
-                    guard reading.start >= from else { return }
-                    if buckets.last.map({ reading.start >= $0.end }) ?? true {
-                        let (start, end) = bucket(of: reading.start, step: step)
-                        buckets.append(EmissionsBucket(
-                            start: start, end: end, readings: 0, energyWh: 0, locUg: 0, mktUg: 0, matchedWh: 0))
-                    }
-                    try buckets[buckets.count - 1].add(reading, figures, consumer: consumer.id)
+            let carry = try consumer.certificateCarry(to: from)
+            var stream = try ConsumerEmissions(
+                consumer: consumer.consumer, certificates: carry.certificates, usedBeforeWh: carry.usedBefore,
+                factors: factors)
+            var buckets: [EmissionsBucket] = []
+            try consumer.forEachReading(from: carry.replayFrom, to: to, certificates: carry.certificates) {
+                reading, count in
+                let figures = try stream.add(reading)
+                guard reading.start >= from else { return }
+                if buckets.last.map({ reading.start >= $0.end }) ?? true {
+                    let (start, end) = bucket(of: reading.start, step: step)
+                    buckets.append(EmissionsBucket(
+                        start: start, end: end, readings: 0, energyWh: 0, locUg: 0, mktUg: 0, matchedWh: 0))
                 }
-                return buckets
+                try buckets[buckets.count - 1].add(reading, figures, readings: count, consumer: consumer.consumer.id)
             }
-            do {
-                return try run(sortingEachInstant: false)
-            } catch is ReadingScan.MetersOutOfOrder {
-                return try run(sortingEachInstant: true)
-            }
+            return buckets
         }
     }
 

@@ -15,14 +15,11 @@ struct PeriodAccounting {
     let factors: FactorSet
     let registry: AccountingRegistry
 
-    /// Reads the factor datasets, zone tree and registry of the snapshot.
-    init(db: Database, program: Program) throws {
+    /// Reads the registry of the snapshot, and its factor datasets and zone tree unless given.
+    init(db: Database, program: Program, factors: FactorSet? = nil) throws {
         self.db = db
         self.program = program
-        let zones = try ZoneTree(Row.fetchAll(db, sql: "SELECT zone, parent, name FROM zones").map {
-            Zone(zone: $0["zone"], parent: $0["parent"], name: $0["name"])
-        })
-        self.factors = try FactorSet(rows: FactorDatasets.all(db: db), zoneTree: zones, calendar: program.calendar)
+        self.factors = try factors ?? FactorSetCache.load(db: db, calendar: program.calendar)
         self.registry = try AccountingRegistry.load(db: db)
     }
 
@@ -166,6 +163,28 @@ struct PeriodAccounting {
                 continue
             }
             current = program.period(containing: following)
+        }
+    }
+
+    /// The peer groups of any period (a day of a month program too): every consumer's
+    /// `loc_ug` and `energy_wh` there, which certificates and baselines do not change.
+    func peerGroups(_ period: Period) throws -> [PeerBenchmark] {
+        let (start, end) = (period.start(in: program.calendar), period.end(in: program.calendar))
+        func run(sortingEachInstant: Bool) throws -> [PeerBenchmark] {
+            var computation = try PeriodComputation(
+                period: period, consumers: registry.consumers, factors: factors, parameters: program.parameters,
+                provisional: true)
+            try ReadingScan(db: db, registry: registry).forEach(
+                from: start, to: end, sortingEachInstant: sortingEachInstant
+            ) { scanned in
+                try computation.add(scanned.reading, consumerIndex: scanned.consumer)
+            }
+            return try computation.finish().benchmarks
+        }
+        do {
+            return try run(sortingEachInstant: false)
+        } catch is ReadingScan.MetersOutOfOrder {
+            return try run(sortingEachInstant: true)
         }
     }
 

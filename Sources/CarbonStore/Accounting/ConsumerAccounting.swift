@@ -1,0 +1,179 @@
+import CarbonAccounting
+import CarbonModel
+import GRDB
+
+/// One consumer's figures from that consumer's data alone: its hour sums (or, where
+/// they cannot stand for its readings, its readings), its certificates and their
+/// stored use, its baseline, and peer groups computed elsewhere. A consumer's
+/// provisional score and emissions series cost its own data in the range, plus the
+/// carry of certificate use since the last closed period before it.
+struct ConsumerAccounting {
+    let db: Database
+    let program: Program
+    let factors: FactorSet
+    let consumer: Consumer
+    /// The consumer's row id.
+    let row: Int64
+
+    /// Reads the consumer's registration; nil if `id` is not registered.
+    init?(db: Database, program: Program, factors: FactorSet, consumer id: String) throws {
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT id, consumer, utility, zone, class, normalizer FROM consumers WHERE consumer = ?",
+            arguments: [id])
+        else { return nil }
+        self.db = db
+        self.program = program
+        self.factors = factors
+        self.consumer = try ConsumerRow.consumer(from: row)
+        self.row = row["id"]
+    }
+
+    // MARK: Readings
+
+    /// Calls `body` with the consumer's readings of `[from, to)` in `(start, meter)`
+    /// order as accounting needs them, each with the number of stored readings it
+    /// stands for: one reading per hour of its hour sums where they stand exactly for
+    /// the readings (see `HourSums`), the stored readings themselves in the other hours.
+    func forEachReading(
+        from: Int64, to: Int64, certificates: [Certificate], _ body: (Reading, Int) throws -> Void
+    ) throws {
+        func onHour(_ t: Int64) -> Bool { HourSums.hour(of: t) == t }
+        guard onHour(from), onHour(to), let hours = try HourSums.stored(consumerRow: row, from: from, to: to, db: db)
+        else { return try forEachStoredReading(from: from, to: to, body) }
+        // Hours with an instant inside them where the method cuts: factor segments, certificate windows.
+        var cut = Set(factors.cutPoints(zone: consumer.zone, from: from, to: to).filter { !onHour($0) }.map(HourSums.hour))
+        for certificate in certificates {
+            for bound in [certificate.start, certificate.end] where from < bound && bound < to && !onHour(bound) {
+                cut.insert(HourSums.hour(of: bound))
+            }
+        }
+        for (hour, sums) in hours {
+            guard sums.irregular == 0, !cut.contains(hour) else {
+                try forEachStoredReading(from: hour, to: hour + 3_600, body)
+                continue
+            }
+            try body(Reading(
+                utility: consumer.utility, meter: "hour", consumer: consumer.id, start: hour, durationS: 3_600,
+                importWh: sums.actualWh, exportWh: sums.exportWh, quality: .actual, id: nil), Int(sums.readings))
+            if sums.estimatedWh > 0 {
+                try body(Reading(
+                    utility: consumer.utility, meter: "hour-estimated", consumer: consumer.id, start: hour,
+                    durationS: 3_600, importWh: sums.estimatedWh, exportWh: 0, quality: .estimated, id: nil), 0)
+            }
+        }
+    }
+
+    /// The consumer's stored readings of `[from, to)`: a scan of every consumer's
+    /// readings there, kept for the hours the sums cannot stand for.
+    private func forEachStoredReading(from: Int64, to: Int64, _ body: (Reading, Int) throws -> Void) throws {
+        let registry = try AccountingRegistry.load(db: db)
+        func scan(sortingEachInstant: Bool) throws {
+            try ReadingScan(db: db, registry: registry).forEach(
+                from: from, to: to, consumer: row, sortingEachInstant: sortingEachInstant
+            ) { try body($0.reading, 1) }
+        }
+        do {
+            try scan(sortingEachInstant: false)
+        } catch is ReadingScan.MetersOutOfOrder {
+            try scan(sortingEachInstant: true)
+        }
+    }
+
+    // MARK: Certificates
+
+    /// The consumer's certificates whose window ends after `instant`, in `(start, id)` order.
+    func certificates(endingAfter instant: Int64) throws -> [Certificate] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, start, end, wh, technology, issuer FROM certificates
+                WHERE consumer = ? AND end > ? ORDER BY start, id
+                """,
+            arguments: [row, instant]
+        ).map { row in
+            Certificate(
+                id: row[0], consumer: consumer.id, start: row[1], end: row[2], wh: row[3], technology: row[4],
+                issuer: row[5])
+        }
+    }
+
+    /// The use of each certificate by the readings of closed periods up to `instant`.
+    func storedUse(of certificates: [Certificate], upTo instant: Int64) throws -> [String: Int64] {
+        let statement = try db.cachedStatement(sql: """
+            SELECT used_wh FROM certificate_use WHERE id = ? AND through <= ? ORDER BY through DESC LIMIT 1
+            """)
+        var used: [String: Int64] = [:]
+        for certificate in certificates {
+            if let wh = try Int64.fetchOne(statement, arguments: [certificate.id, instant]) {
+                used[certificate.id] = wh
+            }
+        }
+        return used
+    }
+
+    /// Where certificate matching for readings from `start` on picks up: the end of the
+    /// latest closed period at or before `start` (nil: none), the consumer's
+    /// certificates still open there, their use so far, and the instant to replay
+    /// readings from to carry that use up to `start`.
+    func certificateCarry(to start: Int64) throws -> (certificates: [Certificate], usedBefore: [String: Int64], replayFrom: Int64) {
+        let boundary = try Int64.fetchOne(db, sql: "SELECT max(end) FROM periods WHERE end <= ?", arguments: [start])
+        let certificates = try certificates(endingAfter: boundary ?? .min)
+        guard let first = certificates.map(\.start).min() else { return ([], [:], start) }
+        let used = try boundary.map { try storedUse(of: certificates, upTo: $0) } ?? [:]
+        return (certificates, used, min(start, boundary ?? first))
+    }
+
+    // MARK: Figures
+
+    /// The consumer's provisional score in `period` against `peers` (the period's peer
+    /// groups over every consumer); nil without readings in it.
+    func provisionalScore(_ period: Period, peers: [PeerBenchmark]) throws -> ConsumerScore? {
+        let (start, end) = (period.start(in: program.calendar), period.end(in: program.calendar))
+        let carry = try certificateCarry(to: start)
+        var used = carry.usedBefore
+        if carry.replayFrom < start {
+            var stream = try ConsumerEmissions(
+                consumer: consumer, certificates: carry.certificates, usedBeforeWh: used, factors: factors)
+            try forEachReading(from: carry.replayFrom, to: start, certificates: carry.certificates) { reading, _ in
+                _ = try stream.add(reading)
+            }
+            used = stream.usedWh
+        }
+        var baseline: [String: BaselineFigures] = [:]
+        if let figures = try baselineFigures(program.parameters.baseline.baselinePeriod(of: period)) {
+            baseline[consumer.id] = figures
+        }
+        var computation = try PeriodComputation(
+            period: period, consumers: [consumer], certificates: carry.certificates, certificateUsedBeforeWh: used,
+            factors: factors, parameters: program.parameters, baseline: baseline, provisional: true, peers: peers)
+        var readings = 0
+        try forEachReading(from: start, to: end, certificates: carry.certificates) { reading, count in
+            try computation.add(reading, consumerIndex: 0)
+            readings += count
+        }
+        guard var score = try computation.finish().scores.first else { return nil }
+        score.readings = readings
+        return score
+    }
+
+    /// The consumer's `energy_wh` and `loc_ug` in a baseline period: frozen once the
+    /// period is closed, else summed from its data; nil without readings in it.
+    private func baselineFigures(_ period: Period) throws -> BaselineFigures? {
+        if try PeriodAccounting.closedEntry(of: period, db: db) != nil {
+            return try Row.fetchOne(
+                db, sql: "SELECT energy_wh, loc_ug FROM scores WHERE period = ? AND consumer = ?",
+                arguments: [period.description, consumer.id]
+            ).map { BaselineFigures(energyWh: $0[0], locUg: $0[1]) }
+        }
+        var computation = try PeriodComputation(
+            period: period, consumers: [consumer], factors: factors, parameters: program.parameters, provisional: true,
+            peers: [])
+        try forEachReading(from: period.start(in: program.calendar), to: period.end(in: program.calendar), certificates: [])
+        { reading, _ in
+            try computation.add(reading, consumerIndex: 0)
+        }
+        return try computation.finish().scores.first.map {
+            BaselineFigures(energyWh: $0.figures.energyWh, locUg: $0.figures.locUg)
+        }
+    }
+}

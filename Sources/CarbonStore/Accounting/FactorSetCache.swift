@@ -1,0 +1,38 @@
+import CarbonAccounting
+import CarbonModel
+import GRDB
+import Synchronization
+
+/// The factor datasets and zone tree as one `FactorSet`, built again only when a
+/// dataset or zone was added: a consumer's query then reads none of the factor rows.
+final class FactorSetCache: Sendable {
+    private let cached = Mutex<(version: [Int64], factors: FactorSet)?>(nil)
+
+    /// The factors of the snapshot `db` reads.
+    func factors(db: Database, calendar: any ProgramCalendar) throws -> FactorSet {
+        let version = try Self.version(db: db)
+        if let hit = cached.withLock({ $0?.version == version ? $0?.factors : nil }) { return hit }
+        let factors = try Self.load(db: db, calendar: calendar)
+        cached.withLock { $0 = (version, factors) }
+        return factors
+    }
+
+    /// What changes whenever a dataset is added (datasets are never replaced; the
+    /// zone tree is written once, with the ledger's first entry).
+    private static func version(db: Database) throws -> [Int64] {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT (SELECT count(*) FROM factor_datasets), (SELECT coalesce(max(entry), -1) FROM factor_datasets),
+                   (SELECT count(*) FROM zones)
+            """)
+        else { return [] }
+        return [row[0], row[1], row[2]]
+    }
+
+    /// Reads every factor dataset and the zone tree.
+    static func load(db: Database, calendar: any ProgramCalendar) throws -> FactorSet {
+        let zones = try ZoneTree(Row.fetchAll(db, sql: "SELECT zone, parent, name FROM zones").map {
+            Zone(zone: $0["zone"], parent: $0["parent"], name: $0["name"])
+        })
+        return try FactorSet(rows: FactorDatasets.all(db: db), zoneTree: zones, calendar: calendar)
+    }
+}
