@@ -172,7 +172,7 @@ struct ReadingIngest {
             """)
         let handle = insert.sqliteStatement
         sqlite3_bind_int64(handle, 9, Int64(entryIndex))
-        var hours = ConsumerHoursBatch(capacity: accepted.count)
+        var hours = ConsumerHoursBatch()
         for (position, i) in accepted.enumerated() {
             let reading = readings[i]
             let meter: Int

@@ -194,17 +194,14 @@ enum Schema {
         migrator.registerMigration("v5-consumer-hours") { db in
             try db.execute(sql: """
                 -- Each consumer's readings summed per UTC hour of their start (HourSums),
-                -- keyed time-major like `readings` so a batch appends at the right edge;
-                -- a consumer's figures over a range are one indexed read per hour.
+                -- 64 consumer row ids to a row, keyed time-major like `readings` so a
+                -- batch appends at the right edge; a consumer's figures over a range
+                -- are one indexed read per hour.
                 CREATE TABLE consumer_hours(
                     hour INTEGER NOT NULL,
-                    consumer INTEGER NOT NULL,
-                    readings INTEGER NOT NULL,
-                    actual_wh INTEGER NOT NULL,
-                    estimated_wh INTEGER NOT NULL,
-                    export_wh INTEGER NOT NULL,
-                    irregular INTEGER NOT NULL,
-                    PRIMARY KEY(hour, consumer)
+                    block INTEGER NOT NULL,
+                    sums BLOB NOT NULL,
+                    PRIMARY KEY(hour, block)
                 ) WITHOUT ROWID;
                 """)
             try ConsumerHoursBatch.rebuild(db: db)

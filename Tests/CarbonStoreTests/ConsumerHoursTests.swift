@@ -13,10 +13,28 @@ import Testing
     private func storedAndRecomputed(_ ledger: TestLedger) throws -> (stored: [[Int64]], recomputed: [[Int64]]) {
         let queue = try DatabaseQueue(path: ledger.path, configuration: { var c = Configuration(); c.readonly = true; return c }())
         return try queue.read { db in
-            let stored = try Row.fetchAll(db, sql: """
-                SELECT hour, consumer, readings, actual_wh, estimated_wh, export_wh, irregular
-                FROM consumer_hours ORDER BY hour, consumer
-                """).map { row in (0..<7).map { row[$0] as Int64 } }
+            // Each row holds 64 consumer row ids' sums: five unsigned LEB128 varints a slot.
+            var stored: [[Int64]] = []
+            for row in try Row.fetchAll(db, sql: "SELECT hour, block, sums FROM consumer_hours ORDER BY hour, block") {
+                let bytes = [UInt8](row[2] as Data)
+                var offset = 0
+                func varint() -> Int64 {
+                    var value: Int64 = 0
+                    var shift: Int64 = 0
+                    while true {
+                        let byte = bytes[offset]
+                        offset += 1
+                        value |= Int64(byte & 0x7f) << shift
+                        if byte < 0x80 { return value }
+                        shift += 7
+                    }
+                }
+                for slot in 0..<64 {
+                    let sums = (0..<5).map { _ in varint() }
+                    if sums[0] > 0 { stored.append([row[0], (row[1] as Int64) * 64 + Int64(slot)] + sums) }
+                }
+                #expect(offset == bytes.count)
+            }
             let recomputed = try Row.fetchAll(db, sql: """
                 SELECT start - start % 3600 AS h, consumer, count(*),
                     sum(CASE WHEN quality = 0 AND start + duration_s <= start - start % 3600 + 3600 THEN import_wh ELSE 0 END),

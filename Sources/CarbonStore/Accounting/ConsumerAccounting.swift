@@ -38,8 +38,8 @@ struct ConsumerAccounting {
         from: Int64, to: Int64, certificates: [Certificate], _ body: (Reading, Int) throws -> Void
     ) throws {
         func onHour(_ t: Int64) -> Bool { HourSums.hour(of: t) == t }
-        guard onHour(from), onHour(to), let hours = try HourSums.stored(consumerRow: row, from: from, to: to, db: db)
-        else { return try forEachStoredReading(from: from, to: to, body) }
+        guard onHour(from), onHour(to) else { return try forEachStoredReading(from: from, to: to, body) }
+        let hours = try HourSums.stored(consumerRow: row, from: from, to: to, db: db)
         // Hours with an instant inside them where the method cuts: factor segments, certificate windows.
         var cut = Set(factors.cutPoints(zone: consumer.zone, from: from, to: to).filter { !onHour($0) }.map(HourSums.hour))
         for certificate in certificates {

@@ -1,4 +1,5 @@
 import CarbonModel
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -42,46 +43,101 @@ struct HourSums: Sendable, Equatable {
     }
 }
 
-/// The hour sums of one batch, written into `consumer_hours` in the batch's transaction.
+extension HourSums {
+    /// The sums of one hour of 64 consecutive consumer rows ids (a block) are stored as
+    /// one row: an hourly batch of 10,000 consumers then writes 157 rows, not 10,000.
+    static let blockSize: Int64 = 64
+
+    /// `[readings, actual_wh, estimated_wh, export_wh, irregular]`, each as an
+    /// unsigned LEB128 varint, for each slot of a block in turn.
+    static func encode(_ block: [HourSums]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(block.count * 8)
+        for sums in block {
+            for value in [sums.readings, sums.actualWh, sums.estimatedWh, sums.exportWh, sums.irregular] {
+                var v = UInt64(bitPattern: value)
+                while v >= 0x80 {
+                    bytes.append(UInt8(v & 0x7f) | 0x80)
+                    v >>= 7
+                }
+                bytes.append(UInt8(v))
+            }
+        }
+        return bytes
+    }
+
+    /// The slots of an encoded block, up to `slots`; nil if the bytes are not a block.
+    static func decode(_ bytes: UnsafeRawBufferPointer, slots: Int = Int(blockSize)) -> [HourSums]? {
+        var offset = 0
+        func next() -> Int64? {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while offset < bytes.count, shift < 64 {
+                let byte = bytes[offset]
+                offset += 1
+                value |= UInt64(byte & 0x7f) << shift
+                if byte < 0x80 { return Int64(bitPattern: value) }
+                shift += 7
+            }
+            return nil
+        }
+        var block: [HourSums] = []
+        block.reserveCapacity(slots)
+        for _ in 0..<slots {
+            guard let readings = next(), let actual = next(), let estimated = next(), let export = next(),
+                let irregular = next()
+            else { return nil }
+            block.append(HourSums(
+                readings: readings, actualWh: actual, estimatedWh: estimated, exportWh: export, irregular: irregular))
+        }
+        return block
+    }
+
+    /// Both hours' readings; a sum that would leave Int64 makes the hour irregular.
+    mutating func merge(_ other: HourSums) {
+        let (readings, o0) = self.readings.addingReportingOverflow(other.readings)
+        let (actual, o1) = actualWh.addingReportingOverflow(other.actualWh)
+        let (estimated, o2) = estimatedWh.addingReportingOverflow(other.estimatedWh)
+        let (export, o3) = exportWh.addingReportingOverflow(other.exportWh)
+        let (irregular, o4) = self.irregular.addingReportingOverflow(other.irregular)
+        guard !(o0 || o1 || o2 || o3 || o4) else {
+            self.irregular = max(self.irregular, 1)
+            return
+        }
+        self = HourSums(readings: readings, actualWh: actual, estimatedWh: estimated, exportWh: export, irregular: irregular)
+    }
+}
+
+/// The hour sums of one batch, added to `consumer_hours` in the batch's transaction.
 struct ConsumerHoursBatch {
     private struct Key: Hashable, Comparable {
         var hour: Int64
-        var consumer: Int64
-        static func < (a: Key, b: Key) -> Bool { (a.hour, a.consumer) < (b.hour, b.consumer) }
+        var block: Int64
+        static func < (a: Key, b: Key) -> Bool { (a.hour, a.block) < (b.hour, b.block) }
     }
-    private var sums: [Key: HourSums] = [:]
-
-    init(capacity: Int = 0) { sums.reserveCapacity(capacity) }
+    private var blocks: [Key: [HourSums]] = [:]
 
     mutating func add(_ reading: Reading, consumerRow: Int64) {
-        sums[Key(hour: HourSums.hour(of: reading.start), consumer: consumerRow), default: HourSums()].add(reading)
+        let key = Key(hour: HourSums.hour(of: reading.start), block: consumerRow / HourSums.blockSize)
+        blocks[key, default: Array(repeating: HourSums(), count: Int(HourSums.blockSize))][
+            Int(consumerRow % HourSums.blockSize)
+        ].add(reading)
     }
 
-    /// Adds the sums to the stored rows, in key order (a head-end's batch appends at
-    /// the table's right edge). SQLite turns an integer sum that overflows into a real:
-    /// readers treat such a row as irregular.
+    /// Adds the sums to the stored blocks, in key order (a head-end's batch appends at
+    /// the table's right edge).
     func write(db: Database) throws {
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO consumer_hours(hour, consumer, readings, actual_wh, estimated_wh, export_wh, irregular)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(hour, consumer) DO UPDATE SET
-                readings = readings + excluded.readings, actual_wh = actual_wh + excluded.actual_wh,
-                estimated_wh = estimated_wh + excluded.estimated_wh, export_wh = export_wh + excluded.export_wh,
-                irregular = irregular + excluded.irregular
-            """)
-        let handle = statement.sqliteStatement
-        for key in sums.keys.sorted() {
-            let s = sums[key]!
-            for (column, value) in [key.hour, key.consumer, s.readings, s.actualWh, s.estimatedWh, s.exportWh, s.irregular]
-                .enumerated()
-            {
-                sqlite3_bind_int64(handle, Int32(column + 1), value)
+        let select = try db.cachedStatement(sql: "SELECT sums FROM consumer_hours WHERE hour = ? AND block = ?")
+        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO consumer_hours(hour, block, sums) VALUES (?, ?, ?)")
+        for key in blocks.keys.sorted() {
+            var block = blocks[key]!
+            if let stored = try Data.fetchOne(select, arguments: [key.hour, key.block]) {
+                guard let old = stored.withUnsafeBytes({ HourSums.decode($0) }) else {
+                    throw StoreError.corrupt("the hour sums of block \(key.block) at \(key.hour)")
+                }
+                for slot in block.indices { block[slot].merge(old[slot]) }
             }
-            let code = sqlite3_step(handle)
-            sqlite3_reset(handle)
-            guard code == SQLITE_DONE else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
-            }
+            try upsert.execute(arguments: [key.hour, key.block, Data(HourSums.encode(block))])
         }
     }
 
@@ -110,29 +166,26 @@ struct ConsumerHoursBatch {
 }
 
 extension HourSums {
-    /// The stored sums of one consumer for every hour of `[from, to)` that has any,
-    /// one indexed read per hour; nil when a row holds a sum that overflowed.
-    static func stored(consumerRow: Int64, from: Int64, to: Int64, db: Database) throws -> [(hour: Int64, sums: HourSums)]? {
-        let statement = try db.cachedStatement(sql: """
-            SELECT readings, actual_wh, estimated_wh, export_wh, irregular FROM consumer_hours
-            WHERE hour = ? AND consumer = ?
-            """)
+    /// The stored sums of one consumer for every hour of `[from, to)` in which it has
+    /// readings, one indexed read per hour.
+    static func stored(consumerRow: Int64, from: Int64, to: Int64, db: Database) throws -> [(hour: Int64, sums: HourSums)] {
+        let statement = try db.cachedStatement(sql: "SELECT sums FROM consumer_hours WHERE hour = ? AND block = ?")
         let handle = statement.sqliteStatement
-        sqlite3_bind_int64(handle, 2, consumerRow)
+        sqlite3_bind_int64(handle, 2, consumerRow / blockSize)
+        let slot = Int(consumerRow % blockSize)
         var found: [(hour: Int64, sums: HourSums)] = []
         var hour = Self.hour(of: from)
+        defer { sqlite3_reset(handle) }
         while hour < to {
             sqlite3_bind_int64(handle, 1, hour)
             let code = sqlite3_step(handle)
             if code == SQLITE_ROW {
-                for column in 0..<5 where sqlite3_column_type(handle, Int32(column)) != SQLITE_INTEGER {
-                    sqlite3_reset(handle)
-                    return nil
+                let bytes = UnsafeRawBufferPointer(
+                    start: sqlite3_column_blob(handle, 0), count: Int(sqlite3_column_bytes(handle, 0)))
+                guard let sums = Self.decode(bytes, slots: slot + 1)?.last else {
+                    throw StoreError.corrupt("the hour sums of consumer row \(consumerRow) at \(hour)")
                 }
-                found.append((hour, HourSums(
-                    readings: sqlite3_column_int64(handle, 0), actualWh: sqlite3_column_int64(handle, 1),
-                    estimatedWh: sqlite3_column_int64(handle, 2), exportWh: sqlite3_column_int64(handle, 3),
-                    irregular: sqlite3_column_int64(handle, 4))))
+                if sums.readings > 0 { found.append((hour, sums)) }
             }
             sqlite3_reset(handle)
             guard code == SQLITE_ROW || code == SQLITE_DONE else {
