@@ -55,13 +55,18 @@ fuzz-http: deps $(SCHEMATHESIS)
 	CARBONLEDGER_HTTP_FUZZ_EXAMPLES=$(HTTP_FUZZ_EXAMPLES) $(SWIFT) test --skip-build --filter OpenAPITests/schemathesis
 
 # Ingest end to end over the socket against the raw SQLite floor, closing a month
-# of 10,000 consumers, and the offline audit of a million-entry ledger. The first
-# run builds its databases under var/bench (several minutes) and keeps them.
+# of 10,000 consumers, the read path (scores, proofs, emissions at 8 connections
+# beside a bare Hummingbird floor, Tools/uload.c) and the offline audit of a
+# million-entry ledger. The first run builds its databases under var/bench
+# (several minutes) and keeps them. BENCH_FLAGS passes options to carbonbench
+# (e.g. BENCH_FLAGS="--read-only --consumers 100000").
 bench: deps
 	$(SWIFT) build -c release --product carbonledgerd
 	$(SWIFT) build -c release --product carbonctl
 	$(SWIFT) build -c release --product carbonbench
-	$(RELEASE)/carbonbench --dir var/bench
+	$(SWIFT) build -c release --product benchhello
+	cc -O2 -pthread -o $(RELEASE)/uload Tools/uload.c
+	$(RELEASE)/carbonbench --dir var/bench $(BENCH_FLAGS)
 
 # libFuzzer over every parser of the pure modules (Fuzz/, its own package and scratch
 # path): FUZZ_SECONDS per target, each from a fresh copy of Fuzz/Corpus/<target>/;

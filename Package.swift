@@ -87,6 +87,8 @@ let package = Package(
             "CarbonClient", "CarbonAPI", "CarbonLedger", "CarbonAccounting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The read-path benchmark's floor: a bare Hummingbird answer on a Unix socket.
+        .executableTarget(name: "benchhello", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "carbonbench", dependencies: [
             "CarbonClient", "CarbonStore", "CarbonAccounting", "CarbonLedger",
             .product(name: "GRDB", package: "GRDB.swift"),

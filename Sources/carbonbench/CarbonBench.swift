@@ -27,7 +27,8 @@ struct CarbonBench: AsyncParsableCommand {
 
     @Option(help: "Working folder (the prefilled database is kept here).")
     var dir = "var/bench"
-    @Option(help: "Meters (and consumers); one batch is one hour of all meters.")
+    @Option(name: [.customLong("consumers"), .customLong("meters")],
+            help: "Consumers (one meter each); one ingest batch is one hour of all meters.")
     var meters = 10_000
     @Option(help: "Hours of readings already stored before measuring.")
     var prefillHours = 1_000
@@ -39,6 +40,10 @@ struct CarbonBench: AsyncParsableCommand {
     var closeOnly = false
     @Flag(help: "Measure only the offline audit.")
     var auditOnly = false
+    @Flag(help: "Measure only the read path (scores, proofs, emissions beside a bare Hummingbird floor).")
+    var readOnly = false
+    @Option(help: "Seconds each read-path load runs.")
+    var readSeconds = 10
     @Option(help: "Entries of the audited ledger (a smaller one is audited too, to compare memory).")
     var auditEntries = 1_000_000
 
@@ -46,10 +51,15 @@ struct CarbonBench: AsyncParsableCommand {
         let work = URL(fileURLWithPath: dir, isDirectory: true)
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let setup = BenchSetup(directory: work, meters: meters, prefillHours: prefillHours)
+        if readOnly {
+            try await measureReads(setup: setup, prefilled: try await setup.prefilledDatabase())
+            return
+        }
         if !auditOnly {
             let prefilled = try await setup.prefilledDatabase()
             if !closeOnly { try measureIngest(setup: setup, prefilled: prefilled) }
             try await measureClose(setup: setup, prefilled: prefilled)
+            if !closeOnly { try await measureReads(setup: setup, prefilled: prefilled) }
         }
         if !closeOnly { try await measureAudit(setup: setup) }
     }
@@ -95,6 +105,24 @@ struct CarbonBench: AsyncParsableCommand {
             \(floor.walBytes / readings) | \(floor.databaseGrowth / readings) |
             ratio end to end / floor: \(String(format: "%.2f", floor.seconds / endToEnd.seconds))
             """)
+    }
+
+    private func measureReads(setup: BenchSetup, prefilled: URL) async throws {
+        let loads = try await ReadBench(setup: setup, seconds: readSeconds).run(prefilled: prefilled)
+        print("""
+
+            read-path benchmark: \(setup.meters) consumers, hourly readings, the first month closed and the next \
+            open, 8 connections, \(readSeconds) s a load
+            | request | requests/s | p50 ms | p99 ms | p999 ms | max ms | errors | non-2xx |
+            |---|---:|---:|---:|---:|---:|---:|---:|
+            """)
+        for l in loads {
+            let ms = [l.p50, l.p99, l.p999, l.max].map { String(format: "%.2f", $0) }.joined(separator: " | ")
+            print("| \(l.name) | \(Int(l.rate)) | \(ms) | \(l.errors) | \(l.non2xx) |")
+        }
+        if let hello = loads.first, let health = loads.first(where: { $0.name == "health" }) {
+            print("health / bare Hummingbird: \(String(format: "%.2f", health.rate / hello.rate)) (target >= 0.6)")
+        }
     }
 
     private func measureClose(setup: BenchSetup, prefilled: URL) async throws {

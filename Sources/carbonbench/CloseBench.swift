@@ -29,7 +29,7 @@ struct CloseBench {
             path: copy.path, signer: KeyFile.load(path: setup.keyPath), synchronous: .full, zones: nil, program: program)
         defer { store.close() }
         let firstMonth = program.period(containing: setup.firstHour)
-        try await loadFactorsAndCertificates(store, months: [firstMonth, firstMonth.next])
+        try await Self.loadFactorsAndCertificates(store, meters: setup.meters, months: [firstMonth, firstMonth.next])
 
         var results: [Result] = []
         for period in [firstMonth, firstMonth.next] {
@@ -54,7 +54,7 @@ struct CloseBench {
 
     /// An annual dataset and an hourly series for the bench zone, and a monthly
     /// certificate for one consumer in ten, so every code path of the close runs.
-    private func loadFactorsAndCertificates(_ store: CarbonStore, months: [Period]) async throws {
+    static func loadFactorsAndCertificates(_ store: CarbonStore, meters: Int, months: [Period]) async throws {
         let program = store.program
         let year = months[0].firstDate.year
         let annual = [
@@ -77,7 +77,7 @@ struct CloseBench {
         var certificates: [Certificate] = []
         for month in months {
             let (start, end) = program.span(of: month)
-            for consumer in stride(from: 0, to: setup.meters, by: 10) {
+            for consumer in stride(from: 0, to: meters, by: 10) {
                 certificates.append(Certificate(
                     id: "gec-\(month)-\(consumer)", consumer: "c\(consumer)", start: start, end: end, wh: 300_000,
                     technology: "solar", issuer: "bench"))
