@@ -12,6 +12,9 @@ public struct HashedReadings: Sendable {
     public var leafHashes: [Hash256]
     /// The RFC 6962 root over all `leafHashes`: the batch root when every reading is accepted.
     public var rootOfAll: Hash256
+    /// `BatchChunks.roots` of all `leafHashes`: the batch's chunk roots when every
+    /// reading is accepted.
+    public var chunkRootsOfAll: [Hash256]
 
     public init(readings: [Reading], recordIndex: [Int]) {
         self.readings = readings
@@ -26,6 +29,7 @@ public struct HashedReadings: Sendable {
             hashes.append(RFC6962.leafHash(leaf))
         }
         self.leafHashes = hashes
-        self.rootOfAll = RFC6962.rootHash(ofLeafHashes: hashes)
+        self.chunkRootsOfAll = BatchChunks.roots(of: hashes)
+        self.rootOfAll = BatchChunks.batchRoot(ofChunkRoots: chunkRootsOfAll)
     }
 }

@@ -159,26 +159,59 @@ public struct LedgerReader: Sendable {
             else { return nil }
             let entryIndex: Int64 = placed["batch"]
             let position: Int = placed["position"]
-            let readings = try Self.readings(ofBatch: entryIndex, db: db)
-            guard position < readings.count else { throw StoreError.corrupt("reading at \(start) of meter \(meter) is outside its batch") }
-            var leaf: [UInt8] = []
-            let leafHashes = readings.map { reading in
-                leaf.removeAll(keepingCapacity: true)
-                reading.writeLeaf(into: &leaf)
-                return RFC6962.leafHash(leaf)
-            }
+            let (batchSize, reading, batchPath) = try Self.batchProof(entry: entryIndex, position: position, db: db)
             guard let body = try Data.fetchOne(db, sql: "SELECT body FROM entries WHERE idx = ?", arguments: [entryIndex])
             else { throw StoreError.corrupt("readings entry \(entryIndex) is missing") }
             return ReadingProof(
-                consumer: readings[position].consumer,
-                reading: String(decoding: readings[position].leafBytes, as: UTF8.self),
-                position: position, batchSize: readings.count,
-                batchPath: RFC6962.inclusionProof(index: position, leafHashes: leafHashes),
+                consumer: reading.consumer, reading: String(decoding: reading.leafBytes, as: UTF8.self),
+                position: position, batchSize: batchSize, batchPath: batchPath,
                 entryIndex: UInt64(entryIndex), entry: String(decoding: body, as: UTF8.self),
                 entryPath: try MerkleProofs.inclusionProof(
                     index: UInt64(entryIndex), size: checkpoint.size, nodes: StoredLedger(db: db)),
                 checkpoint: checkpoint.note)
         }
+    }
+
+    /// The size of a `readings` entry's batch, the reading at `position` and its path in
+    /// the batch tree: from the batch's stored chunks, the 256 leaves of its chunk
+    /// rebuilt; for a batch stored without chunks, from all of its leaves.
+    private static func batchProof(
+        entry: Int64, position: Int, db: Database
+    ) throws -> (size: Int, reading: Reading, path: [Hash256]) {
+        guard let batch = try Row.fetchOne(
+            db, sql: "SELECT count, chunks FROM reading_batches WHERE entry = ?", arguments: [entry])
+        else { throw StoreError.corrupt("readings entry \(entry) has no batch record") }
+        let count: Int = batch["count"]
+        guard position >= 0, position < count else {
+            throw StoreError.corrupt("a reading of entry \(entry) is at position \(position) of \(count)")
+        }
+        func leafHashes(_ readings: [Reading]) -> [Hash256] {
+            var leaf: [UInt8] = []
+            return readings.map { reading in
+                leaf.removeAll(keepingCapacity: true)
+                reading.writeLeaf(into: &leaf)
+                return RFC6962.leafHash(leaf)
+            }
+        }
+        guard let bytes = batch["chunks"] as Data? else {
+            let readings = try readings(ofBatch: entry, db: db)
+            return (count, readings[position], RFC6962.inclusionProof(index: position, leafHashes: leafHashes(readings)))
+        }
+        let chunks = try StoredChunk.decode(Array(bytes), entry: entry)
+        let c = position / BatchChunks.size
+        guard chunks.count == (count + BatchChunks.size - 1) / BatchChunks.size else {
+            throw StoreError.corrupt("readings entry \(entry) has \(chunks.count) chunks for \(count) readings")
+        }
+        let first = c * BatchChunks.size
+        let members = try readings(
+            ofBatch: entry, positions: first..<min(first + BatchChunks.size, count),
+            keys: (chunks[c].first, chunks[c].last), db: db)
+        let leaves = leafHashes(members)
+        guard RFC6962.rootHash(ofLeafHashes: leaves) == chunks[c].root else {
+            throw StoreError.corrupt("chunk \(c) of readings entry \(entry) does not hash to its stored root")
+        }
+        let path = BatchChunks.inclusionProof(position: position, chunkLeaves: leaves, chunkRoots: chunks.map(\.root))
+        return (count, members[position - first], path)
     }
 
     /// Every stored factor row, datasets in the order they were loaded.
@@ -211,29 +244,43 @@ public struct LedgerReader: Sendable {
         guard let span = try Row.fetchOne(
             db, sql: "SELECT first_start, last_start, count FROM reading_batches WHERE entry = ?", arguments: [entry])
         else { throw StoreError.corrupt("readings entry \(entry) has no batch record") }
-        let count: Int = span["count"]
+        return try readings(
+            ofBatch: entry, positions: 0..<(span["count"] as Int),
+            keys: ((span["first_start"], 0), (span["last_start"], Int64.max)), db: db)
+    }
+
+    /// The readings at `positions` of a `readings` entry, in batch order, looked for
+    /// between two `(start, meter id)` keys of the readings table.
+    static func readings(
+        ofBatch entry: Int64, positions: Range<Int>, keys: (first: (Int64, Int64), last: (Int64, Int64)), db: Database
+    ) throws -> [Reading] {
         let cursor = try Row.fetchCursor(
             db,
             sql: """
                 SELECT r.position, m.utility, m.meter, c.consumer, r.start, r.duration_s, r.import_wh, r.export_wh,
                     r.quality, r.ref
                 FROM readings r JOIN meters m ON m.id = r.meter JOIN consumers c ON c.id = r.consumer
-                WHERE r.start >= ? AND r.start <= ? AND r.batch = ?
+                WHERE (r.start, r.meter) >= (?, ?) AND (r.start, r.meter) <= (?, ?) AND r.batch = ?
+                    AND r.position >= ? AND r.position < ?
                 """,
-            arguments: [span["first_start"] as Int64, span["last_start"] as Int64, entry])
-        var slots = [Reading?](repeating: nil, count: count)
+            arguments: [
+                keys.first.0, keys.first.1, keys.last.0, keys.last.1, entry, positions.lowerBound, positions.upperBound,
+            ])
+        var slots = [Reading?](repeating: nil, count: positions.count)
         while let row = try cursor.next() {
             let position: Int = row[0]
-            guard let quality = QualityCode.quality(row[8]), slots.indices.contains(position), slots[position] == nil else {
+            let slot = position - positions.lowerBound
+            guard let quality = QualityCode.quality(row[8]), slots.indices.contains(slot), slots[slot] == nil else {
                 throw StoreError.corrupt("reading at position \(position) of entry \(entry)")
             }
-            slots[position] = Reading(
+            slots[slot] = Reading(
                 utility: row[1], meter: row[2], consumer: row[3], start: row[4], durationS: row[5],
                 importWh: row[6], exportWh: row[7], quality: quality, id: row[9])
         }
         let readings = slots.compactMap { $0 }
-        guard readings.count == count else {
-            throw StoreError.corrupt("entry \(entry) covers \(count) readings but \(readings.count) are stored")
+        guard readings.count == positions.count else {
+            throw StoreError.corrupt(
+                "entry \(entry) covers readings \(positions) but \(readings.count) of them are stored")
         }
         return readings
     }

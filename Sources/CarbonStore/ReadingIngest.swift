@@ -1,4 +1,5 @@
 import CarbonLedger
+import Foundation
 import CarbonModel
 import GRDB
 import GRDBSQLite
@@ -173,6 +174,7 @@ struct ReadingIngest {
         let handle = insert.sqliteStatement
         sqlite3_bind_int64(handle, 9, Int64(entryIndex))
         var hours = ConsumerHoursBatch()
+        var chunkKeys = ChunkKeys()
         for (position, i) in accepted.enumerated() {
             let reading = readings[i]
             let meter: Int
@@ -207,22 +209,28 @@ struct ReadingIngest {
             }
             cache.extendMeter(at: meter, start: reading.start, duration: reading.durationS)
             hours.add(reading, consumerRow: decided.consumerRow[i])
+            chunkKeys.add(position: position, start: reading.start, meter: cache.meters[meter].id)
             firstStart = min(firstStart, reading.start)
             lastStart = max(lastStart, reading.start)
             lastEnd = max(lastEnd, reading.end)
         }
         try hours.write(db: db)
-        let root =
+        let chunkRoots =
             accepted.count == readings.count
-            ? batch.hashed.rootOfAll
-            : RFC6962.rootHash(ofLeafHashes: accepted.map { batch.hashed.leafHashes[$0] })
+            ? batch.hashed.chunkRootsOfAll
+            : BatchChunks.roots(of: accepted.map { batch.hashed.leafHashes[$0] })
+        let root = accepted.count == readings.count ? batch.hashed.rootOfAll : BatchChunks.batchRoot(ofChunkRoots: chunkRoots)
         let entry = ReadingsEntry(
             utility: batchUtility, count: accepted.count, root: root, firstStart: firstStart, lastEnd: lastEnd,
             batch: batch.batchID)
         let index = try appender.append(.readings(entry), time: time, db: db)
         guard index == entryIndex else { throw StoreError.corrupt("readings entry got index \(index), expected \(entryIndex)") }
-        try db.cachedStatement(sql: "INSERT INTO reading_batches(entry, first_start, last_start, count) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [Int64(index), firstStart, lastStart, accepted.count])
+        try db.cachedStatement(sql: """
+            INSERT INTO reading_batches(entry, first_start, last_start, count, chunks) VALUES (?, ?, ?, ?, ?)
+            """)
+            .execute(arguments: [
+                Int64(index), firstStart, lastStart, accepted.count, Data(StoredChunk.encode(chunkKeys.chunks(roots: chunkRoots))),
+            ])
         return index
     }
 

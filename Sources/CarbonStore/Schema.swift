@@ -206,6 +206,11 @@ enum Schema {
                 """)
             try ConsumerHoursBatch.rebuild(db: db)
         }
+        migrator.registerMigration("v6-batch-chunks") { db in
+            // Each batch's StoredChunk records; null for batches stored before them
+            // (their reading proofs rebuild the whole batch).
+            try db.execute(sql: "ALTER TABLE reading_batches ADD COLUMN chunks BLOB")
+        }
         return migrator
     }
 }
