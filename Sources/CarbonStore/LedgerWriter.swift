@@ -5,6 +5,7 @@ import Foundation
 import GRDB
 import Logging
 import Metrics
+import Synchronization
 
 /// The single writer of the ledger: it takes batches from any number of
 /// requests and group-commits them: every batch waiting when a commit starts goes
@@ -64,6 +65,8 @@ public final class LedgerWriter: @unchecked Sendable {
     private var meterStateSavedAt: UInt64
     /// Readings decided in the commit under way, reported once it is durable.
     private var tally = ReadingTally()
+    /// The latest durable checkpoint, for answers that need no database read (health).
+    private let durable: Mutex<StoredCheckpoint?>
     /// How many entries may pass between meter-state snapshots (bounds the replay at startup).
     static let meterStateInterval: UInt64 = 256
 
@@ -75,12 +78,16 @@ public final class LedgerWriter: @unchecked Sendable {
         self.appender = appender
         self.highestCheckpoint = highestCheckpoint
         self.meterStateSavedAt = appender.nextIndex
+        self.durable = Mutex((try? pool.read { db in try LedgerReader.latestCheckpoint(db) }) ?? nil)
         self.clock = clock
         self.logger = logger
         let thread = Thread { [self] in run() }
         thread.name = "ledger-writer"
         thread.start()
     }
+
+    /// The latest checkpoint whose commit is durable (nil before the first), from memory.
+    public var latestCheckpoint: StoredCheckpoint? { durable.withLock { $0 } }
 
     /// Queues `job` and returns once it is committed (or refused).
     public func submit(_ job: Job) async throws -> BatchOutcome {
@@ -222,6 +229,12 @@ public final class LedgerWriter: @unchecked Sendable {
             return
         }
         var unrecorded: String? = nil
+        if let note = appender.lastNote, note != appenderBefore.lastNote {
+            let checkpoint = appender.lastCheckpoint
+            durable.withLock {
+                $0 = StoredCheckpoint(size: checkpoint.size, root: checkpoint.rootHash, note: note, time: time)
+            }
+        }
         if let highestCheckpoint, let note = appender.lastNote, note != appenderBefore.lastNote {
             do {
                 try highestCheckpoint.save(note)

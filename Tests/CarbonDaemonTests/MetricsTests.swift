@@ -82,12 +82,22 @@ import Glibc
         try daemon.start()
         #expect(try daemon.client().get("/v1/consumers/nobody").status == 404)
         let line = try #require(daemon.log.split(separator: "\n").first { $0.contains("route=/v1/consumers/{id}") })
-        #expect(line.contains(" info: request "), "\(line)")
+        #expect(line.contains(" debug: request "), "\(line)")
         #expect(line.contains("uid=\(getuid())") && line.contains("method=GET") && line.contains("status=404"), "\(line)")
         #expect(line.contains("duration_ms="), "\(line)")
         // Outside the journal every line starts with an RFC 3339 UTC timestamp.
         let stamp = try #require(line.split(separator: " ").first)
         #expect(stamp.count == 24 && stamp.hasSuffix("Z") && stamp.dropFirst(10).first == "T", "\(line)")
+    }
+
+    /// At the default level an ordinary request costs no log write.
+    @Test func requestsAreNotLoggedAtTheDefaultLevel() throws {
+        let daemon = try DaemonProcess(extraConfig: DaemonProcess.periodsStayOpen)
+        try daemon.start(arguments: ["--log-level", "info"])
+        #expect(try daemon.client().get("/v1/consumers/nobody").status == 404)
+        #expect(try daemon.client().get("/v1/health").status == 200)
+        #expect(daemon.log.contains("serving"), "\(daemon.log)")
+        #expect(!daemon.log.contains("request"), "\(daemon.log)")
     }
 
     @Test func underJournaldLinesCarryPrioritiesAndNoTimestamps() throws {
@@ -99,7 +109,7 @@ import Glibc
         #expect(try daemon.client().get("/v1/health").status == 200)
         let lines = daemon.log.split(separator: "\n")
         #expect(lines.contains { $0.hasPrefix("<6>serving") }, "\(daemon.log)")
-        #expect(lines.contains { $0.hasPrefix("<6>request ") && $0.contains("route=/v1/health") }, "\(daemon.log)")
+        #expect(lines.contains { $0.hasPrefix("<7>request ") && $0.contains("route=/v1/health") }, "\(daemon.log)")
         #expect(lines.allSatisfy { $0.first == "<" && (2...7).contains(Int(String($0.dropFirst().prefix(1))) ?? 0) }, "\(daemon.log)")
     }
 }

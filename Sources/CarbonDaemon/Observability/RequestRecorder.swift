@@ -4,8 +4,11 @@ import Logging
 import Metrics
 import Synchronization
 
-/// Records every request once it is answered: one log line (peer uid, method, route,
-/// status, duration) and an observation of `carbonledger_http_request_duration_seconds`.
+/// Records every request once it is answered: an observation of
+/// `carbonledger_http_request_duration_seconds`, and one log line (peer uid, method,
+/// route, status, duration) at `debug`, or at `notice` for a request that took a
+/// second or more and at `warning` for a 5xx answer: at the default level the log
+/// costs a write per unusual request, not per request.
 /// The route is the pattern that matched (`/v1/consumers/{id}`), never the raw path,
 /// so ids stay out of the metrics and the log and the label set stays small.
 struct RequestRecorder: RouterMiddleware {
@@ -38,8 +41,10 @@ struct RequestRecorder: RouterMiddleware {
         let route = context.endpointPath ?? "unmatched"
         let method = request.method.rawValue
         timer(TimerKey(method: method, route: route, status: status)).record(duration: elapsed)
+        let level: Logger.Level = status >= 500 ? .warning : elapsed >= .seconds(1) ? .notice : .debug
+        guard logger.logLevel <= level else { return }
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        logger.info("request", metadata: [
+        logger.log(level: level, "request", metadata: [
             "uid": context.peer.map { .stringConvertible($0.uid) } ?? "unknown",
             "method": .string(method),
             "route": .string(route),
