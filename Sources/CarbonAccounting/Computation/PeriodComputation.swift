@@ -28,6 +28,8 @@ public struct PeriodComputation: Sendable {
     /// Peer groups computed elsewhere (over every consumer), used instead of the
     /// groups of the consumers given; nil: form groups from them.
     private let peers: [PeerBenchmark]?
+    /// Timelines shared with other computations over the same factors, if given.
+    private let sharedTimelines: ZoneTimelineCache?
 
     private let consumers: [Consumer]
     private let consumerNumbers: [String: Int32]
@@ -65,11 +67,12 @@ public struct PeriodComputation: Sendable {
     ///   - peers: the period's peer groups over every consumer, when only some
     ///     consumers are computed here (one consumer's provisional score); nil forms
     ///     the groups from `consumers`.
+    ///   - timelines: zone timelines to share with other computations over `factors`.
     public init(
         period: Period, consumers: [Consumer], certificates: [Certificate] = [],
         certificateUsedBeforeWh: [String: Int64] = [:], factors: FactorSet,
         parameters: ProgramParameters = ProgramParameters(), baseline: [String: BaselineFigures] = [:],
-        provisional: Bool = false, peers: [PeerBenchmark]? = nil
+        provisional: Bool = false, peers: [PeerBenchmark]? = nil, timelines: ZoneTimelineCache? = nil
     ) throws(AccountingError) {
         try parameters.validate()
         self.period = period
@@ -81,6 +84,7 @@ public struct PeriodComputation: Sendable {
         self.baseline = baseline
         self.provisional = provisional
         self.peers = peers
+        self.sharedTimelines = timelines
 
         var numbers: [String: Int32] = [:]
         var zones: [Int32] = []
@@ -224,7 +228,17 @@ public struct PeriodComputation: Sendable {
         let length = self.end - start
         let (wide, overflow) = end.addingReportingOverflow(length)
         let to = max(overflow ? end : wide, self.end + 86_400, (timelines[Int(zone)]?.end ?? 0) + length)
-        let timeline = ZoneTimeline(factors: factors, zone: zone, from: start, to: to, interner: &interner)
+        let timeline: ZoneTimeline
+        if let sharedTimelines {
+            // Shared windows end a whole number of days past the period, so computations
+            // of the period ask for the same one.
+            let needed = max(end, self.end + 86_400)
+            let (days, overflow) = (needed - start).addingReportingOverflow(86_399)
+            let shared = overflow ? needed : start + days / 86_400 * 86_400
+            timeline = sharedTimelines.timeline(factors: factors, zone: zone, from: start, to: shared)
+        } else {
+            timeline = ZoneTimeline(factors: factors, zone: zone, from: start, to: to, interner: &interner)
+        }
         timelines[Int(zone)] = timeline
         return timeline
     }
@@ -317,7 +331,9 @@ public struct PeriodComputation: Sendable {
                 weights: parameters.weights, pointsPerKg: parameters.pointsPerKg, provisional: provisional)
 
             var datasetNumbers = Set(zoneFlat.datasets)
-            for set in state.datasetSets { datasetNumbers.formUnion(interner.sets[Int(set)]) }
+            for set in state.datasetSets {
+                datasetNumbers.formUnion(sharedTimelines?.datasetSet(set) ?? interner.sets[Int(set)])
+            }
             let datasetNames = datasetNumbers.map { factors.datasets[Int($0)] }.sorted {
                 $0.utf8.lexicographicallyPrecedes($1.utf8)
             }

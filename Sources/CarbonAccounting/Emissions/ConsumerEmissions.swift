@@ -24,6 +24,8 @@ public struct ConsumerEmissions: Sendable {
     private var queue: CertificateQueue
     private let ids: [String]
     private let whs: [Int64]
+    /// The zone's timeline over the window readings are expected in, when shared ones were given.
+    private let timeline: ZoneTimeline?
 
     /// Wh of each certificate (by id) used so far, by earlier readings and by the
     /// readings added: the `usedBeforeWh` of whatever comes next.
@@ -38,8 +40,12 @@ public struct ConsumerEmissions: Sendable {
     ///   - certificates: its certificates (others are refused).
     ///   - usedBeforeWh: Wh of each certificate (by id) used by earlier readings; absent means 0.
     ///   - factors: every factor dataset loaded, with the zone tree and program time zone.
+    ///   - timelines: zone timelines shared over `factors`; with `window`, readings of
+    ///     one segment there are accounted from the zone's timeline instead of
+    ///     resolving their factors one by one.
     public init(
-        consumer: Consumer, certificates: [Certificate], usedBeforeWh: [String: Int64], factors: FactorSet
+        consumer: Consumer, certificates: [Certificate], usedBeforeWh: [String: Int64], factors: FactorSet,
+        timelines: ZoneTimelineCache? = nil, window: Range<Int64>? = nil
     ) throws(AccountingError) {
         try checkCertificates(certificates, usedBeforeWh: usedBeforeWh)
         if let stranger = certificates.first(where: { $0.consumer != consumer.id }) {
@@ -52,6 +58,14 @@ public struct ConsumerEmissions: Sendable {
         remaining = certificates.map { $0.wh - (usedBeforeWh[$0.id] ?? 0) }
         ids = certificates.map(\.id)
         whs = certificates.map(\.wh)
+        if let timelines, let window, let zone = factors.zoneNumber(consumer.zone), !window.isEmpty,
+            !window.upperBound.addingReportingOverflow(86_400).overflow
+        {
+            timeline = timelines.timeline(
+                factors: factors, zone: zone, from: window.lowerBound, to: window.upperBound + 86_400)
+        } else {
+            timeline = nil
+        }
         queue = CertificateQueue(
             order: certificates.indices.sorted { Certificate.precedes(certificates[$0], certificates[$1]) }.map(Int32.init))
     }
@@ -62,7 +76,25 @@ public struct ConsumerEmissions: Sendable {
         let matched =
             reading.importWh > 0
             ? queue.take(reading.importWh, at: reading.start, starts: starts, ends: ends, remaining: &remaining) : 0
+        if let figures = fromTimeline(reading, matchedWh: matched) { return figures }
         let emissions = try factors.emissions(of: reading, zone: zone, matchedWh: matched)
         return ReadingFigures(matchedWh: matched, locUg: emissions.locUg, mktUg: emissions.mktUg)
+    }
+
+    /// A reading inside one segment of the timeline is one piece: its figures are its
+    /// energy times the segment's factors. Nil for any other reading (several pieces,
+    /// outside the window, a missing factor, a product beyond Int64): those take the
+    /// reference path, which reports what is wrong.
+    private func fromTimeline(_ reading: Reading, matchedWh: Int64) -> ReadingFigures? {
+        guard let timeline, reading.start >= timeline.start else { return nil }
+        let (end, late) = reading.start.addingReportingOverflow(reading.durationS)
+        guard !late, end <= timeline.end else { return nil }
+        let segment = timeline.segment(containing: reading.start)
+        guard end <= timeline.cuts[segment + 1], timeline.flags[segment] & ZoneTimeline.missingAverage == 0 else {
+            return nil
+        }
+        let (loc, o1) = reading.importWh.multipliedReportingOverflow(by: timeline.average[segment])
+        let (mkt, o2) = (reading.importWh - matchedWh).multipliedReportingOverflow(by: timeline.residual[segment])
+        return o1 || o2 ? nil : ReadingFigures(matchedWh: matchedWh, locUg: loc, mktUg: mkt)
     }
 }

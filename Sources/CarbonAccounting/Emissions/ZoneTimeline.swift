@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A zone's factors over a window, cut exactly where section 4 cuts readings, with
 /// both kinds resolved once per segment: the per-reading path then only finds a
 /// segment and multiplies.
@@ -79,5 +81,43 @@ struct DatasetSetInterner: Sendable {
         numbers[key] = n
         sets.append(key)
         return n
+    }
+}
+
+/// Zone timelines built once and shared by every computation over the same factor
+/// set (a consumer's provisional score builds the timeline of its zone over the
+/// period: thousands of factor resolutions that every consumer of the zone shares).
+/// Dataset sets are interned here too, so their numbers mean the same in every
+/// computation that uses the cache. Keep one per `FactorSet`.
+public final class ZoneTimelineCache: Sendable {
+    private struct Key: Hashable {
+        var zone: Int32
+        var from: Int64
+        var to: Int64
+    }
+    private struct State {
+        var interner = DatasetSetInterner()
+        var timelines: [Key: ZoneTimeline] = [:]
+    }
+    private let state = Mutex(State())
+    /// Past this many windows the cache starts again (emissions ask for any window).
+    static let capacity = 256
+
+    public init() {}
+
+    func timeline(factors: FactorSet, zone: Int32, from: Int64, to: Int64) -> ZoneTimeline {
+        let key = Key(zone: zone, from: from, to: to)
+        return state.withLock { state in
+            if let timeline = state.timelines[key] { return timeline }
+            if state.timelines.count >= Self.capacity { state.timelines.removeAll() }
+            let timeline = ZoneTimeline(factors: factors, zone: zone, from: from, to: to, interner: &state.interner)
+            state.timelines[key] = timeline
+            return timeline
+        }
+    }
+
+    /// The dataset numbers of an interned set.
+    func datasetSet(_ number: Int32) -> [Int32] {
+        state.withLock { $0.interner.sets[Int(number)] }
     }
 }

@@ -91,8 +91,9 @@ extension LedgerReader {
         if let closed { return closed.score == nil ? nil : closed }
         let snapshot = try await provisionalSnapshot(period)
         let score = try await pool.read { db -> ConsumerScore? in
-            let factors = try factorSets.factors(db: db, calendar: program.calendar)
-            guard let consumer = try ConsumerAccounting(db: db, program: program, factors: factors, consumer: id)
+            let (factors, timelines) = try factorSets.factors(db: db, calendar: program.calendar)
+            guard let consumer = try ConsumerAccounting(
+                db: db, program: program, factors: factors, timelines: timelines, consumer: id)
             else { return nil }
             return try consumer.provisionalScore(period, peers: snapshot.benchmarks)
         }
@@ -111,7 +112,7 @@ extension LedgerReader {
         return try await snapshots.snapshot(period, size: size, now: clock(), current: current) {
             try await pool.read { db in
                 let size = try Self.latestCheckpoint(db)?.size ?? 0
-                let factors = try factorSets.factors(db: db, calendar: program.calendar)
+                let (factors, _) = try factorSets.factors(db: db, calendar: program.calendar)
                 let accounting = try PeriodAccounting(db: db, program: program, factors: factors)
                 var scores: PeriodScores? = nil
                 let benchmarks: [PeerBenchmark]
@@ -138,14 +139,18 @@ extension LedgerReader {
     ) throws -> PeriodScores {
         var scores: [ConsumerScore] = []
         var entries: [String: UInt64] = [:]
-        let rows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT s.consumer, s.entry, s.zone, s.class, k.utility, k.normalizer, e.body
-                FROM scores s JOIN consumers k ON k.consumer = s.consumer JOIN entries e ON e.idx = s.entry
-                WHERE s.period = ?1 AND (?2 IS NULL OR s.consumer = ?2) ORDER BY s.consumer
-                """,
-            arguments: [period.description, only])
+        // One consumer is one primary-key read (an `OR` on the key would scan the period).
+        let columns = """
+            SELECT s.consumer, s.entry, s.zone, s.class, k.utility, k.normalizer, e.body
+            FROM scores s JOIN consumers k ON k.consumer = s.consumer JOIN entries e ON e.idx = s.entry
+            """
+        let rows =
+            try only.map {
+                try Row.fetchCursor(
+                    db, sql: "\(columns) WHERE s.period = ? AND s.consumer = ?", arguments: [period.description, $0])
+            }
+            ?? Row.fetchCursor(
+                db, sql: "\(columns) WHERE s.period = ? ORDER BY s.consumer", arguments: [period.description])
         while let row = try rows.next() {
             let id: String = row[0]
             let index = UInt64(row[1] as Int64)
@@ -171,13 +176,14 @@ extension LedgerReader {
         consumer id: String, from: Int64, to: Int64, step: EmissionsStepKind
     ) async throws -> [EmissionsBucket] {
         try await pool.read { db in
-            let factors = try factorSets.factors(db: db, calendar: program.calendar)
-            guard let consumer = try ConsumerAccounting(db: db, program: program, factors: factors, consumer: id)
+            let (factors, timelines) = try factorSets.factors(db: db, calendar: program.calendar)
+            guard let consumer = try ConsumerAccounting(
+                db: db, program: program, factors: factors, timelines: timelines, consumer: id)
             else { return [] }
             let carry = try consumer.certificateCarry(to: from)
             var stream = try ConsumerEmissions(
                 consumer: consumer.consumer, certificates: carry.certificates, usedBeforeWh: carry.usedBefore,
-                factors: factors)
+                factors: factors, timelines: timelines, window: carry.replayFrom..<to)
             var buckets: [EmissionsBucket] = []
             try consumer.forEachReading(from: carry.replayFrom, to: to, certificates: carry.certificates) {
                 reading, count in

@@ -11,12 +11,14 @@ struct ConsumerAccounting {
     let db: Database
     let program: Program
     let factors: FactorSet
+    /// Zone timelines shared with every other query over `factors`.
+    let timelines: ZoneTimelineCache
     let consumer: Consumer
     /// The consumer's row id.
     let row: Int64
 
     /// Reads the consumer's registration; nil if `id` is not registered.
-    init?(db: Database, program: Program, factors: FactorSet, consumer id: String) throws {
+    init?(db: Database, program: Program, factors: FactorSet, timelines: ZoneTimelineCache, consumer id: String) throws {
         guard let row = try Row.fetchOne(
             db, sql: "SELECT id, consumer, utility, zone, class, normalizer FROM consumers WHERE consumer = ?",
             arguments: [id])
@@ -24,6 +26,7 @@ struct ConsumerAccounting {
         self.db = db
         self.program = program
         self.factors = factors
+        self.timelines = timelines
         self.consumer = try ConsumerRow.consumer(from: row)
         self.row = row["id"]
     }
@@ -133,7 +136,8 @@ struct ConsumerAccounting {
         var used = carry.usedBefore
         if carry.replayFrom < start {
             var stream = try ConsumerEmissions(
-                consumer: consumer, certificates: carry.certificates, usedBeforeWh: used, factors: factors)
+                consumer: consumer, certificates: carry.certificates, usedBeforeWh: used, factors: factors,
+                timelines: timelines, window: carry.replayFrom..<start)
             try forEachReading(from: carry.replayFrom, to: start, certificates: carry.certificates) { reading, _ in
                 _ = try stream.add(reading)
             }
@@ -145,7 +149,8 @@ struct ConsumerAccounting {
         }
         var computation = try PeriodComputation(
             period: period, consumers: [consumer], certificates: carry.certificates, certificateUsedBeforeWh: used,
-            factors: factors, parameters: program.parameters, baseline: baseline, provisional: true, peers: peers)
+            factors: factors, parameters: program.parameters, baseline: baseline, provisional: true, peers: peers,
+            timelines: timelines)
         var readings = 0
         try forEachReading(from: start, to: end, certificates: carry.certificates) { reading, count in
             try computation.add(reading, consumerIndex: 0)
@@ -167,7 +172,7 @@ struct ConsumerAccounting {
         }
         var computation = try PeriodComputation(
             period: period, consumers: [consumer], factors: factors, parameters: program.parameters, provisional: true,
-            peers: [])
+            peers: [], timelines: timelines)
         try forEachReading(from: period.start(in: program.calendar), to: period.end(in: program.calendar), certificates: [])
         { reading, _ in
             try computation.add(reading, consumerIndex: 0)

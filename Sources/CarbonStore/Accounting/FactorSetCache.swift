@@ -3,18 +3,20 @@ import CarbonModel
 import GRDB
 import Synchronization
 
-/// The factor datasets and zone tree as one `FactorSet`, built again only when a
-/// dataset or zone was added: a consumer's query then reads none of the factor rows.
+/// The factor datasets and zone tree as one `FactorSet`, with the zone timelines
+/// built over it, made again only when a dataset was added: a consumer's query then
+/// reads none of the factor rows and resolves no factor its zone's timeline has.
 final class FactorSetCache: Sendable {
-    private let cached = Mutex<(version: [Int64], factors: FactorSet)?>(nil)
+    private let cached = Mutex<(version: [Int64], factors: FactorSet, timelines: ZoneTimelineCache)?>(nil)
 
-    /// The factors of the snapshot `db` reads.
-    func factors(db: Database, calendar: any ProgramCalendar) throws -> FactorSet {
+    /// The factors of the snapshot `db` reads, and the timelines to share over them.
+    func factors(db: Database, calendar: any ProgramCalendar) throws -> (FactorSet, ZoneTimelineCache) {
         let version = try Self.version(db: db)
-        if let hit = cached.withLock({ $0?.version == version ? $0?.factors : nil }) { return hit }
+        if let hit = cached.withLock({ $0?.version == version ? $0 : nil }) { return (hit.factors, hit.timelines) }
         let factors = try Self.load(db: db, calendar: calendar)
-        cached.withLock { $0 = (version, factors) }
-        return factors
+        let timelines = ZoneTimelineCache()
+        cached.withLock { $0 = (version, factors, timelines) }
+        return (factors, timelines)
     }
 
     /// What changes whenever a dataset is added (datasets are never replaced; the
