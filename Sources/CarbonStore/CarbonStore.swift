@@ -71,10 +71,12 @@ public final class CarbonStore: Sendable {
         self.lock = lock
         self.walMonitor = walMonitor
         self.program = program
-        self.reader = LedgerReader(pool: pool, program: program, provisionalRefresh: provisionalRefresh, clock: clock)
+        let durable = DurableCheckpoint(try pool.read { db in try LedgerReader.latestCheckpoint(db) })
+        self.reader = LedgerReader(
+            pool: pool, program: program, durable: durable, provisionalRefresh: provisionalRefresh, clock: clock)
         self.writer = LedgerWriter(
             pool: pool, program: program, cache: cache, appender: appender, highestCheckpoint: highestCheckpoint,
-            clock: clock, logger: logger)
+            durable: durable, clock: clock, logger: logger)
     }
 
     /// Checks the stored key and ledger, writes the genesis entry on first use,

@@ -66,10 +66,16 @@ public struct LedgerReader: Sendable {
     let clock: @Sendable () -> Int64
     let snapshots: ProvisionalSnapshots
     let factorSets = FactorSetCache()
+    /// The latest durable checkpoint, as the writer keeps it in memory.
+    let durable: DurableCheckpoint
 
-    init(pool: DatabasePool, program: Program, provisionalRefresh: Int64, clock: @escaping @Sendable () -> Int64) {
+    init(
+        pool: DatabasePool, program: Program, durable: DurableCheckpoint, provisionalRefresh: Int64,
+        clock: @escaping @Sendable () -> Int64
+    ) {
         self.pool = pool
         self.program = program
+        self.durable = durable
         self.clock = clock
         self.snapshots = ProvisionalSnapshots(refreshAfter: provisionalRefresh)
     }
@@ -152,15 +158,15 @@ public struct LedgerReader: Sendable {
         try await pool.read { db -> ReadingProof? in
             guard
                 let meterID = try Int64.fetchOne(
-                    db, sql: "SELECT id FROM meters WHERE utility = ? AND meter = ?", arguments: [utility, meter]),
+                    db.cachedStatement(sql: "SELECT id FROM meters WHERE utility = ? AND meter = ?"), arguments: [utility, meter]),
                 let placed = try Row.fetchOne(
-                    db, sql: "SELECT batch, position FROM readings WHERE start = ? AND meter = ?", arguments: [start, meterID]),
+                    db.cachedStatement(sql: "SELECT batch, position FROM readings WHERE start = ? AND meter = ?"), arguments: [start, meterID]),
                 let checkpoint = try Self.latestCheckpoint(db)
             else { return nil }
             let entryIndex: Int64 = placed["batch"]
             let position: Int = placed["position"]
             let (batchSize, reading, batchPath) = try Self.batchProof(entry: entryIndex, position: position, db: db)
-            guard let body = try Data.fetchOne(db, sql: "SELECT body FROM entries WHERE idx = ?", arguments: [entryIndex])
+            guard let body = try Data.fetchOne(db.cachedStatement(sql: "SELECT body FROM entries WHERE idx = ?"), arguments: [entryIndex])
             else { throw StoreError.corrupt("readings entry \(entryIndex) is missing") }
             return ReadingProof(
                 consumer: reading.consumer, reading: String(decoding: reading.leafBytes, as: UTF8.self),
@@ -179,7 +185,7 @@ public struct LedgerReader: Sendable {
         entry: Int64, position: Int, db: Database
     ) throws -> (size: Int, reading: Reading, path: [Hash256]) {
         guard let batch = try Row.fetchOne(
-            db, sql: "SELECT count, chunks FROM reading_batches WHERE entry = ?", arguments: [entry])
+            db.cachedStatement(sql: "SELECT count, chunks FROM reading_batches WHERE entry = ?"), arguments: [entry])
         else { throw StoreError.corrupt("readings entry \(entry) has no batch record") }
         let count: Int = batch["count"]
         guard position >= 0, position < count else {
@@ -222,7 +228,7 @@ public struct LedgerReader: Sendable {
     /// The zone tree as stored.
     public func zoneTree() async throws -> ZoneTree {
         try await pool.read { db in
-            try ZoneTree(Row.fetchAll(db, sql: "SELECT zone, parent, name FROM zones").map {
+            try ZoneTree(Row.fetchAll(db.cachedStatement(sql: "SELECT zone, parent, name FROM zones")).map {
                 Zone(zone: $0["zone"], parent: $0["parent"], name: $0["name"])
             })
         }
@@ -232,7 +238,7 @@ public struct LedgerReader: Sendable {
     public func consumer(_ id: String) async throws -> (consumer: Consumer, entry: UInt64)? {
         try await pool.read { db in
             guard let row = try Row.fetchOne(
-                db, sql: "SELECT consumer, utility, zone, class, normalizer, entry FROM consumers WHERE consumer = ?",
+                db.cachedStatement(sql: "SELECT consumer, utility, zone, class, normalizer, entry FROM consumers WHERE consumer = ?"),
                 arguments: [id])
             else { return nil }
             return (try ConsumerRow.consumer(from: row), UInt64(row["entry"] as Int64))
@@ -242,7 +248,7 @@ public struct LedgerReader: Sendable {
     /// The readings of one `readings` entry, in batch order, as their leaves name them.
     static func readings(ofBatch entry: Int64, db: Database) throws -> [Reading] {
         guard let span = try Row.fetchOne(
-            db, sql: "SELECT first_start, last_start, count FROM reading_batches WHERE entry = ?", arguments: [entry])
+            db.cachedStatement(sql: "SELECT first_start, last_start, count FROM reading_batches WHERE entry = ?"), arguments: [entry])
         else { throw StoreError.corrupt("readings entry \(entry) has no batch record") }
         return try readings(
             ofBatch: entry, positions: 0..<(span["count"] as Int),
@@ -286,7 +292,7 @@ public struct LedgerReader: Sendable {
     }
 
     static func latestCheckpoint(_ db: Database) throws -> StoredCheckpoint? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT size, root, note, time FROM checkpoints ORDER BY size DESC LIMIT 1")
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT size, root, note, time FROM checkpoints ORDER BY size DESC LIMIT 1"))
         else { return nil }
         guard let root = Hash256(bytes: row["root"] as Data) else { throw StoreError.corrupt("checkpoint root") }
         return StoredCheckpoint(size: UInt64(row["size"] as Int64), root: root, note: row["note"], time: row["time"])

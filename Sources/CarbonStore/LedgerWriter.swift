@@ -65,20 +65,21 @@ public final class LedgerWriter: @unchecked Sendable {
     private var meterStateSavedAt: UInt64
     /// Readings decided in the commit under way, reported once it is durable.
     private var tally = ReadingTally()
-    /// The latest durable checkpoint, for answers that need no database read (health).
-    private let durable: Mutex<StoredCheckpoint?>
+    /// The latest durable checkpoint, for answers that need no database read.
+    private let durable: DurableCheckpoint
     /// How many entries may pass between meter-state snapshots (bounds the replay at startup).
     static let meterStateInterval: UInt64 = 256
 
     init(pool: DatabasePool, program: Program, cache: RegistryCache, appender: LedgerAppender,
-         highestCheckpoint: HighestCheckpoint?, clock: @escaping @Sendable () -> Int64, logger: Logger) {
+         highestCheckpoint: HighestCheckpoint?, durable: DurableCheckpoint, clock: @escaping @Sendable () -> Int64,
+         logger: Logger) {
         self.pool = pool
         self.program = program
         self.cache = cache
         self.appender = appender
         self.highestCheckpoint = highestCheckpoint
         self.meterStateSavedAt = appender.nextIndex
-        self.durable = Mutex((try? pool.read { db in try LedgerReader.latestCheckpoint(db) }) ?? nil)
+        self.durable = durable
         self.clock = clock
         self.logger = logger
         let thread = Thread { [self] in run() }
@@ -87,7 +88,7 @@ public final class LedgerWriter: @unchecked Sendable {
     }
 
     /// The latest checkpoint whose commit is durable (nil before the first), from memory.
-    public var latestCheckpoint: StoredCheckpoint? { durable.withLock { $0 } }
+    public var latestCheckpoint: StoredCheckpoint? { durable.latest }
 
     /// Queues `job` and returns once it is committed (or refused).
     public func submit(_ job: Job) async throws -> BatchOutcome {
@@ -231,9 +232,7 @@ public final class LedgerWriter: @unchecked Sendable {
         var unrecorded: String? = nil
         if let note = appender.lastNote, note != appenderBefore.lastNote {
             let checkpoint = appender.lastCheckpoint
-            durable.withLock {
-                $0 = StoredCheckpoint(size: checkpoint.size, root: checkpoint.rootHash, note: note, time: time)
-            }
+            durable.set(StoredCheckpoint(size: checkpoint.size, root: checkpoint.rootHash, note: note, time: time))
         }
         if let highestCheckpoint, let note = appender.lastNote, note != appenderBefore.lastNote {
             do {
@@ -367,4 +366,16 @@ extension BatchOutcome {
         result.replayed = true
         return .committed(result)
     }
+}
+
+/// The latest checkpoint whose commit is durable, kept in memory by the writer for
+/// the readers that need only it (health, the freshness of provisional snapshots).
+final class DurableCheckpoint: Sendable {
+    private let value: Mutex<StoredCheckpoint?>
+
+    init(_ latest: StoredCheckpoint?) { value = Mutex(latest) }
+
+    var latest: StoredCheckpoint? { value.withLock { $0 } }
+
+    func set(_ checkpoint: StoredCheckpoint) { value.withLock { $0 = checkpoint } }
 }

@@ -59,16 +59,12 @@ struct AccountingRoutes {
         guard let found, let score = found.score else {
             throw Problem.notFound("consumer \"\(consumer.id)\" has no readings in period \(period)")
         }
-        var entry: ScoreEntryAnswer? = nil
-        if let index = found.scoreEntry {
-            let stored = try await store.reader.entries(start: index, end: index + 1).entries
-            guard let body = stored.first, let checkpoint = try await store.reader.latestCheckpoint() else {
-                throw Problem(.internalServerError, "internal-error", "score entry \(index) is missing")
-            }
-            let proof = try await store.reader.inclusionProof(index: index, size: checkpoint.size)
-            entry = ScoreEntryAnswer(
-                index: index, entry: String(decoding: body.body, as: UTF8.self), signature: Base64.encode(body.signature),
-                proof: .init(size: proof.size, hashes: proof.hashes.map(\.base64)), checkpoint: checkpoint.note)
+        let entry = found.signed.map { signed in
+            ScoreEntryAnswer(
+                index: signed.index, entry: String(decoding: signed.body, as: UTF8.self),
+                signature: Base64.encode(signed.signature),
+                proof: .init(size: signed.checkpoint.size, hashes: signed.proof.map(\.base64)),
+                checkpoint: signed.checkpoint.note)
         }
         return try JSONResponse.encode(ScoreAnswer(
             consumer: consumer.id, period: period.description, method: PeriodComputation.method,

@@ -4,6 +4,7 @@ import CarbonModel
 import Foundation
 import GRDB
 import Synchronization
+import TransparencyLog
 
 /// Every score of one period: frozen if the period is closed, else provisional.
 public struct PeriodScores: Sendable {
@@ -16,12 +17,21 @@ public struct PeriodScores: Sendable {
     public var scoreEntries: [String: UInt64]
 }
 
+/// A `score` entry with its signature and its inclusion proof in the latest checkpoint.
+public struct SignedScore: Sendable {
+    public var index: UInt64
+    public var body: [UInt8]
+    public var signature: [UInt8]
+    public var checkpoint: StoredCheckpoint
+    public var proof: [Hash256]
+}
+
 /// One consumer's score in a period, as served.
 public struct ConsumerPeriodScore: Sendable {
     public var score: ConsumerScore?
     public var provisional: Bool
-    /// The `score` entry's index, once the period is closed.
-    public var scoreEntry: UInt64?
+    /// The signed `score` entry, once the period is closed.
+    public var signed: SignedScore?
     /// For a provisional score: the ledger size and time of the peer groups its grade
     /// is measured against.
     public var benchmarksAsOf: (size: UInt64, time: Int64)?
@@ -77,37 +87,58 @@ extension LedgerReader {
     }
 
     /// One consumer's score in `period` (nil without readings in it): read from its
-    /// signed `score` entry once the period is closed, else computed from its own data
-    /// against the peer groups of the period's latest snapshot.
+    /// signed `score` entry once the period is closed, with the entry's signature and
+    /// inclusion proof; else computed from its own data against the peer groups of the
+    /// period's latest snapshot. Once a snapshot exists, one database read answers.
     ///
     /// Any period of either kind may be asked; only the program's periods close.
     public func consumerScore(_ period: Period, consumer id: String) async throws -> ConsumerPeriodScore? {
-        let closed = try await pool.read { db -> ConsumerPeriodScore? in
-            guard let entry = try PeriodAccounting.closedEntry(of: period, db: db) else { return nil }
-            let scores = try Self.closedScores(period, entry: entry, consumer: id, db: db)
-            return ConsumerPeriodScore(
-                score: scores.scores.first, provisional: false, scoreEntry: scores.scoreEntries[id], benchmarksAsOf: nil)
+        var snapshot = snapshots.contains(period) ? try await provisionalSnapshot(period) : nil
+        while true {
+            let known = snapshot
+            let answer = try await pool.read { db -> ConsumerPeriodScore?? in
+                if let closed = try Self.signedScore(period, consumer: id, db: db) { return .some(closed) }
+                guard let known else { return nil }
+                let (factors, timelines) = try factorSets.factors(db: db, calendar: program.calendar)
+                guard let consumer = try ConsumerAccounting(
+                    db: db, program: program, factors: factors, timelines: timelines, consumer: id)
+                else { return .some(nil) }
+                return .some(try consumer.provisionalScore(period, peers: known.benchmarks).map {
+                    ConsumerPeriodScore(
+                        score: $0, provisional: true, signed: nil, benchmarksAsOf: (known.asOfSize, known.asOfTime))
+                })
+            }
+            if let answer { return answer?.score == nil ? nil : answer }
+            // Open, and no snapshot yet: the first request computes it (shared), then answers.
+            snapshot = try await provisionalSnapshot(period)
         }
-        if let closed { return closed.score == nil ? nil : closed }
-        let snapshot = try await provisionalSnapshot(period)
-        let score = try await pool.read { db -> ConsumerScore? in
-            let (factors, timelines) = try factorSets.factors(db: db, calendar: program.calendar)
-            guard let consumer = try ConsumerAccounting(
-                db: db, program: program, factors: factors, timelines: timelines, consumer: id)
-            else { return nil }
-            return try consumer.provisionalScore(period, peers: snapshot.benchmarks)
+    }
+
+    /// A closed period's score of one consumer with what proves it; nil if the period
+    /// is open, a score of nil if the consumer has none in it.
+    private static func signedScore(_ period: Period, consumer id: String, db: Database) throws -> ConsumerPeriodScore? {
+        guard let entry = try PeriodAccounting.closedEntry(of: period, db: db) else { return nil }
+        let scores = try closedScores(period, entry: entry, consumer: id, db: db)
+        guard let score = scores.scores.first, let index = scores.scoreEntries[id] else {
+            return ConsumerPeriodScore(score: nil, provisional: false, signed: nil, benchmarksAsOf: nil)
         }
-        return score.map {
-            ConsumerPeriodScore(
-                score: $0, provisional: true, scoreEntry: nil,
-                benchmarksAsOf: (snapshot.asOfSize, snapshot.asOfTime))
-        }
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT body, signature FROM entries WHERE idx = ?"), arguments: [Int64(index)]),
+            let checkpoint = try latestCheckpoint(db), index < checkpoint.size
+        else { throw StoreError.corrupt("score entry \(index) is missing or unpublished") }
+        let proof = try MerkleProofs.inclusionProof(index: index, size: checkpoint.size, nodes: StoredLedger(db: db))
+        return ConsumerPeriodScore(
+            score: score, provisional: false,
+            signed: SignedScore(
+                index: index, body: Array(row[0] as Data), signature: Array(row[1] as Data), checkpoint: checkpoint,
+                proof: proof),
+            benchmarksAsOf: nil)
     }
 
     /// The snapshot of an open period to serve now (with `current`, of the ledger as it
     /// is), computed once for every request that needs it.
     func provisionalSnapshot(_ period: Period, current: Bool = false) async throws -> ProvisionalSnapshot {
-        let size = try await pool.read { db in try Self.latestCheckpoint(db)?.size ?? 0 }
+        let size = durable.latest?.size ?? 0
         let (pool, program, factorSets, clock) = (pool, program, factorSets, clock)
         return try await snapshots.snapshot(period, size: size, now: clock(), current: current) {
             try await pool.read { db in
@@ -220,7 +251,7 @@ extension LedgerReader {
         try await pool.read { db in
             let closedThrough = try PeriodAccounting.closedThrough(db: db)
             guard let first = try Int64.fetchOne(
-                db, sql: "SELECT start FROM readings WHERE start >= ? ORDER BY start LIMIT 1", arguments: [closedThrough])
+                db.cachedStatement(sql: "SELECT start FROM readings WHERE start >= ? ORDER BY start LIMIT 1"), arguments: [closedThrough])
             else { return nil }
             let period = program.period(containing: first)
             let due = program.span(of: period).end.addingReportingOverflow(closeAfter)

@@ -20,7 +20,7 @@ struct ConsumerAccounting {
     /// Reads the consumer's registration; nil if `id` is not registered.
     init?(db: Database, program: Program, factors: FactorSet, timelines: ZoneTimelineCache, consumer id: String) throws {
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT id, consumer, utility, zone, class, normalizer FROM consumers WHERE consumer = ?",
+            db.cachedStatement(sql: "SELECT id, consumer, utility, zone, class, normalizer FROM consumers WHERE consumer = ?"),
             arguments: [id])
         else { return nil }
         self.db = db
@@ -119,7 +119,7 @@ struct ConsumerAccounting {
     /// certificates still open there, their use so far, and the instant to replay
     /// readings from to carry that use up to `start`.
     func certificateCarry(to start: Int64) throws -> (certificates: [Certificate], usedBefore: [String: Int64], replayFrom: Int64) {
-        let boundary = try Int64.fetchOne(db, sql: "SELECT max(end) FROM periods WHERE end <= ?", arguments: [start])
+        let boundary = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(end) FROM periods WHERE end <= ?"), arguments: [start])
         let certificates = try certificates(endingAfter: boundary ?? .min)
         guard let first = certificates.map(\.start).min() else { return ([], [:], start) }
         let used = try boundary.map { try storedUse(of: certificates, upTo: $0) } ?? [:]
@@ -166,7 +166,7 @@ struct ConsumerAccounting {
     private func baselineFigures(_ period: Period) throws -> BaselineFigures? {
         if try PeriodAccounting.closedEntry(of: period, db: db) != nil {
             return try Row.fetchOne(
-                db, sql: "SELECT energy_wh, loc_ug FROM scores WHERE period = ? AND consumer = ?",
+                db.cachedStatement(sql: "SELECT energy_wh, loc_ug FROM scores WHERE period = ? AND consumer = ?"),
                 arguments: [period.description, consumer.id]
             ).map { BaselineFigures(energyWh: $0[0], locUg: $0[1]) }
         }

@@ -22,17 +22,17 @@ final class FactorSetCache: Sendable {
     /// What changes whenever a dataset is added (datasets are never replaced; the
     /// zone tree is written once, with the ledger's first entry).
     private static func version(db: Database) throws -> [Int64] {
-        guard let row = try Row.fetchOne(db, sql: """
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT (SELECT count(*) FROM factor_datasets), (SELECT coalesce(max(entry), -1) FROM factor_datasets),
                    (SELECT count(*) FROM zones)
-            """)
+            """))
         else { return [] }
         return [row[0], row[1], row[2]]
     }
 
     /// Reads every factor dataset and the zone tree.
     static func load(db: Database, calendar: any ProgramCalendar) throws -> FactorSet {
-        let zones = try ZoneTree(Row.fetchAll(db, sql: "SELECT zone, parent, name FROM zones").map {
+        let zones = try ZoneTree(Row.fetchAll(db.cachedStatement(sql: "SELECT zone, parent, name FROM zones")).map {
             Zone(zone: $0["zone"], parent: $0["parent"], name: $0["name"])
         })
         return try FactorSet(rows: FactorDatasets.all(db: db), zoneTree: zones, calendar: calendar)

@@ -32,19 +32,19 @@ struct PeriodAccounting {
 
     /// The end of the latest closed period (`.min`: none closed).
     static func closedThrough(db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT max(end) FROM periods") ?? .min
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(end) FROM periods")) ?? .min
     }
 
     /// Whether `period` is closed, with its `period` entry's index.
     static func closedEntry(of period: Period, db: Database) throws -> UInt64? {
-        try Int64.fetchOne(db, sql: "SELECT entry FROM periods WHERE period = ?", arguments: [period.description])
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT entry FROM periods WHERE period = ?"), arguments: [period.description])
             .map(UInt64.init)
     }
 
     /// The earliest reading start in `[from, to)`, if any.
     func firstReading(from: Int64, to: Int64) throws -> Int64? {
         try Int64.fetchOne(
-            db, sql: "SELECT start FROM readings WHERE start >= ? AND start < ? ORDER BY start LIMIT 1",
+            db.cachedStatement(sql: "SELECT start FROM readings WHERE start >= ? AND start < ? ORDER BY start LIMIT 1"),
             arguments: [from, to])
     }
 
@@ -118,7 +118,7 @@ struct PeriodAccounting {
     func storedCertificateUse(upTo instant: Int64) throws -> [String: Int64] {
         var used: [String: Int64] = [:]
         let rows = try Row.fetchCursor(
-            db, sql: "SELECT id, used_wh FROM certificate_use WHERE through <= ? ORDER BY id, through",
+            db.cachedStatement(sql: "SELECT id, used_wh FROM certificate_use WHERE through <= ? ORDER BY id, through"),
             arguments: [instant])
         while let row = try rows.next() { used[row[0]] = row[1] }
         return used
@@ -128,7 +128,7 @@ struct PeriodAccounting {
     func storedBaseline(_ period: Period) throws -> [String: BaselineFigures] {
         var baseline: [String: BaselineFigures] = [:]
         let rows = try Row.fetchCursor(
-            db, sql: "SELECT consumer, energy_wh, loc_ug FROM scores WHERE period = ?", arguments: [period.description])
+            db.cachedStatement(sql: "SELECT consumer, energy_wh, loc_ug FROM scores WHERE period = ?"), arguments: [period.description])
         while let row = try rows.next() { baseline[row[0]] = BaselineFigures(energyWh: row[1], locUg: row[2]) }
         return baseline
     }

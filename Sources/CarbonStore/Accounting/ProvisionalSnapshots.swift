@@ -75,6 +75,11 @@ final class ProvisionalSnapshots: Sendable {
         }
     }
 
+    /// Whether `period` has a snapshot (or one under way).
+    func contains(_ period: Period) -> Bool {
+        slots.withLock { $0[period] != nil }
+    }
+
     /// The most periods kept; past it the one computed longest ago goes.
     static let capacity = 64
 
