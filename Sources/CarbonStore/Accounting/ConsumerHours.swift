@@ -53,15 +53,20 @@ extension HourSums {
     static func encode(_ block: [HourSums]) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(block.count * 8)
-        for sums in block {
-            for value in [sums.readings, sums.actualWh, sums.estimatedWh, sums.exportWh, sums.irregular] {
-                var v = UInt64(bitPattern: value)
-                while v >= 0x80 {
-                    bytes.append(UInt8(v & 0x7f) | 0x80)
-                    v >>= 7
-                }
-                bytes.append(UInt8(v))
+        func append(_ value: Int64) {
+            var v = UInt64(bitPattern: value)
+            while v >= 0x80 {
+                bytes.append(UInt8(v & 0x7f) | 0x80)
+                v >>= 7
             }
+            bytes.append(UInt8(v))
+        }
+        for sums in block {
+            append(sums.readings)
+            append(sums.actualWh)
+            append(sums.estimatedWh)
+            append(sums.exportWh)
+            append(sums.irregular)
         }
         return bytes
     }
@@ -116,17 +121,24 @@ struct ConsumerHoursBatch {
         static func < (a: Key, b: Key) -> Bool { (a.hour, a.block) < (b.hour, b.block) }
     }
     private var blocks: [Key: [HourSums]] = [:]
+    /// The block readings are being added to: a head-end's batch brings a block's
+    /// consumers one after the other, so most readings skip the dictionary.
+    private var current: (key: Key, sums: [HourSums])?
 
     mutating func add(_ reading: Reading, consumerRow: Int64) {
         let key = Key(hour: HourSums.hour(of: reading.start), block: consumerRow / HourSums.blockSize)
-        blocks[key, default: Array(repeating: HourSums(), count: Int(HourSums.blockSize))][
-            Int(consumerRow % HourSums.blockSize)
-        ].add(reading)
+        if current?.key != key {
+            if let current { blocks[current.key] = current.sums }
+            current = (key, blocks.removeValue(forKey: key) ?? Array(repeating: HourSums(), count: Int(HourSums.blockSize)))
+        }
+        current!.sums[Int(consumerRow % HourSums.blockSize)].add(reading)
     }
 
     /// Adds the sums to the stored blocks, in key order (a head-end's batch appends at
     /// the table's right edge).
     func write(db: Database) throws {
+        var blocks = self.blocks
+        if let current { blocks[current.key] = current.sums }
         let select = try db.cachedStatement(sql: "SELECT sums FROM consumer_hours WHERE hour = ? AND block = ?")
         let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO consumer_hours(hour, block, sums) VALUES (?, ?, ?)")
         for key in blocks.keys.sorted() {
