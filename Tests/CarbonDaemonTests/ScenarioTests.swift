@@ -60,23 +60,7 @@ import TransparencyLog
 
         // Provisional figures, before anything is closed.
         var mismatches = Mismatches()
-        for outcome in outcomes {
-            for consumer in scenario.consumers {
-                let answer = try await client.get("/v1/consumers/\(consumer.id)/score?period=\(outcome.period.name)")
-                let label = "provisional \(outcome.period.name) \(consumer.id)"
-                guard let expected = outcome.consumers[consumer.id] else {
-                    mismatches.check(label, "status", found: "\(answer.status)", expected: "404")
-                    continue
-                }
-                guard answer.status == 200 else {
-                    mismatches.check(label, "status", found: "\(answer.status) \(answer.text)", expected: "200")
-                    continue
-                }
-                let score = try answer.json()
-                mismatches.check(label, "provisional", found: "\(score["provisional"] as? Bool as Any)", expected: "Optional(true)")
-                mismatches.compare(label, score, expected.figures, provisional: true)
-            }
-        }
+        try await compareProvisional(client, scenario, outcomes: outcomes, label: "provisional", into: &mismatches)
 
         // Close the months in order; every score entry must say what the API says and what the reference says.
         for outcome in outcomes {
@@ -186,25 +170,35 @@ import TransparencyLog
 
         let before = scenario.datasets.filter { $0.name != lateName }
         var mismatches = Mismatches()
-        try await compareProvisional(client, scenario, datasets: before, label: "before \(lateName)", into: &mismatches)
+        try await compareProvisional(
+            client, scenario, outcomes: outcomes(scenario, datasets: before), label: "before \(lateName)", into: &mismatches)
         let late = try #require(scenario.datasets.first { $0.name == lateName })
         try #require(try await client.post("/v1/factors?dataset=\(lateName)", late.csv, contentType: "text/csv").status == 200)
-        try await compareProvisional(client, scenario, datasets: scenario.datasets, label: "after \(lateName)", into: &mismatches)
+        try await compareProvisional(
+            client, scenario, outcomes: outcomes(scenario, datasets: scenario.datasets), label: "after \(lateName)",
+            into: &mismatches)
         #expect(mismatches.lines.isEmpty, "\(mismatches.lines.count) disagreements:\n\(mismatches.lines.prefix(60).joined(separator: "\n"))")
     }
 
-    /// Every consumer's provisional score and monthly emissions in every period against
-    /// the reference computed from the readings with `datasets`.
-    private func compareProvisional(
-        _ client: some TestAPI, _ scenario: Scenario, datasets: [Scenario.Dataset], label: String,
-        into mismatches: inout Mismatches
-    ) async throws {
+    /// The reference's outcome of every period, computed from the readings with `datasets`.
+    private func outcomes(_ scenario: Scenario, datasets: [Scenario.Dataset]) throws -> [Ref.PeriodOutcome] {
         let book = try Ref.FactorBook(program: scenario.program, parent: scenario.zoneParents, rows: datasets.flatMap(\.rows))
         let registryById = Dictionary(uniqueKeysWithValues: scenario.consumers.map { ($0.id, $0) })
         let accounts = Ref.accountReadings(
             consumers: registryById, readings: scenario.readings, certificates: scenario.certificates, book: book)
-        for period in scenario.periods {
-            let outcome = Ref.outcome(period: period, program: scenario.program, consumers: registryById, accounts: accounts, book: book)
+        return scenario.periods.map { period in
+            Ref.outcome(period: period, program: scenario.program, consumers: registryById, accounts: accounts, book: book)
+        }
+    }
+
+    /// Every consumer's provisional score and monthly emissions in every period against
+    /// the reference's `outcomes`.
+    private func compareProvisional(
+        _ client: some TestAPI, _ scenario: Scenario, outcomes: [Ref.PeriodOutcome], label: String,
+        into mismatches: inout Mismatches
+    ) async throws {
+        for outcome in outcomes {
+            let period = outcome.period
             for consumer in scenario.consumers {
                 let where_ = "\(label) \(period.name) \(consumer.id)"
                 let answer = try await client.get("/v1/consumers/\(consumer.id)/score?period=\(period.name)")
@@ -216,7 +210,9 @@ import TransparencyLog
                     mismatches.check(where_, "status", found: "\(answer.status) \(answer.text)", expected: "200")
                     continue
                 }
-                mismatches.compare(where_, try answer.json(), expected.figures, provisional: true)
+                let score = try answer.json()
+                mismatches.check(where_, "provisional", found: "\(score["provisional"] as? Bool as Any)", expected: "Optional(true)")
+                mismatches.compare(where_, score, expected.figures, provisional: true)
                 let series = try await client.get(
                     "/v1/consumers/\(consumer.id)/emissions?from=\(period.name)&to=\(period.name)&step=month").json()
                 let step = (series["steps"] as? [[String: Any]])?.first ?? [:]
