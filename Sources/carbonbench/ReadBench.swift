@@ -57,6 +57,14 @@ struct ReadBench {
         loads.append(try uload(
             "closed score", socket: socket, paths: consumers.map { "/v1/consumers/c\($0)/score?period=\(closed)" }))
         let provisional = consumers.map { "/v1/consumers/c\($0)/score?period=\(open)" }
+        // The first request for an open period waits for its snapshot (every consumer's figures).
+        let started = DispatchTime.now()
+        let first = try UnixHTTPClient(socketPath: socket).request("GET", provisional[0])
+        guard first.status == 200 else { throw BenchFailure("first provisional score: HTTP \(first.status)") }
+        let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+        loads.append(Load(
+            name: "first provisional score of the open month (computes its snapshot)", requests: 1, rate: 0, errors: 0,
+            non2xx: 0, p50: milliseconds, p99: milliseconds, p999: milliseconds, max: milliseconds))
         loads.append(try uload("provisional score, quiet", socket: socket, paths: provisional))
         loads.append(try underIngest(socket: socket) {
             try uload("provisional score, one batch a second arriving", socket: socket, paths: provisional)

@@ -141,7 +141,8 @@ extension LedgerReader {
         let size = durable.latest?.size ?? 0
         let (pool, program, factorSets, clock) = (pool, program, factorSets, clock)
         return try await snapshots.snapshot(period, size: size, now: clock(), current: current) {
-            try await pool.read { db in
+            let started = ContinuousClock.now
+            var snapshot = try await pool.read { db in
                 let size = try Self.latestCheckpoint(db)?.size ?? 0
                 let (factors, _) = try factorSets.factors(db: db, calendar: program.calendar)
                 let accounting = try PeriodAccounting(db: db, program: program, factors: factors)
@@ -159,6 +160,9 @@ extension LedgerReader {
                 return ProvisionalSnapshot(
                     period: period, scores: scores, benchmarks: benchmarks, asOfSize: size, asOfTime: clock())
             }
+            let elapsed = ContinuousClock.now - started
+            snapshot.computeSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            return snapshot
         }
     }
 

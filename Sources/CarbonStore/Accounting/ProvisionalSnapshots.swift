@@ -15,11 +15,15 @@ public struct ProvisionalSnapshot: Sendable {
     /// The ledger size and the time the snapshot was computed at.
     public var asOfSize: UInt64
     public var asOfTime: Int64
+    /// How long computing it took.
+    public var computeSeconds: Double = 0
 }
 
 /// Open periods' snapshots, each recomputed off the request path: a request is served
-/// the latest one, and when the ledger has grown since and `refreshAfter` seconds have
-/// passed, one background computation starts for every request to share. Only the
+/// the latest one, and when the ledger has grown since and `refreshAfter` seconds (and
+/// at least four times the last computation's duration, so refreshing takes at most a
+/// fifth of a core) have passed, one background computation starts for every request
+/// to share. Only the
 /// first request for a period waits, for the one computation all such requests share.
 /// `refreshAfter == 0` keeps snapshots current: a request after any growth waits for
 /// the shared recomputation.
@@ -64,8 +68,9 @@ final class ProvisionalSnapshots: Sendable {
                 return task
             }
             guard let latest = slot.latest else { return .wait(computing()) }
-            if latest.asOfSize == size || now - latest.asOfTime < refreshAfter { return .serve(latest) }
-            if refreshAfter == 0 { return .wait(computing()) }
+            if refreshAfter == 0 { return latest.asOfSize == size ? .serve(latest) : .wait(computing()) }
+            let spacing = max(refreshAfter, Int64((4 * latest.computeSeconds).rounded(.up)))
+            if latest.asOfSize == size || now - latest.asOfTime < spacing { return .serve(latest) }
             _ = computing()
             return .serve(latest)
         }
