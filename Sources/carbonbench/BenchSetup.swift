@@ -217,6 +217,10 @@ struct BenchSetup {
 
     /// A real carbonledgerd (built beside this binary) on `database`, answering on its socket.
     func startDaemon(database: URL) throws -> (Process, String) {
+        // Every bench database is a ledger of its own under the one bench key: the
+        // record of the highest checkpoint signed belongs to whichever ran last, and
+        // the daemon would rightly refuse to sign on from another.
+        try? FileManager.default.removeItem(atPath: HighestCheckpoint.path(keyPath: keyPath, origin: origin))
         let socket = directory.appendingPathComponent("bench.sock").path
         let config = directory.appendingPathComponent("bench.toml")
         try """
