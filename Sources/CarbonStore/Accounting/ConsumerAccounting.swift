@@ -16,6 +16,8 @@ struct ConsumerAccounting {
     let consumer: Consumer
     /// The consumer's row id.
     let row: Int64
+    /// The registry, read once if an hour needs the stored readings.
+    private let registry = LazyRegistry()
 
     /// Reads the consumer's registration; nil if `id` is not registered.
     init?(db: Database, program: Program, factors: FactorSet, timelines: ZoneTimelineCache, consumer id: String) throws {
@@ -69,7 +71,7 @@ struct ConsumerAccounting {
     /// The consumer's stored readings of `[from, to)`: a scan of every consumer's
     /// readings there, kept for the hours the sums cannot stand for.
     private func forEachStoredReading(from: Int64, to: Int64, _ body: (Reading, Int) throws -> Void) throws {
-        let registry = try AccountingRegistry.load(db: db)
+        let registry = try self.registry.load(db: db)
         func scan(sortingEachInstant: Bool) throws {
             try ReadingScan(db: db, registry: registry).forEach(
                 from: from, to: to, consumer: row, sortingEachInstant: sortingEachInstant
@@ -180,5 +182,17 @@ struct ConsumerAccounting {
         return try computation.finish().scores.first.map {
             BaselineFigures(energyWh: $0.figures.energyWh, locUg: $0.figures.locUg)
         }
+    }
+}
+
+/// The registry for the scans of one query, read the first time one is needed.
+private final class LazyRegistry {
+    private var registry: AccountingRegistry?
+
+    func load(db: Database) throws -> AccountingRegistry {
+        if let registry { return registry }
+        let loaded = try AccountingRegistry.load(db: db)
+        registry = loaded
+        return loaded
     }
 }
