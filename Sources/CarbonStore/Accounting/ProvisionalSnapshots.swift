@@ -23,10 +23,9 @@ public struct ProvisionalSnapshot: Sendable {
 /// the latest one, and when the ledger has grown since and `refreshAfter` seconds (and
 /// at least four times the last computation's duration, so refreshing takes at most a
 /// fifth of a core) have passed, one background computation starts for every request
-/// to share. Only the
-/// first request for a period waits, for the one computation all such requests share.
-/// `refreshAfter == 0` keeps snapshots current: a request after any growth waits for
-/// the shared recomputation.
+/// to share. Only the first request for a period waits, for the one computation all
+/// such requests share. `refreshAfter == 0` keeps snapshots current: a request after
+/// any growth waits for the shared recomputation.
 final class ProvisionalSnapshots: Sendable {
     private struct Slot {
         var latest: ProvisionalSnapshot?
