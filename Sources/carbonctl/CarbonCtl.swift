@@ -14,7 +14,7 @@ struct CarbonCtl: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             BackupCommand.self,
-            Keygen.self, RotateKey.self, Health.self, Whoami.self, Consumers.self, Ingest.self,
+            Keygen.self, Key.self, RotateKey.self, Health.self, Whoami.self, Consumers.self, Ingest.self,
             Factors.self, Certificates.self, Score.self, Directory.self, Inventory.self, Close.self,
             CheckpointCommand.self, Proof.self, Verify.self, VerifyProof.self, Export.self, Audit.self,
         ])

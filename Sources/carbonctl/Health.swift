@@ -33,3 +33,21 @@ struct Whoami: ParsableCommand {
         printTable(rows)
     }
 }
+
+struct Key: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the ledger's verifier keys as the daemon serves them, the one in force first.",
+        discussion: """
+            For --key of verify, checkpoint and proof. An auditor checks the key against \
+            one obtained another way (the operator's published key): a daemon can only \
+            vouch for itself.
+            """)
+
+    @OptionGroup var options: ClientOptions
+
+    func run() throws {
+        let response = try options.connect().get("/v1/ledger/key")
+        if options.json { return print(response.text) }
+        for key in try decode(KeyAnswer.self, from: response).keys { print(key) }
+    }
+}

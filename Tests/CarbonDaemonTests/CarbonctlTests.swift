@@ -28,6 +28,8 @@ import Testing
         let health = try daemon.client().get("/v1/health").json()
         #expect(health["size"] as? Int == 1 + 1 + 3)  // zones, the consumer, three batches
 
+        let key = try carbonctl(daemon, ["key"])
+        #expect(key.status == 0 && key.out.split(separator: "\n").first.map(String.init) == daemon.vkey, "\(key.out)")
         let verify = try carbonctl(daemon, ["verify", "--key", daemon.vkey])
         #expect(verify.status == 0, "\(verify.err)")
         #expect(verify.out.contains("verified 5 entries"), "\(verify.out)")
