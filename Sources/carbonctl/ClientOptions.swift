@@ -74,10 +74,11 @@ struct CommandFailure: Error, CustomStringConvertible {
             self.init("HTTP \(response.status): \(response.text.prefix(500))")
             return
         }
-        var lines = ["\(response.status) \(problem.title): \(problem.detail)"]
-        for error in problem.errors ?? [] {
-            lines.append("  record \(error.index)\(error.field.isEmpty ? "" : " \(error.field)"): \(error.message)")
+        let records = (problem.errors ?? []).map { error in
+            "  record \(error.index)\(error.field.isEmpty ? "" : " \(error.field)"): \(error.message)"
         }
+        let lines = ["\(response.status) \(problem.title): \(problem.detail)"]
+            + ErrorListing.lines(records, limit: isatty(STDERR_FILENO) == 1 ? ErrorListing.terminalLimit : nil)
         self.init(lines.joined(separator: "\n"))
     }
 }

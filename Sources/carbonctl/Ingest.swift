@@ -117,8 +117,12 @@ private func send(
         accepted += response.accepted
         duplicates += response.duplicates
         lastCheckpoint = response.checkpoint ?? lastCheckpoint
-        for error in response.errors {
-            FileHandle.standardError.write(Data("record \(batch.firstRecord + error.index) \(error.field): \(error.message)\n".utf8))
+        let records = response.errors.map { error in
+            "record \(batch.firstRecord + error.index) \(error.field): \(error.message)"
+        }
+        let onTerminal = !options.json && isatty(STDERR_FILENO) == 1
+        for line in ErrorListing.lines(records, limit: onTerminal ? ErrorListing.terminalLimit : nil) {
+            FileHandle.standardError.write(Data("\(line)\n".utf8))
         }
         progress.advance(by: batch.records)
     }
