@@ -186,7 +186,14 @@ extension HourSums {
         sqlite3_bind_int64(handle, 2, consumerRow / blockSize)
         let slot = Int(consumerRow % blockSize)
         var found: [(hour: Int64, sums: HourSums)] = []
-        var hour = Self.hour(of: from)
+        // Only hours some reading started in can have a row: an open month ends at the
+        // latest reading, not at its last hour. (One aggregate a query keeps SQLite's
+        // min/max shortcut: a read at one edge of the key.)
+        guard let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(hour) FROM consumer_hours")),
+            let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(hour) FROM consumer_hours"))
+        else { return [] }
+        var hour = max(Self.hour(of: from), first)
+        let to = min(to, last + 3_600)
         defer { sqlite3_reset(handle) }
         while hour < to {
             sqlite3_bind_int64(handle, 1, hour)
