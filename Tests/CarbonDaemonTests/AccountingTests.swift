@@ -188,6 +188,27 @@ import TransparencyLog
         #expect(try await client.get("/v1/consumers/c1/score?period=2023-03-32").status == 400)
     }
 
+    /// Hours the hour sums cannot stand for (here: readings that run past their hour)
+    /// are read from the stored readings; a consumer whose meter ids and names sort
+    /// differently at one instant must still have each reading counted once.
+    @Test func aConsumersIrregularHoursCountEachReadingOnce() async throws {
+        let app = try await InProcessDaemon(extraConfig: Self.manualClose)
+        try await Self.loadOneAnnualFactor(app)
+        #expect(try await app.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
+        // m-b gets the lower meter id (it comes first), but m-a sorts first by name.
+        let readings = ["m-b", "m-a"].enumerated().map { k, meter in
+            #"{"utility":"u1","meter":"\#(meter)","consumer":"c1","start":"2023-03-01T00:30:00+08:00","duration_s":7200,"import_wh":\#(1_000 * (k + 1)),"quality":"actual"}"#
+        }
+        #expect(try await app.post("/v1/readings", readings.joined(separator: "\n")).status == 200)
+        let score = try await app.get("/v1/consumers/c1/score?period=2023-03")
+        #expect(score.status == 200, "\(score.text)")
+        let figures = try score.json()
+        #expect(figures["energy_wh"] as? Int == 3_000 && figures["loc_ug"] as? Int == 1_500_000_000, "\(score.text)")
+        let series = try await app.get("/v1/consumers/c1/emissions?from=2023-03&to=2023-03&step=month").json()
+        let step = try #require((series["steps"] as? [[String: Any]])?.first)
+        #expect(step["readings"] as? Int == 2 && step["energy_wh"] as? Int == 3_000, "\(series)")
+    }
+
     /// A provisional score is the consumer's own figures now, against peer groups of
     /// the latest snapshot, and says which: with a long refresh interval new readings
     /// move the consumer's figures at once and the peer groups later.

@@ -69,19 +69,14 @@ struct ConsumerAccounting {
     }
 
     /// The consumer's stored readings of `[from, to)`: a scan of every consumer's
-    /// readings there, kept for the hours the sums cannot stand for.
+    /// readings there, kept for the hours the sums cannot stand for. Each instant's
+    /// readings (this consumer's only) are sorted by meter before they go out: starting
+    /// the scan again when meter ids and names disagree would hand `body` the readings
+    /// before the disagreement twice.
     private func forEachStoredReading(from: Int64, to: Int64, _ body: (Reading, Int) throws -> Void) throws {
-        let registry = try self.registry.load(db: db)
-        func scan(sortingEachInstant: Bool) throws {
-            try ReadingScan(db: db, registry: registry).forEach(
-                from: from, to: to, consumer: row, sortingEachInstant: sortingEachInstant
-            ) { try body($0.reading, 1) }
-        }
-        do {
-            try scan(sortingEachInstant: false)
-        } catch is ReadingScan.MetersOutOfOrder {
-            try scan(sortingEachInstant: true)
-        }
+        try ReadingScan(db: db, registry: try registry.load(db: db)).forEach(
+            from: from, to: to, consumer: row, sortingEachInstant: true
+        ) { try body($0.reading, 1) }
     }
 
     // MARK: Certificates

@@ -11,7 +11,7 @@ import GRDBSQLite
 /// nothing the method cuts at falls inside the hour: then the readings of the hour
 /// are one piece each in the same factor segment and see the same certificates, so
 /// their emissions and matched energy are those of one reading of the summed energy
-/// (methodology sections 4 and 5). `ConsumerReadingFeed` checks the rest.
+/// (methodology sections 4 and 5). `ConsumerAccounting.forEachReading` checks the rest.
 struct HourSums: Sendable, Equatable {
     var readings: Int64 = 0
     /// Import of readings of quality `actual`.
