@@ -200,11 +200,8 @@ public struct PeriodComputation: Sendable {
         if e <= timeline.cuts[segment + 1] {
             // One piece: all of the reading in one segment (the usual case).
             account.note(segment: segment, of: timeline)
-            let (loc, o1) = wh.multipliedReportingOverflow(by: timeline.average[segment])
-            let (mkt, o2) = (wh - matched).multipliedReportingOverflow(by: timeline.residual[segment])
-            account.locUg = loc
-            account.mktUg = mkt
-            account.overflow = o1 || o2
+            (account.locUg, account.mktUg, account.overflow) = timeline.onePiece(
+                importWh: wh, matchedWh: matched, segment: segment)
         } else {
             pieces.split(reading: reading, matchedWh: matched, from: segment, of: timeline, into: &account)
         }
@@ -223,20 +220,20 @@ public struct PeriodComputation: Sendable {
     /// The zone's timeline, built or widened so that it covers up to `end`.
     private mutating func timeline(zone: Int32, covering end: Int64) -> ZoneTimeline {
         if let timeline = timelines[Int(zone)], timeline.end >= end { return timeline }
-        // Cover the period and a margin (readings may run past its end); widen by at
-        // least a period's length at a time.
-        let length = self.end - start
-        let (wide, overflow) = end.addingReportingOverflow(length)
-        let to = max(overflow ? end : wide, self.end + 86_400, (timelines[Int(zone)]?.end ?? 0) + length)
         let timeline: ZoneTimeline
         if let sharedTimelines {
             // Shared windows end a whole number of days past the period, so computations
             // of the period ask for the same one.
             let needed = max(end, self.end + 86_400)
             let (days, overflow) = (needed - start).addingReportingOverflow(86_399)
-            let shared = overflow ? needed : start + days / 86_400 * 86_400
-            timeline = sharedTimelines.timeline(factors: factors, zone: zone, from: start, to: shared)
+            let to = overflow ? needed : start + days / 86_400 * 86_400
+            timeline = sharedTimelines.timeline(factors: factors, zone: zone, from: start, to: to)
         } else {
+            // Cover the period and a margin (readings may run past its end); widen by at
+            // least a period's length at a time.
+            let length = self.end - start
+            let (wide, overflow) = end.addingReportingOverflow(length)
+            let to = max(overflow ? end : wide, self.end + 86_400, (timelines[Int(zone)]?.end ?? 0) + length)
             timeline = ZoneTimeline(factors: factors, zone: zone, from: start, to: to, interner: &interner)
         }
         timelines[Int(zone)] = timeline

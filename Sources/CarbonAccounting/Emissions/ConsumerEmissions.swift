@@ -93,8 +93,7 @@ public struct ConsumerEmissions: Sendable {
         guard end <= timeline.cuts[segment + 1], timeline.flags[segment] & ZoneTimeline.missingAverage == 0 else {
             return nil
         }
-        let (loc, o1) = reading.importWh.multipliedReportingOverflow(by: timeline.average[segment])
-        let (mkt, o2) = (reading.importWh - matchedWh).multipliedReportingOverflow(by: timeline.residual[segment])
-        return o1 || o2 ? nil : ReadingFigures(matchedWh: matchedWh, locUg: loc, mktUg: mkt)
+        let piece = timeline.onePiece(importWh: reading.importWh, matchedWh: matchedWh, segment: segment)
+        return piece.overflow ? nil : ReadingFigures(matchedWh: matchedWh, locUg: piece.locUg, mktUg: piece.mktUg)
     }
 }

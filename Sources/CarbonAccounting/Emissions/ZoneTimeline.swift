@@ -66,6 +66,14 @@ final class ZoneTimeline: Sendable {
     func segment(containing t: Int64) -> Int {
         cuts.upperBound(of: t) - 1
     }
+
+    /// The emissions of a reading that lies in `segment` alone (one piece, section 4):
+    /// its energy times the segment's factors, and whether a product left Int64.
+    func onePiece(importWh: Int64, matchedWh: Int64, segment: Int) -> (locUg: Int64, mktUg: Int64, overflow: Bool) {
+        let (loc, o1) = importWh.multipliedReportingOverflow(by: average[segment])
+        let (mkt, o2) = (importWh - matchedWh).multipliedReportingOverflow(by: residual[segment])
+        return (loc, mkt, o1 || o2)
+    }
 }
 
 /// Small sets of dataset numbers, each stored once and named by a number, so a
