@@ -191,17 +191,10 @@ public struct LedgerReader: Sendable {
         guard position >= 0, position < count else {
             throw StoreError.corrupt("a reading of entry \(entry) is at position \(position) of \(count)")
         }
-        func leafHashes(_ readings: [Reading]) -> [Hash256] {
-            var leaf: [UInt8] = []
-            return readings.map { reading in
-                leaf.removeAll(keepingCapacity: true)
-                reading.writeLeaf(into: &leaf)
-                return RFC6962.leafHash(leaf)
-            }
-        }
         guard let bytes = batch["chunks"] as Data? else {
-            let readings = try readings(ofBatch: entry, db: db)
-            return (count, readings[position], RFC6962.inclusionProof(index: position, leafHashes: leafHashes(readings)))
+            let stored = try readings(ofBatch: entry, db: db)
+            let all = HashedReadings(readings: stored, recordIndex: Array(stored.indices))
+            return (count, all.readings[position], RFC6962.inclusionProof(index: position, leafHashes: all.leafHashes))
         }
         let chunks = try StoredChunk.decode(Array(bytes), entry: entry)
         let c = position / BatchChunks.size
@@ -209,15 +202,16 @@ public struct LedgerReader: Sendable {
             throw StoreError.corrupt("readings entry \(entry) has \(chunks.count) chunks for \(count) readings")
         }
         let first = c * BatchChunks.size
-        let members = try readings(
+        let stored = try readings(
             ofBatch: entry, positions: first..<min(first + BatchChunks.size, count),
             keys: (chunks[c].first, chunks[c].last), db: db)
-        let leaves = leafHashes(members)
-        guard RFC6962.rootHash(ofLeafHashes: leaves) == chunks[c].root else {
+        let members = HashedReadings(readings: stored, recordIndex: Array(stored.indices))
+        guard members.rootOfAll == chunks[c].root else {
             throw StoreError.corrupt("chunk \(c) of readings entry \(entry) does not hash to its stored root")
         }
-        let path = BatchChunks.inclusionProof(position: position, chunkLeaves: leaves, chunkRoots: chunks.map(\.root))
-        return (count, members[position - first], path)
+        let path = BatchChunks.inclusionProof(
+            position: position, chunkLeaves: members.leafHashes, chunkRoots: chunks.map(\.root))
+        return (count, members.readings[position - first], path)
     }
 
     /// Every stored factor row, datasets in the order they were loaded.

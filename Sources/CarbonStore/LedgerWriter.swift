@@ -233,10 +233,8 @@ public final class LedgerWriter: @unchecked Sendable {
         if let note = appender.lastNote, note != appenderBefore.lastNote {
             let checkpoint = appender.lastCheckpoint
             durable.set(StoredCheckpoint(size: checkpoint.size, root: checkpoint.rootHash, note: note, time: time))
-        }
-        if let highestCheckpoint, let note = appender.lastNote, note != appenderBefore.lastNote {
             do {
-                try highestCheckpoint.save(note)
+                try highestCheckpoint?.save(note)
             } catch {
                 // The commit is durable; only the guard against a restored older copy lags.
                 logger.error("\(error)")

@@ -215,11 +215,11 @@ struct ReadingIngest {
             lastEnd = max(lastEnd, reading.end)
         }
         try hours.write(db: db)
-        let chunkRoots =
-            accepted.count == readings.count
-            ? batch.hashed.chunkRootsOfAll
-            : BatchChunks.roots(of: accepted.map { batch.hashed.leafHashes[$0] })
-        let root = accepted.count == readings.count ? batch.hashed.rootOfAll : BatchChunks.batchRoot(ofChunkRoots: chunkRoots)
+        var (chunkRoots, root) = (batch.hashed.chunkRootsOfAll, batch.hashed.rootOfAll)
+        if accepted.count < readings.count {
+            chunkRoots = BatchChunks.roots(of: accepted.map { batch.hashed.leafHashes[$0] })
+            root = BatchChunks.batchRoot(ofChunkRoots: chunkRoots)
+        }
         let entry = ReadingsEntry(
             utility: batchUtility, count: accepted.count, root: root, firstStart: firstStart, lastEnd: lastEnd,
             batch: batch.batchID)

@@ -83,18 +83,7 @@ struct ConsumerAccounting {
 
     /// The consumer's certificates whose window ends after `instant`, in `(start, id)` order.
     func certificates(endingAfter instant: Int64) throws -> [Certificate] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT id, start, end, wh, technology, issuer FROM certificates
-                WHERE consumer = ? AND end > ? ORDER BY start, id
-                """,
-            arguments: [row, instant]
-        ).map { row in
-            Certificate(
-                id: row[0], consumer: consumer.id, start: row[1], end: row[2], wh: row[3], technology: row[4],
-                issuer: row[5])
-        }
+        try PeriodAccounting.certificates(ofConsumerRow: row, endingAfter: instant, db: db)
     }
 
     /// The use of each certificate by the readings of closed periods up to `instant`.

@@ -90,23 +90,24 @@ struct PeriodAccounting {
 
     /// Certificates whose window meets `[start, end)`.
     func certificates(overlapping start: Int64, _ end: Int64) throws -> [Certificate] {
-        try certificates(where: "c.start < ? AND c.end > ?", [end, start])
+        try Self.certificates(where: "c.start < ? AND c.end > ?", [end, start], db: db)
     }
 
     /// A consumer's certificates whose window ends after `instant`.
-    func certificates(ofConsumerRow consumer: Int64, endingAfter instant: Int64) throws -> [Certificate] {
-        try certificates(where: "c.consumer = ? AND c.end > ?", [consumer, instant])
+    static func certificates(ofConsumerRow consumer: Int64, endingAfter instant: Int64, db: Database) throws -> [Certificate] {
+        try certificates(where: "c.consumer = ? AND c.end > ?", [consumer, instant], db: db)
     }
 
     /// Certificates matching a condition on `c` (the certificates table), in `(start, id)` order.
-    private func certificates(where condition: String, _ arguments: StatementArguments) throws -> [Certificate] {
+    private static func certificates(
+        where condition: String, _ arguments: StatementArguments, db: Database
+    ) throws -> [Certificate] {
         try Row.fetchAll(
-            db,
-            sql: """
+            db.cachedStatement(sql: """
                 SELECT c.id, k.consumer, c.start, c.end, c.wh, c.technology, c.issuer
                 FROM certificates c JOIN consumers k ON k.id = c.consumer
                 WHERE \(condition) ORDER BY c.start, c.id
-                """,
+                """),
             arguments: arguments
         ).map { row in
             Certificate(
@@ -167,25 +168,10 @@ struct PeriodAccounting {
     }
 
     /// The peer groups of any period (a day of a month program too): every consumer's
-    /// `loc_ug` and `energy_wh` there, which certificates and baselines do not change.
+    /// `loc_ug` and `energy_wh` there, which certificate use and baselines do not change
+    /// (so none are carried in).
     func peerGroups(_ period: Period) throws -> [PeerBenchmark] {
-        let (start, end) = (period.start(in: program.calendar), period.end(in: program.calendar))
-        func run(sortingEachInstant: Bool) throws -> [PeerBenchmark] {
-            var computation = try PeriodComputation(
-                period: period, consumers: registry.consumers, factors: factors, parameters: program.parameters,
-                provisional: true)
-            try ReadingScan(db: db, registry: registry).forEach(
-                from: start, to: end, sortingEachInstant: sortingEachInstant
-            ) { scanned in
-                try computation.add(scanned.reading, consumerIndex: scanned.consumer)
-            }
-            return try computation.finish().benchmarks
-        }
-        do {
-            return try run(sortingEachInstant: false)
-        } catch is ReadingScan.MetersOutOfOrder {
-            return try run(sortingEachInstant: true)
-        }
+        try compute(period, provisional: true, baseline: [:], usedBefore: [:], hashLeaves: false).result.benchmarks
     }
 
     static func baselineFigures(of result: PeriodResult) -> [String: BaselineFigures] {
