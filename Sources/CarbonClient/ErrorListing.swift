@@ -1,5 +1,5 @@
 /// A long list of record errors as a person reads it on a terminal: the first
-/// `shown` lines and how many more there are. Scripts (output not a terminal) and
+/// `terminalLimit` lines and how many more there are. Scripts (output not a terminal) and
 /// `--json` get every one.
 public enum ErrorListing {
     /// How many record errors a terminal shows.

@@ -31,11 +31,12 @@ struct BenchSetup {
             quality: .actual, id: "\(name)-\(start)")
     }
 
-    /// One hour of all meters as an NDJSON body.
-    func ndjsonBatch(hour: Int) -> [UInt8] {
+    /// One hour of the meters (all by default) as an NDJSON body.
+    func ndjsonBatch(hour: Int, meters: Range<Int>? = nil) -> [UInt8] {
+        let meters = meters ?? 0..<self.meters
         var body: [UInt8] = []
-        body.reserveCapacity(meters * 190)
-        for meter in 0..<meters {
+        body.reserveCapacity(meters.count * 190)
+        for meter in meters {
             let r = reading(meter: meter, hour: hour)
             body += Array("""
                 {"utility":"\(r.utility)","meter":"\(r.meter)","consumer":"\(r.consumer)","start":\(r.start),\

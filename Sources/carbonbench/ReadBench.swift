@@ -101,21 +101,15 @@ struct ReadBench {
         let failures = Failures()
         let pushed = DispatchGroup()
         pushed.enter()
-        let hour0 = setup.prefillHours + 1_000
+        // The hours after the prefill: the open month's next readings.
+        let hour0 = setup.prefillHours
         Thread {
             defer { pushed.leave() }
             do {
                 let client = try UnixHTTPClient(socketPath: socket)
                 var hour = hour0
                 while !stop.isRaised {
-                    var body: [UInt8] = []
-                    for meter in 0..<min(100, setup.meters) {
-                        let r = setup.reading(meter: meter, hour: hour)
-                        body += Array("""
-                            {"utility":"\(r.utility)","meter":"\(r.meter)","consumer":"\(r.consumer)","start":\(r.start),\
-                            "duration_s":3600,"import_wh":\(r.importWh),"quality":"actual"}\n
-                            """.utf8)
-                    }
+                    let body = setup.ndjsonBatch(hour: hour, meters: 0..<min(100, setup.meters))
                     let answer = try client.request(
                         "POST", "/v1/readings", headers: [("Content-Type", "application/x-ndjson")], body: body)
                     guard answer.status == 200 else { throw BenchFailure("background batch: HTTP \(answer.status)") }

@@ -42,7 +42,6 @@ struct RequestRecorder: RouterMiddleware {
         let method = request.method.rawValue
         timer(TimerKey(method: method, route: route, status: status)).record(duration: elapsed)
         let level: Logger.Level = status >= 500 ? .warning : elapsed >= .seconds(1) ? .notice : .debug
-        guard logger.logLevel <= level else { return }
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         logger.log(level: level, "request", metadata: [
             "uid": context.peer.map { .stringConvertible($0.uid) } ?? "unknown",

@@ -71,10 +71,42 @@ extension HourSums {
         return bytes
     }
 
-    /// The slots of an encoded block, up to `slots`; nil if the bytes are not a block.
-    static func decode(_ bytes: UnsafeRawBufferPointer, slots: Int = Int(blockSize)) -> [HourSums]? {
+    /// Every slot of an encoded block; nil if the bytes are not a block.
+    static func decode(_ bytes: UnsafeRawBufferPointer) -> [HourSums]? {
+        var reader = BlockReader(bytes: bytes)
+        var block: [HourSums] = []
+        block.reserveCapacity(Int(blockSize))
+        for _ in 0..<blockSize {
+            guard let sums = reader.next() else { return nil }
+            block.append(sums)
+        }
+        return block
+    }
+
+    /// One slot of an encoded block, the slots before it skipped; nil if the bytes are
+    /// not a block.
+    static func decode(_ bytes: UnsafeRawBufferPointer, slot: Int) -> HourSums? {
+        var reader = BlockReader(bytes: bytes)
+        for _ in 0..<slot {
+            guard reader.next() != nil else { return nil }
+        }
+        return reader.next()
+    }
+
+    /// Reads the slots of an encoded block in turn.
+    private struct BlockReader {
+        let bytes: UnsafeRawBufferPointer
         var offset = 0
-        func next() -> Int64? {
+
+        mutating func next() -> HourSums? {
+            guard let readings = varint(), let actual = varint(), let estimated = varint(), let export = varint(),
+                let irregular = varint()
+            else { return nil }
+            return HourSums(
+                readings: readings, actualWh: actual, estimatedWh: estimated, exportWh: export, irregular: irregular)
+        }
+
+        private mutating func varint() -> Int64? {
             var value: UInt64 = 0
             var shift: UInt64 = 0
             while offset < bytes.count, shift < 64 {
@@ -86,16 +118,6 @@ extension HourSums {
             }
             return nil
         }
-        var block: [HourSums] = []
-        block.reserveCapacity(slots)
-        for _ in 0..<slots {
-            guard let readings = next(), let actual = next(), let estimated = next(), let export = next(),
-                let irregular = next()
-            else { return nil }
-            block.append(HourSums(
-                readings: readings, actualWh: actual, estimatedWh: estimated, exportWh: export, irregular: irregular))
-        }
-        return block
     }
 
     /// Both hours' readings; a sum that would leave Int64 makes the hour irregular.
@@ -201,7 +223,7 @@ extension HourSums {
             if code == SQLITE_ROW {
                 let bytes = UnsafeRawBufferPointer(
                     start: sqlite3_column_blob(handle, 0), count: Int(sqlite3_column_bytes(handle, 0)))
-                guard let sums = Self.decode(bytes, slots: slot + 1)?.last else {
+                guard let sums = Self.decode(bytes, slot: slot) else {
                     throw StoreError.corrupt("the hour sums of consumer row \(consumerRow) at \(hour)")
                 }
                 if sums.readings > 0 { found.append((hour, sums)) }
