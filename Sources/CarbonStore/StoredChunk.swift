@@ -6,17 +6,13 @@ import TransparencyLog
 /// readings, so its leaves are found by one range read of the readings table (a
 /// head-end's batch, sorted by meter within each hour, puts a chunk's 256 readings
 /// next to each other).
-struct StoredChunk: Equatable {
+struct StoredChunk {
     var root: Hash256
     var first: (start: Int64, meter: Int64)
     var last: (start: Int64, meter: Int64)
 
     /// Bytes per chunk: the root, then the four keys as big-endian Int64.
     static let encodedSize = 32 + 4 * 8
-
-    static func == (a: StoredChunk, b: StoredChunk) -> Bool {
-        a.root == b.root && a.first == b.first && a.last == b.last
-    }
 
     static func encode(_ chunks: [StoredChunk]) -> [UInt8] {
         var bytes: [UInt8] = []
