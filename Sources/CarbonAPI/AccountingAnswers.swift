@@ -14,12 +14,50 @@ public struct CloseAnswer: Codable, Sendable, Equatable {
     public var already_closed: Bool
     /// The signed checkpoint containing the entries.
     public var checkpoint: String?
+    /// For a restated period closed again: the `period` entry whose figures this
+    /// close replaced (each new `score` entry names the one it replaces likewise).
+    public var restates: UInt64?
 
-    public init(period: String, entry: UInt64, consumers: Int, already_closed: Bool, checkpoint: String?) {
+    public init(
+        period: String, entry: UInt64, consumers: Int, already_closed: Bool, checkpoint: String?, restates: UInt64? = nil
+    ) {
         self.period = period
         self.entry = entry
         self.consumers = consumers
         self.already_closed = already_closed
+        self.checkpoint = checkpoint
+        self.restates = restates
+    }
+}
+
+/// `POST /v1/periods/{period}/restate`: a closed period opened again for corrections.
+public struct RestateAnswer: Codable, Sendable, Equatable {
+    public var period: String
+    /// Index of the `restatement` entry.
+    public var entry: UInt64
+    /// Index of the `period` entry whose figures stay current until the period closes again.
+    public var restates: UInt64
+    public var reason: String
+    /// Closed periods after this one: they keep their signed figures (baselines and
+    /// certificate use as they were signed) unless they are restated too.
+    public var later_periods: [String]
+    /// Of those, the ones whose baseline (R) is this period.
+    public var baseline_of: [String]
+    /// What happens next, in words.
+    public var detail: String
+    public var checkpoint: String?
+
+    public init(
+        period: String, entry: UInt64, restates: UInt64, reason: String, later_periods: [String], baseline_of: [String],
+        detail: String, checkpoint: String?
+    ) {
+        self.period = period
+        self.entry = entry
+        self.restates = restates
+        self.reason = reason
+        self.later_periods = later_periods
+        self.baseline_of = baseline_of
+        self.detail = detail
         self.checkpoint = checkpoint
     }
 }
@@ -129,6 +167,9 @@ public struct ScoreAnswer: Codable, Sendable, Equatable {
     /// own figures are always current.
     public var benchmark_as_of: String?
     public var benchmark_size: UInt64?
+    /// Set while the period is open again for corrections: the figures shown are the
+    /// signed ones, current until the period is closed again.
+    public var restatement: OpenRestatementAnswer? = nil
 
     public init(
         consumer: String, period: String, method: String, provisional: Bool, figures: FiguresAnswer,
@@ -149,6 +190,7 @@ public struct ScoreAnswer: Codable, Sendable, Equatable {
 
     private enum Key: String, CodingKey {
         case consumer, period, method, provisional, kwh, loc_kg, mkt_kg, entry, benchmark_as_of, benchmark_size
+        case restatement
     }
 
     /// The figures sit at the top level beside `consumer` and `period` (interface.md
@@ -165,6 +207,7 @@ public struct ScoreAnswer: Codable, Sendable, Equatable {
         try c.encodeIfPresent(entry, forKey: .entry)
         try c.encodeIfPresent(benchmark_as_of, forKey: .benchmark_as_of)
         try c.encodeIfPresent(benchmark_size, forKey: .benchmark_size)
+        try c.encodeIfPresent(restatement, forKey: .restatement)
         try figures.encodeWithNulls(to: encoder)
     }
 
@@ -180,6 +223,7 @@ public struct ScoreAnswer: Codable, Sendable, Equatable {
         entry = try c.decodeIfPresent(ScoreEntryAnswer.self, forKey: .entry)
         benchmark_as_of = try c.decodeIfPresent(String.self, forKey: .benchmark_as_of)
         benchmark_size = try c.decodeIfPresent(UInt64.self, forKey: .benchmark_size)
+        restatement = try c.decodeIfPresent(OpenRestatementAnswer.self, forKey: .restatement)
         figures = try FiguresAnswer(from: decoder)
     }
 }
@@ -372,5 +416,16 @@ public struct EmissionsAnswer: Codable, Sendable, Equatable {
         self.to = to
         self.step = step
         self.steps = steps
+    }
+}
+
+/// A restatement in progress: its `restatement` entry and reason.
+public struct OpenRestatementAnswer: Codable, Sendable, Equatable {
+    public var entry: UInt64
+    public var reason: String
+
+    public init(entry: UInt64, reason: String) {
+        self.entry = entry
+        self.reason = reason
     }
 }

@@ -218,8 +218,12 @@ public struct ConsistencyAnswer: Codable, Sendable, Equatable {
 
 /// `GET /v1/readings/{utility}/{meter}/{start}/proof` (ledger.md section 5).
 public struct ReadingProofAnswer: Codable, Sendable, Equatable {
-    /// The reading leaf (canonical JSON).
+    /// The leaf of the version in force (canonical JSON): a reading leaf, or the
+    /// correction leaf of the correction that put it in force.
     public var reading: String
+    /// For a corrected reading: the version it replaced (`entry`, `position`), and why.
+    public var replaces: VersionAnswer?
+    public var reason: String?
     public var position: Int
     public var batch_size: Int
     public var batch_path: [String]
@@ -230,9 +234,11 @@ public struct ReadingProofAnswer: Codable, Sendable, Equatable {
     /// The signed checkpoint `entry_path` leads to.
     public var checkpoint: String
 
-    public init(reading: String, position: Int, batch_size: Int, batch_path: [String], entry_index: UInt64,
-                entry: String, entry_path: [String], checkpoint: String) {
+    public init(reading: String, replaces: VersionAnswer? = nil, reason: String? = nil, position: Int, batch_size: Int,
+                batch_path: [String], entry_index: UInt64, entry: String, entry_path: [String], checkpoint: String) {
         self.reading = reading
+        self.replaces = replaces
+        self.reason = reason
         self.position = position
         self.batch_size = batch_size
         self.batch_path = batch_path
@@ -240,6 +246,17 @@ public struct ReadingProofAnswer: Codable, Sendable, Equatable {
         self.entry = entry
         self.entry_path = entry_path
         self.checkpoint = checkpoint
+    }
+}
+
+/// A version of a reading: the `readings` or `corrections` entry and the position in its batch.
+public struct VersionAnswer: Codable, Sendable, Equatable {
+    public var entry: UInt64
+    public var position: Int
+
+    public init(entry: UInt64, position: Int) {
+        self.entry = entry
+        self.position = position
     }
 }
 

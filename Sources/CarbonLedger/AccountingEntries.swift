@@ -16,19 +16,23 @@ public struct PeriodEntry: Sendable, Equatable {
     public var benchmarks: RecordedList<PeerBenchmark>
     /// Consumers scored (one `score` entry each).
     public var consumers: Int
+    /// For a period closed again after a restatement: the index of the `period` entry
+    /// whose figures this one replaces (absent from the entry otherwise).
+    public var restates: UInt64?
 
     public init(
         period: Period, method: String, timezone: String, parameters: ProgramParameters, benchmarks: [PeerBenchmark],
-        consumers: Int
+        consumers: Int, restates: UInt64? = nil
     ) {
         self.init(
             period: period, method: method, timezone: timezone, parameters: parameters,
-            benchmarks: RecordedList(benchmarks, budget: 2 * ScoreEntry.inputListBudget, json: Self.json), consumers: consumers)
+            benchmarks: RecordedList(benchmarks, budget: 2 * ScoreEntry.inputListBudget, json: Self.json), consumers: consumers,
+            restates: restates)
     }
 
     init(
         period: Period, method: String, timezone: String, parameters: ProgramParameters,
-        benchmarks: RecordedList<PeerBenchmark>, consumers: Int
+        benchmarks: RecordedList<PeerBenchmark>, consumers: Int, restates: UInt64?
     ) {
         self.period = period
         self.method = method
@@ -36,6 +40,7 @@ public struct PeriodEntry: Sendable, Equatable {
         self.parameters = parameters
         self.benchmarks = benchmarks
         self.consumers = consumers
+        self.restates = restates
     }
 
     /// `params`: the program parameters in force, under their config names.
@@ -84,20 +89,24 @@ public struct ScoreEntry: Sendable, Equatable {
     public var certificates: RecordedList<String>
     /// Roots of the factor datasets that supplied a factor, ascending by their base64.
     public var factorRoots: RecordedList<Hash256>
+    /// In a restated period: the index of the consumer's `score` entry this one
+    /// replaces (absent when the consumer had none, and outside restatements).
+    public var restates: UInt64?
 
     public init(
         consumer: String, period: Period, method: String, figures: ScoreFigures, readingsRoot: Hash256,
-        certificates: [String], factorRoots: [Hash256]
+        certificates: [String], factorRoots: [Hash256], restates: UInt64? = nil
     ) {
         self.init(
             consumer: consumer, period: period, method: method, figures: figures, readingsRoot: readingsRoot,
             certificates: RecordedList(certificates, budget: Self.inputListBudget, json: JSONValue.string),
-            factorRoots: RecordedList(factorRoots, budget: Self.inputListBudget) { .string($0.base64) })
+            factorRoots: RecordedList(factorRoots, budget: Self.inputListBudget) { .string($0.base64) },
+            restates: restates)
     }
 
     init(
         consumer: String, period: Period, method: String, figures: ScoreFigures, readingsRoot: Hash256,
-        certificates: RecordedList<String>, factorRoots: RecordedList<Hash256>
+        certificates: RecordedList<String>, factorRoots: RecordedList<Hash256>, restates: UInt64?
     ) {
         self.consumer = consumer
         self.period = period
@@ -106,6 +115,7 @@ public struct ScoreEntry: Sendable, Equatable {
         self.readingsRoot = readingsRoot
         self.certificates = certificates
         self.factorRoots = factorRoots
+        self.restates = restates
     }
 
     /// Every figure of methodology section 6 under its method name; absent ones `null`.
@@ -154,6 +164,7 @@ public struct ScoreEntry: Sendable, Equatable {
         inputs.merge(certificates.fields("certificates", json: JSONValue.string)) { $1 }
         inputs.merge(factorRoots.fields("factors") { .string($0.base64) }) { $1 }
         fields["inputs"] = .object(inputs)
+        if let restates { fields["restates"] = .int(Int64(restates)) }
         return fields
     }
 

@@ -52,11 +52,16 @@ extension LedgerEntry {
 
     private static func decode(kind: String, _ f: EntryFields) throws(LedgerEntryError) -> LedgerEntry {
         switch kind {
-        case "readings":
+        case "readings", "corrections":
             let batch = f.has("batch") && f["batch"]?.isNull == false ? try f.string("batch") : nil
-            return .readings(ReadingsEntry(
+            let entry = ReadingsEntry(
                 utility: try f.string("utility"), count: try f.count("count"), root: try f.hash("root"),
-                firstStart: try f.int("first_start"), lastEnd: try f.int("last_end"), batch: batch))
+                firstStart: try f.int("first_start"), lastEnd: try f.int("last_end"), batch: batch)
+            return kind == "readings" ? .readings(entry) : .corrections(entry)
+        case "restatement":
+            guard let period = Period(try f.string("period")) else { throw f.error("period", "not a period") }
+            return .restatement(RestatementEntry(
+                period: period, reason: try f.string("reason"), restates: try f.index("restates")))
         case "consumer":
             return .consumer(Consumer(
                 id: try f.string("consumer"), utility: try f.string("utility"), zone: try f.string("zone"),
@@ -116,7 +121,8 @@ extension PeriodEntry {
         }
         self.init(
             period: period, method: try f.string("method"), timezone: try params.string("timezone"), parameters: parameters,
-            benchmarks: groups, consumers: try f.count("consumers"))
+            benchmarks: groups, consumers: try f.count("consumers"),
+            restates: f.has("restates") ? try f.index("restates") : nil)
     }
 }
 
@@ -139,7 +145,8 @@ extension ScoreEntry {
                     throw inputs.error("factors", "a root is not a base64 SHA-256 hash")
                 }
                 return root
-            })
+            },
+            restates: f.has("restates") ? try f.index("restates") : nil)
     }
 }
 
@@ -191,6 +198,13 @@ struct EntryFields {
         let number = try int(key)
         guard number >= 0, let exact = Int(exactly: number) else { throw error(key, "must not be negative") }
         return exact
+    }
+
+    /// An entry index: a non-negative integer.
+    func index(_ key: String) throws(LedgerEntryError) -> UInt64 {
+        let number = try int(key)
+        guard number >= 0 else { throw error(key, "must not be negative") }
+        return UInt64(number)
     }
 
     func hash(_ key: String) throws(LedgerEntryError) -> Hash256 {

@@ -6,6 +6,11 @@ import TransparencyLog
 public enum LedgerEntry: Sendable, Equatable {
     /// A batch of readings was accepted.
     case readings(ReadingsEntry)
+    /// A batch of corrections was accepted: each of its leaves replaces a reading
+    /// already in the ledger (`CorrectionLeaf`).
+    case corrections(ReadingsEntry)
+    /// A closed period was opened again for corrections.
+    case restatement(RestatementEntry)
     /// A consumer was registered or changed.
     case consumer(Consumer)
     /// The zone tree was loaded or changed.
@@ -25,6 +30,8 @@ public enum LedgerEntry: Sendable, Equatable {
     public var kind: String {
         switch self {
         case .readings: "readings"
+        case .corrections: "corrections"
+        case .restatement: "restatement"
         case .consumer: "consumer"
         case .zones: "zones"
         case .factors: "factors"
@@ -39,13 +46,17 @@ public enum LedgerEntry: Sendable, Equatable {
     public func canonicalBytes(time: Int64) -> [UInt8] {
         var fields: [String: JSONValue] = ["v": .int(1), "kind": .string(kind), "time": .int(time)]
         switch self {
-        case .readings(let entry):
+        case .readings(let entry), .corrections(let entry):
             fields["utility"] = .string(entry.utility)
             fields["count"] = .int(Int64(entry.count))
             fields["root"] = .string(entry.root.base64)
             fields["first_start"] = .int(entry.firstStart)
             fields["last_end"] = .int(entry.lastEnd)
             fields["batch"] = entry.batch.map(JSONValue.string) ?? .null
+        case .restatement(let entry):
+            fields["period"] = .string(entry.period.description)
+            fields["reason"] = .string(entry.reason)
+            fields["restates"] = .int(Int64(entry.restates))
         case .consumer(let consumer):
             fields["utility"] = .string(consumer.utility)
             fields["consumer"] = .string(consumer.id)
@@ -73,6 +84,7 @@ public enum LedgerEntry: Sendable, Equatable {
             fields["params"] = entry.paramsValue
             fields.merge(entry.benchmarkFields) { $1 }
             fields["consumers"] = .int(Int64(entry.consumers))
+            if let restates = entry.restates { fields["restates"] = .int(Int64(restates)) }
         case .score(let entry):
             fields.merge(entry.fields) { _, new in new }
         case .key(let next):
@@ -82,7 +94,9 @@ public enum LedgerEntry: Sendable, Equatable {
     }
 }
 
-/// A `readings` entry: one accepted batch, committed to by the RFC 6962 root of its reading leaves.
+/// A `readings` entry: one accepted batch, committed to by the RFC 6962 root of its
+/// reading leaves. A `corrections` entry has the same fields, its root over
+/// `CorrectionLeaf`s.
 public struct ReadingsEntry: Sendable, Equatable {
     public var utility: String
     public var count: Int
@@ -137,5 +151,21 @@ public struct FactorsEntry: Sendable, Equatable {
         self.dataset = dataset
         self.count = count
         self.root = root
+    }
+}
+
+/// A `restatement` entry: an administrator opened the closed `period` again for
+/// corrections. Closing it again appends a `period` entry that restates `restates`.
+public struct RestatementEntry: Sendable, Equatable {
+    public var period: Period
+    /// Why, in the administrator's words.
+    public var reason: String
+    /// The index of the `period` entry whose figures are being restated.
+    public var restates: UInt64
+
+    public init(period: Period, reason: String, restates: UInt64) {
+        self.period = period
+        self.reason = reason
+        self.restates = restates
     }
 }

@@ -57,6 +57,32 @@ public struct ReadingBatch: Sendable {
     }
 }
 
+/// A batch of corrections (`POST /v1/readings?correct=true`) on its way to the ledger writer.
+public struct CorrectionBatch: Sendable {
+    public var submitter: Submitter
+    public var batchID: String?
+    /// Store the good records and report the rest, instead of all-or-nothing.
+    public var partial: Bool
+    /// The corrections that passed field validation, in body order.
+    public var corrections: [ReadingCorrection]
+    /// The 0-based position in the body of each correction (for error reports).
+    public var recordIndex: [Int]
+    /// Records that failed field validation while parsing.
+    public var parseErrors: [RecordError]
+
+    public init(
+        submitter: Submitter, batchID: String?, partial: Bool, corrections: [ReadingCorrection], recordIndex: [Int],
+        parseErrors: [RecordError]
+    ) {
+        self.submitter = submitter
+        self.batchID = batchID
+        self.partial = partial
+        self.corrections = corrections
+        self.recordIndex = recordIndex
+        self.parseErrors = parseErrors
+    }
+}
+
 /// A batch of consumer registrations on its way to the ledger writer.
 public struct ConsumerBatch: Sendable {
     public var submitter: Submitter
@@ -138,14 +164,17 @@ public struct PeriodCloseResult: Sendable, Equatable {
     public var consumers: Int
     /// The period was closed before this request.
     public var alreadyClosed: Bool
+    /// For a restated period closed again: the `period` entry whose figures this close replaced.
+    public var restates: UInt64?
     /// The signed checkpoint containing the entries.
     public var checkpoint: String?
 
-    init(period: Period, entry: UInt64, consumers: Int, alreadyClosed: Bool) {
+    init(period: Period, entry: UInt64, consumers: Int, alreadyClosed: Bool, restates: UInt64? = nil) {
         self.period = period
         self.entry = entry
         self.consumers = consumers
         self.alreadyClosed = alreadyClosed
+        self.restates = restates
     }
 }
 

@@ -33,8 +33,12 @@ public struct InclusionProof: Sendable, Equatable {
 public struct ReadingProof: Sendable, Equatable {
     /// The consumer the reading belongs to (decides who may see the proof).
     public var consumer: String
-    /// The reading leaf (canonical JSON).
+    /// The leaf of the version in force (canonical JSON): a reading leaf, or a
+    /// correction leaf when a correction put this version in force.
     public var reading: String
+    /// For a correction: the version it replaced, and why.
+    public var replaces: ReadingVersion?
+    public var reason: String?
     public var position: Int
     public var batchSize: Int
     public var batchPath: [Hash256]
@@ -165,11 +169,12 @@ public struct LedgerReader: Sendable {
             else { return nil }
             let entryIndex: Int64 = placed["batch"]
             let position: Int = placed["position"]
-            let (batchSize, reading, batchPath) = try Self.batchProof(entry: entryIndex, position: position, db: db)
+            let (batchSize, version, batchPath) = try Self.batchProof(entry: entryIndex, position: position, db: db)
             guard let body = try Data.fetchOne(db.cachedStatement(sql: "SELECT body FROM entries WHERE idx = ?"), arguments: [entryIndex])
             else { throw StoreError.corrupt("readings entry \(entryIndex) is missing") }
             return ReadingProof(
-                consumer: reading.consumer, reading: String(decoding: reading.leafBytes, as: UTF8.self),
+                consumer: version.reading.consumer, reading: String(decoding: version.leafBytes, as: UTF8.self),
+                replaces: version.correction?.replaces, reason: version.correction?.reason,
                 position: position, batchSize: batchSize, batchPath: batchPath,
                 entryIndex: UInt64(entryIndex), entry: String(decoding: body, as: UTF8.self),
                 entryPath: try MerkleProofs.inclusionProof(
@@ -178,40 +183,40 @@ public struct LedgerReader: Sendable {
         }
     }
 
-    /// The size of a `readings` entry's batch, the reading at `position` and its path in
-    /// the batch tree: from the batch's stored chunks, the 256 leaves of its chunk
-    /// rebuilt; for a batch stored without chunks, from all of its leaves.
+    /// The size of a `readings` or `corrections` entry's batch, the version at
+    /// `position` and its path in the batch tree: from the batch's stored chunks, the
+    /// 256 leaves of its chunk rebuilt; for a batch stored without chunks, from all of
+    /// its leaves.
     private static func batchProof(
         entry: Int64, position: Int, db: Database
-    ) throws -> (size: Int, reading: Reading, path: [Hash256]) {
+    ) throws -> (size: Int, version: StoredVersions.Version, path: [Hash256]) {
         guard let batch = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT count, chunks FROM reading_batches WHERE entry = ?"), arguments: [entry])
-        else { throw StoreError.corrupt("readings entry \(entry) has no batch record") }
+        else { throw StoreError.corrupt("entry \(entry) has no batch record") }
         let count: Int = batch["count"]
         guard position >= 0, position < count else {
             throw StoreError.corrupt("a reading of entry \(entry) is at position \(position) of \(count)")
         }
         guard let bytes = batch["chunks"] as Data? else {
-            let stored = try readings(ofBatch: entry, db: db)
-            let all = HashedReadings(readings: stored, recordIndex: Array(stored.indices))
-            return (count, all.readings[position], RFC6962.inclusionProof(index: position, leafHashes: all.leafHashes))
+            let all = try StoredVersions.versions(ofBatch: entry, db: db)
+            let hashes = all.map { RFC6962.leafHash($0.leafBytes) }
+            return (count, all[position], RFC6962.inclusionProof(index: position, leafHashes: hashes))
         }
         let chunks = try StoredChunk.decode(Array(bytes), entry: entry)
         let c = position / BatchChunks.size
         guard chunks.count == (count + BatchChunks.size - 1) / BatchChunks.size else {
-            throw StoreError.corrupt("readings entry \(entry) has \(chunks.count) chunks for \(count) readings")
+            throw StoreError.corrupt("entry \(entry) has \(chunks.count) chunks for \(count) readings")
         }
         let first = c * BatchChunks.size
-        let stored = try readings(
+        let members = try StoredVersions.versions(
             ofBatch: entry, positions: first..<min(first + BatchChunks.size, count),
             keys: (chunks[c].first, chunks[c].last), db: db)
-        let members = HashedReadings(readings: stored, recordIndex: Array(stored.indices))
-        guard members.rootOfAll == chunks[c].root else {
-            throw StoreError.corrupt("chunk \(c) of readings entry \(entry) does not hash to its stored root")
+        let hashes = members.map { RFC6962.leafHash($0.leafBytes) }
+        guard RFC6962.rootHash(ofLeafHashes: hashes) == chunks[c].root else {
+            throw StoreError.corrupt("chunk \(c) of entry \(entry) does not hash to its stored root")
         }
-        let path = BatchChunks.inclusionProof(
-            position: position, chunkLeaves: members.leafHashes, chunkRoots: chunks.map(\.root))
-        return (count, members.readings[position - first], path)
+        let path = BatchChunks.inclusionProof(position: position, chunkLeaves: hashes, chunkRoots: chunks.map(\.root))
+        return (count, members[position - first], path)
     }
 
     /// Every stored factor row, datasets in the order they were loaded.
@@ -237,52 +242,6 @@ public struct LedgerReader: Sendable {
             else { return nil }
             return (try ConsumerRow.consumer(from: row), UInt64(row["entry"] as Int64))
         }
-    }
-
-    /// The readings of one `readings` entry, in batch order, as their leaves name them.
-    static func readings(ofBatch entry: Int64, db: Database) throws -> [Reading] {
-        guard let span = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT first_start, last_start, count FROM reading_batches WHERE entry = ?"), arguments: [entry])
-        else { throw StoreError.corrupt("readings entry \(entry) has no batch record") }
-        return try readings(
-            ofBatch: entry, positions: 0..<(span["count"] as Int),
-            keys: ((span["first_start"], 0), (span["last_start"], Int64.max)), db: db)
-    }
-
-    /// The readings at `positions` of a `readings` entry, in batch order, looked for
-    /// between two `(start, meter id)` keys of the readings table.
-    static func readings(
-        ofBatch entry: Int64, positions: Range<Int>, keys: (first: (Int64, Int64), last: (Int64, Int64)), db: Database
-    ) throws -> [Reading] {
-        let cursor = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT r.position, m.utility, m.meter, c.consumer, r.start, r.duration_s, r.import_wh, r.export_wh,
-                    r.quality, r.ref
-                FROM readings r JOIN meters m ON m.id = r.meter JOIN consumers c ON c.id = r.consumer
-                WHERE (r.start, r.meter) >= (?, ?) AND (r.start, r.meter) <= (?, ?) AND r.batch = ?
-                    AND r.position >= ? AND r.position < ?
-                """,
-            arguments: [
-                keys.first.0, keys.first.1, keys.last.0, keys.last.1, entry, positions.lowerBound, positions.upperBound,
-            ])
-        var slots = [Reading?](repeating: nil, count: positions.count)
-        while let row = try cursor.next() {
-            let position: Int = row[0]
-            let slot = position - positions.lowerBound
-            guard let quality = QualityCode.quality(row[8]), slots.indices.contains(slot), slots[slot] == nil else {
-                throw StoreError.corrupt("reading at position \(position) of entry \(entry)")
-            }
-            slots[slot] = Reading(
-                utility: row[1], meter: row[2], consumer: row[3], start: row[4], durationS: row[5],
-                importWh: row[6], exportWh: row[7], quality: quality, id: row[9])
-        }
-        let readings = slots.compactMap { $0 }
-        guard readings.count == positions.count else {
-            throw StoreError.corrupt(
-                "entry \(entry) covers readings \(positions) but \(readings.count) of them are stored")
-        }
-        return readings
     }
 
     static func latestCheckpoint(_ db: Database) throws -> StoredCheckpoint? {

@@ -18,6 +18,10 @@ public final class LedgerWriter: @unchecked Sendable {
     /// A batch for the writer: its answer is a `BatchOutcome`.
     public enum Job: Sendable {
         case readings(ReadingBatch)
+        /// Corrections of stored readings (`POST /v1/readings?correct=true`).
+        case corrections(CorrectionBatch)
+        /// Open a closed period again for corrections.
+        case restate(Restatement)
         case consumers(ConsumerBatch)
         /// A factor dataset (already validated against the zone tree and the datasets in force).
         case factors(FactorDataset)
@@ -286,6 +290,11 @@ public final class LedgerWriter: @unchecked Sendable {
         case .readings(let batch):
             if let key = BatchKey(job), let earlier = try earlierResult(key, db: db) { return .committed(earlier) }
             answer = try ReadingIngest(batch: batch, db: db, program: program).run(cache: &cache, appender: &appender, time: time)
+        case .corrections(let batch):
+            if let key = BatchKey(job), let earlier = try earlierResult(key, db: db) { return .committed(earlier) }
+            answer = try CorrectionIngest(batch: batch, db: db, program: program).run(cache: cache, appender: &appender, time: time)
+        case .restate(let restatement):
+            return try restatement.run(cache: &cache, appender: &appender, time: time, db: db)
         case .consumers(let batch):
             answer = try ConsumerRegistration(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
         case .certificates(let batch):
@@ -351,9 +360,18 @@ private struct BatchKey: Hashable {
     var batch: String
 
     init?(_ job: LedgerWriter.Job) {
-        guard case .readings(let batch) = job, let id = batch.batchID else { return nil }
-        self.scope = batch.submitter.scope
-        self.batch = id
+        switch job {
+        case .readings(let batch):
+            guard let id = batch.batchID else { return nil }
+            (scope, self.batch) = (batch.submitter.scope, id)
+        case .corrections(let batch):
+            // Corrections have ids of their own: a readings batch id sent again as a
+            // correction is a new batch.
+            guard let id = batch.batchID else { return nil }
+            (scope, self.batch) = ("corrections/" + batch.submitter.scope, id)
+        default:
+            return nil
+        }
     }
 }
 

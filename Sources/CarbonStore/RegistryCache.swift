@@ -1,3 +1,4 @@
+import CarbonAccounting
 import CarbonModel
 import GRDB
 
@@ -76,6 +77,14 @@ struct RegistryCache: Sendable {
     var zones: ZoneTree
     /// The end of the latest closed period: nothing starting before it may be added.
     var closedThrough: Int64 = .min
+    /// Closed periods a restatement opened again, with their spans: readings there may
+    /// be corrected until the period is closed again.
+    var reopened: [Period: Range<Int64>] = [:]
+
+    /// Whether a reading starting at `start` may still be corrected.
+    func mayCorrect(start: Int64) -> Bool {
+        start >= closedThrough || reopened.values.contains { $0.contains(start) }
+    }
 
     /// The positions of one utility's meters (look it up once per batch).
     func meterPositions(of utility: String) -> [String: Int] { meterPositions[utility] ?? [:] }
@@ -141,6 +150,14 @@ struct RegistryCache: Sendable {
         }
         try cache.replayBatchesAfterSnapshot(db: db, positionOfID: positionOfID)
         cache.closedThrough = try Int64.fetchOne(db, sql: "SELECT max(end) FROM periods") ?? .min
+        let reopened = try Row.fetchCursor(db, sql: """
+            SELECT p.period, p.start, p.end FROM restatements r JOIN periods p ON p.period = r.period
+            WHERE r.closed_by IS NULL
+            """)
+        while let row = try reopened.next() {
+            guard let period = Period(row[0] as String) else { throw StoreError.corrupt("restated period \(row[0] as String)") }
+            cache.reopened[period] = (row[1] as Int64)..<(row[2] as Int64)
+        }
         let consumers = try Row.fetchCursor(
             db, sql: "SELECT id, consumer, utility, zone, class, normalizer FROM consumers")
         while let row = try consumers.next() {

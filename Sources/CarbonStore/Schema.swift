@@ -211,6 +211,49 @@ enum Schema {
             // (their reading proofs rebuild the whole batch).
             try db.execute(sql: "ALTER TABLE reading_batches ADD COLUMN chunks BLOB")
         }
+        migrator.registerMigration("v7-corrections") { db in
+            try db.execute(sql: """
+                -- Versions of readings a correction replaced, at their place in their
+                -- batch (`readings` holds the version in force), so that their batch's
+                -- proofs and exports still find them.
+                CREATE TABLE superseded_readings(
+                    entry INTEGER NOT NULL,
+                    position INTEGER NOT NULL,
+                    start INTEGER NOT NULL,
+                    meter INTEGER NOT NULL,
+                    consumer INTEGER NOT NULL,
+                    duration_s INTEGER NOT NULL,
+                    import_wh INTEGER NOT NULL,
+                    export_wh INTEGER NOT NULL,
+                    quality INTEGER NOT NULL,
+                    ref TEXT,
+                    PRIMARY KEY(entry, position)
+                ) WITHOUT ROWID;
+
+                -- What each version written by a `corrections` entry says beside the
+                -- reading: why, and the version it replaced. `reading_batches` holds
+                -- the span and chunks of `corrections` entries as of `readings` ones.
+                CREATE TABLE corrections(
+                    entry INTEGER NOT NULL,
+                    position INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    replaces_entry INTEGER NOT NULL,
+                    replaces_position INTEGER NOT NULL,
+                    PRIMARY KEY(entry, position)
+                ) WITHOUT ROWID;
+
+                -- Closed periods opened again for corrections; `closed_by` is the
+                -- `period` entry that closed one again (null while it is open).
+                CREATE TABLE restatements(
+                    entry INTEGER PRIMARY KEY,
+                    period TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    restates INTEGER NOT NULL,
+                    closed_by INTEGER
+                );
+                CREATE INDEX restatements_by_period ON restatements(period);
+                """)
+        }
         return migrator
     }
 }

@@ -116,8 +116,8 @@ extension LedgerReader {
 
     private static func leaves(ofEntry index: Int64, kind: String, db: Database) throws -> [[UInt8]] {
         switch kind {
-        case "readings":
-            return try readings(ofBatch: index, db: db).map(\.leafBytes)
+        case "readings", "corrections":
+            return try StoredVersions.versions(ofBatch: index, db: db).map(\.leafBytes)
         case "factors":
             guard let dataset = try String.fetchOne(
                 db, sql: "SELECT dataset FROM factor_datasets WHERE entry = ?", arguments: [index])

@@ -69,9 +69,11 @@ struct BatchInclusion {
         guard let fields = (try? JSONValue.parse(Array(entry.utf8)))?.objectValue else {
             throw CommandFailure("the proven entry is not a JSON object: \(entry.prefix(300))", exitCode: 3)
         }
-        guard fields["kind"]?.stringValue == "readings" else {
+        // A corrected reading's version in force is a leaf of a `corrections` entry.
+        guard let kind = fields["kind"]?.stringValue, kind == "readings" || kind == "corrections" else {
             throw CommandFailure(
-                "the proven entry is a \(fields["kind"]?.stringValue ?? "?") entry, not a readings entry: \(entry.prefix(300))",
+                "the proven entry is a \(fields["kind"]?.stringValue ?? "?") entry, not a readings or corrections entry: "
+                    + "\(entry.prefix(300))",
                 exitCode: 3)
         }
         guard let rootText = fields["root"]?.stringValue, let root = Hash256(base64: rootText) else {

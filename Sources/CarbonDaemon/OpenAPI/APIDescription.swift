@@ -72,7 +72,12 @@ enum APIDescription {
             problems: [400, 404]),
         Operation(
             method: "post", path: "/v1/readings", roles: [.utility, .admin], summary: "Push interval readings",
-            parameters: [Parameter(name: "batch", schema: string, description: "a batch id (or the Batch-Id header)")],
+            parameters: [
+                Parameter(name: "batch", schema: string, description: "a batch id (or the Batch-Id header)"),
+                Parameter(
+                    name: "correct", schema: boolean,
+                    description: "true: each record (with a `reason`) replaces the stored reading of its meter and start"),
+            ],
             bodyTypes: bulkTypes, answer: json(ref("IngestAnswer")), problems: writeProblems),
         Operation(
             method: "get", path: "/v1/readings/{utility}/{meter}/{start}/proof", roles: readsConsumers,
@@ -82,7 +87,8 @@ enum APIDescription {
                 pathParameter("start", "the reading's start: Unix seconds or RFC 3339 with an offset"),
             ],
             answer: json(object(
-                ["reading": string, "position": integer, "batch_size": integer, "batch_path": array(string),
+                ["reading": string, "replaces": nullable(object(["entry": unsigned, "position": integer])),
+                 "reason": nullable(string), "position": integer, "batch_size": integer, "batch_path": array(string),
                  "entry_index": unsigned, "entry": string, "entry_path": array(string), "checkpoint": string],
                 required: ["reading", "position", "batch_size", "batch_path", "entry_index", "entry", "entry_path",
                            "checkpoint"])),
@@ -158,9 +164,21 @@ enum APIDescription {
             parameters: [pathParameter("period", "YYYY-MM or YYYY-MM-DD")],
             answer: json(object(
                 ["period": string, "entry": unsigned, "consumers": integer, "already_closed": boolean,
-                 "checkpoint": nullable(string)],
+                 "checkpoint": nullable(string), "restates": nullable(unsigned)],
                 required: ["period", "entry", "consumers", "already_closed"])),
             problems: [400, 409, 507]),
+        Operation(
+            method: "post", path: "/v1/periods/{period}/restate", roles: [.admin],
+            summary: "Open a closed period again for corrections",
+            parameters: [pathParameter("period", "YYYY-MM or YYYY-MM-DD")],
+            bodyTypes: ["application/json"],
+            bodySchema: object(["reason": string], required: ["reason"]),
+            answer: json(object(
+                ["period": string, "entry": unsigned, "restates": unsigned, "reason": string,
+                 "later_periods": array(string), "baseline_of": array(string), "detail": string,
+                 "checkpoint": nullable(string)],
+                required: ["period", "entry", "restates", "reason", "later_periods", "baseline_of", "detail"])),
+            problems: [400, 409, 413, 422, 507]),
         Operation(
             method: "get", path: "/v1/ledger/checkpoint", roles: granted, summary: "The latest signed checkpoint",
             answer: (type: "text/plain", schema: string), problems: [404]),

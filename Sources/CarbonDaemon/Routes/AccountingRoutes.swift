@@ -45,6 +45,15 @@ struct AccountingRoutes {
             }
             return try await close(period)
         }
+        router.post("/v1/periods/{period}/restate") { request, context in
+            try context.require(.admin)
+            let text = try context.pathParameter("period")
+            guard let period = Period(text), period.granularity == store.program.granularity else {
+                throw Problem.badParameter(
+                    "period", "must be a period of the program (\(store.program.granularity.rawValue)), got \"\(text)\"")
+            }
+            return try await restate(period, reason: try await RestateRequest.reason(of: request, context: context))
+        }
     }
 
     // MARK: Consumers
@@ -66,10 +75,14 @@ struct AccountingRoutes {
                 proof: .init(size: signed.checkpoint.size, hashes: signed.proof.map(\.base64)),
                 checkpoint: signed.checkpoint.note)
         }
-        return try JSONResponse.encode(ScoreAnswer(
+        var answer = ScoreAnswer(
             consumer: consumer.id, period: period.description, method: PeriodComputation.method,
             provisional: found.provisional, figures: Self.figures(score.figures), entry: entry,
-            benchmarkAsOf: found.benchmarksAsOf.map { (Timestamp.format($0.time), $0.size) }))
+            benchmarkAsOf: found.benchmarksAsOf.map { (Timestamp.format($0.time), $0.size) })
+        if found.signed != nil, let open = try await store.reader.openRestatement(of: period) {
+            answer.restatement = OpenRestatementAnswer(entry: open.entry, reason: open.reason)
+        }
+        return try JSONResponse.encode(answer)
     }
 
     private func emissions(of consumer: Consumer, _ request: Request) async throws -> Response {
@@ -172,6 +185,31 @@ struct AccountingRoutes {
             return try JSONResponse.encode(CloseAnswer(result))
         case .rejected(let kind, let errors):
             throw Problem.refused(kind, "period \(period) was not closed: \(errors.first?.message ?? "")", errors: errors)
+        }
+    }
+
+    private func restate(_ period: Period, reason: String) async throws -> Response {
+        switch try await store.writer.submit(.restate(Restatement(period: period, reason: reason))) {
+        case .committed(let result):
+            guard let entry = result.entry, let open = try await store.reader.openRestatement(of: period),
+                open.entry == entry
+            else {
+                throw Problem(.internalServerError, "store-failure", "the restatement of \(period) cannot be read back")
+            }
+            let later = try await store.reader.closedPeriods(from: store.program.span(of: period).end)
+            let baseline = store.program.parameters.baseline
+            let baselineOf = later.filter { baseline.baselinePeriod(of: $0) == period }
+            return try JSONResponse.encode(RestateAnswer(
+                period: period.description, entry: entry, restates: open.restates, reason: reason,
+                later_periods: later.map(\.description), baseline_of: baselineOf.map(\.description),
+                detail: "\(period) is open for corrections (POST /v1/readings?correct=true); its signed figures stay "
+                    + "current until an administrator closes it again (POST /v1/periods/\(period)/close), which signs a "
+                    + "new period entry and new score entries naming those they restate. Later closed periods keep "
+                    + "the figures they were signed with (their baselines and certificate use included); restate "
+                    + "them too, in order, to carry the new figures forward.",
+                checkpoint: result.checkpoint))
+        case .rejected(let kind, let errors):
+            throw Problem.refused(kind, "period \(period) was not opened again: \(errors.first?.message ?? "")", errors: errors)
         }
     }
 

@@ -21,6 +21,26 @@ struct IngestRoutes {
         let batchID = try batchID(request)
         let limits = limits.current
         let body = try await BodyReader.collect(request, limits: limits)
+        let submitter = Submitter(utility: authorization.role == .utility ? authorization.utility : nil)
+        let partial = request.uri.queryParameters["partial"] == "true"
+        let correct = request.uri.queryParameters["correct"]
+        guard correct == nil || correct == "true" || correct == "false" else {
+            throw Problem.badParameter("correct", "must be true or false, got \"\(correct!)\"")
+        }
+        if correct == "true" {
+            let parsed: ParsedBatch<ReadingCorrection>
+            do {
+                parsed = try body.withUnsafeReadableBytes {
+                    try CorrectionParser.parse($0, format: format, maxRecords: limits.maxRecordsPerBatch)
+                }
+            } catch {
+                throw Problem(bodyError: error)
+            }
+            let batch = CorrectionBatch(
+                submitter: submitter, batchID: batchID, partial: partial, corrections: parsed.records,
+                recordIndex: parsed.recordIndex, parseErrors: parsed.errors)
+            return try answer(await store.writer.submit(.corrections(batch)), records: parsed.count, noun: "corrections")
+        }
         let parsed: ParsedBatch<Reading>
         do {
             parsed = try body.withUnsafeReadableBytes {
@@ -30,8 +50,7 @@ struct IngestRoutes {
             throw Problem(bodyError: error)
         }
         let batch = ReadingBatch(
-            submitter: Submitter(utility: authorization.role == .utility ? authorization.utility : nil),
-            batchID: batchID, partial: request.uri.queryParameters["partial"] == "true",
+            submitter: submitter, batchID: batchID, partial: partial,
             hashed: HashedReadings(readings: parsed.records, recordIndex: parsed.recordIndex),
             parseErrors: parsed.errors)
         return try answer(await store.writer.submit(.readings(batch)), records: parsed.count, noun: "readings")

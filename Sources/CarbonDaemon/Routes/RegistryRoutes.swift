@@ -55,7 +55,8 @@ struct RegistryRoutes {
             }
             guard let proof = found else { throw Problem.notFound("no \(what)") }
             return try JSONResponse.encode(ReadingProofAnswer(
-                reading: proof.reading, position: proof.position, batch_size: proof.batchSize,
+                reading: proof.reading, replaces: proof.replaces.map { VersionAnswer(entry: $0.entry, position: $0.position) },
+                reason: proof.reason, position: proof.position, batch_size: proof.batchSize,
                 batch_path: proof.batchPath.map(\.base64), entry_index: proof.entryIndex, entry: proof.entry,
                 entry_path: proof.entryPath.map(\.base64), checkpoint: proof.checkpoint))
         }

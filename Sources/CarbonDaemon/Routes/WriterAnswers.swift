@@ -15,6 +15,6 @@ extension CloseAnswer {
     init(_ result: PeriodCloseResult) {
         self.init(
             period: result.period.description, entry: result.entry, consumers: result.consumers,
-            already_closed: result.alreadyClosed, checkpoint: result.checkpoint)
+            already_closed: result.alreadyClosed, checkpoint: result.checkpoint, restates: result.restates)
     }
 }

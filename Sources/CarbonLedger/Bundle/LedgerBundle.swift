@@ -30,7 +30,7 @@ public enum LedgerBundle {
     }
 
     /// Entry kinds whose leaves are exported beside them.
-    public static let kindsWithData: Set<String> = ["readings", "factors", "zones"]
+    public static let kindsWithData: Set<String> = ["readings", "corrections", "factors", "zones"]
 
     /// The most bytes a file at `path` of a bundle can hold: what its format allows
     /// (ledger.md sections 3 and 6). A data file has no bound of its own (a batch may

@@ -147,7 +147,21 @@ struct TileVerifier {
         self.size = size
         self.source = source
         self.options = options
-        self.replay = options.replayScores.map { ScoreReplay(calendar: $0) }
+        self.replay = options.replayScores.map { calendar in
+            ScoreReplay(calendar: calendar) { index in Self.leaves(ofEntry: index, size: size, source: source) }
+        }
+    }
+
+    /// The leaves behind entry `index`, read from its data tile (for a restated period,
+    /// whose readings are read a second time); nil when the source cannot give them.
+    private static func leaves(ofEntry index: UInt64, size: UInt64, source: any LedgerSource) -> [[UInt8]]? {
+        guard index < size else { return nil }
+        let first = index / UInt64(Tile.width) * UInt64(Tile.width)
+        let tile = Tile(kind: .entries, index: index / UInt64(Tile.width), width: Int(min(UInt64(Tile.width), size - first)))
+        guard case .success(let bytes) = source.data(tile),
+            let sections = try? LedgerBundle.sections(ofData: bytes, tile: tile)
+        else { return nil }
+        return sections[index]
     }
 
     var root: Hash256 { frontier.rootHash() }

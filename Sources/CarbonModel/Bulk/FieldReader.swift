@@ -102,6 +102,25 @@ struct FieldReader {
         return nil
     }
 
+    /// Free text of 1...`maximumCharacters` Unicode characters without control characters
+    /// (a correction's `reason`).
+    mutating func text(_ value: RawValue, _ field: String, maximumCharacters: Int) -> String? {
+        let checked = withText(value) { text -> Result<String, TextProblem> in
+            let characters = text.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+            guard characters <= maximumCharacters else {
+                return .failure(.tooManyCharacters(characters, limit: maximumCharacters))
+            }
+            if let problem = FieldReader.textProblem(text, maximumBytes: text.count) { return .failure(problem) }
+            return .success(FieldReader.string(text))
+        }
+        switch checked {
+        case .success(let text)?: return text
+        case .failure(let problem)?: reject(field, "\(field) \(problem.phrase), got \(shown(value))")
+        case nil: reject(field, "\(field) must be a string, got \(shown(value))")
+        }
+        return nil
+    }
+
     /// An integer in `range`: a JSON number, or a CSV cell of digits.
     mutating func integer(_ value: RawValue, _ field: String, in range: ClosedRange<Int64>, note: String = "") -> Int64? {
         var wanted: String { "\(field) must be an integer from \(range.lowerBound) to \(range.upperBound)\(note)" }
@@ -179,12 +198,13 @@ struct FieldReader {
     static var maximumTextBytes: Int { 128 }
 
     enum TextProblem: Error {
-        case empty, tooLong(Int), control, slash, edgeSpace, notNFC
+        case empty, tooLong(Int), tooManyCharacters(Int, limit: Int), control, slash, edgeSpace, notNFC
 
         var phrase: String {
             switch self {
             case .empty: "must not be empty"
             case .tooLong(let n): "must be at most \(FieldReader.maximumTextBytes) bytes (it has \(n))"
+            case .tooManyCharacters(let n, let limit): "must be at most \(limit) characters (it has \(n))"
             case .control: "must not contain control characters"
             case .slash: "must not contain '/' (it is used in URL paths)"
             case .edgeSpace: "must not start or end with a space"
@@ -207,10 +227,12 @@ struct FieldReader {
     /// Why `text` cannot be a reference (1...128 bytes, no C0 or C1 control character,
     /// no DEL), or nil; with `refusingSlash`, `/` is refused too.
     @inline(__always)
-    static func textProblem(_ text: UnsafeRawBufferPointer, refusingSlash: Bool = false) -> TextProblem? {
+    static func textProblem(
+        _ text: UnsafeRawBufferPointer, refusingSlash: Bool = false, maximumBytes: Int = maximumTextBytes
+    ) -> TextProblem? {
         let count = text.count
         if count == 0 { return .empty }
-        if count > maximumTextBytes { return .tooLong(count) }
+        if count > maximumBytes { return .tooLong(count) }
         var i = 0
         // Plain ASCII words pass eight bytes at a time.
         while i &+ 8 <= count

@@ -72,6 +72,16 @@ public struct Reading: Sendable, Equatable, Hashable {
         JSONText.withWritten(maximumCount: capacity, to: &bytes) { writeLeaf(to: &$0, idUTF8: idUTF8) }
     }
 
+    /// Appends the leaf of this reading as a correction of the version at `replaces`
+    /// (entry index, position in its batch): the reading leaf's fields plus `reason`,
+    /// `replaces_entry` and `replaces_position`, in canonical order.
+    public func writeCorrectionLeaf(into bytes: inout [UInt8], reason: String, replaces: (entry: Int64, position: Int64)) {
+        let capacity = leafCapacity + 64 + 2 * ByteCursor.maximumIntBytes + ByteCursor.maximumStringBytes(reason.utf8.count)
+        JSONText.withWritten(maximumCount: capacity, to: &bytes) {
+            writeLeaf(to: &$0, correction: (reason, replaces.entry, replaces.position))
+        }
+    }
+
     /// Room the leaf can take: the keys and punctuation (under 128 bytes), four integers
     /// and four strings at their longest escaped.
     private var leafCapacity: Int {
@@ -79,7 +89,10 @@ public struct Reading: Sendable, Equatable, Hashable {
             + ByteCursor.maximumStringBytes(consumer.utf8.count + meter.utf8.count + utility.utf8.count + (id?.utf8.count ?? 0))
     }
 
-    private func writeLeaf(to cursor: inout ByteCursor, idUTF8: UnsafeRawBufferPointer? = nil) {
+    private func writeLeaf(
+        to cursor: inout ByteCursor, idUTF8: UnsafeRawBufferPointer? = nil,
+        correction: (reason: String, entry: Int64, position: Int64)? = nil
+    ) {
         cursor.literal("{\"consumer\":")
         cursor.string(consumer)
         cursor.literal(",\"duration_s\":")
@@ -99,6 +112,14 @@ public struct Reading: Sendable, Equatable, Hashable {
         cursor.literal(",\"meter\":")
         cursor.string(meter)
         cursor.literal(quality == .actual ? ",\"quality\":\"actual\"" : ",\"quality\":\"estimated\"")
+        if let correction {
+            cursor.literal(",\"reason\":")
+            cursor.string(correction.reason)
+            cursor.literal(",\"replaces_entry\":")
+            cursor.int(correction.entry)
+            cursor.literal(",\"replaces_position\":")
+            cursor.int(correction.position)
+        }
         cursor.literal(",\"start\":")
         cursor.int(start)
         cursor.literal(",\"utility\":")

@@ -120,6 +120,25 @@ extension HourSums {
         }
     }
 
+    /// Takes `old` out of the sums and puts `new`, a correction of it (same start and
+    /// duration), in. A reading that runs past the hour is counted only as irregular,
+    /// which the correction does not change; a sum leaving Int64 makes the hour irregular.
+    mutating func replace(_ old: Reading, with new: Reading) {
+        guard new.end <= Self.hour(of: new.start) + 3_600 else { return }
+        func imports(_ r: Reading, _ quality: Quality) -> Int64 { r.quality == quality ? r.importWh : 0 }
+        let (dActual, o1) = imports(new, .actual).subtractingReportingOverflow(imports(old, .actual))
+        let (dEstimated, o2) = imports(new, .estimated).subtractingReportingOverflow(imports(old, .estimated))
+        let (dExport, o3) = new.exportWh.subtractingReportingOverflow(old.exportWh)
+        let (actual, o4) = actualWh.addingReportingOverflow(dActual)
+        let (estimated, o5) = estimatedWh.addingReportingOverflow(dEstimated)
+        let (export, o6) = exportWh.addingReportingOverflow(dExport)
+        guard !(o1 || o2 || o3 || o4 || o5 || o6) else {
+            irregular = max(irregular, 1)
+            return
+        }
+        (actualWh, estimatedWh, exportWh) = (actual, estimated, export)
+    }
+
     /// Both hours' readings; a sum that would leave Int64 makes the hour irregular.
     mutating func merge(_ other: HourSums) {
         let (readings, o0) = self.readings.addingReportingOverflow(other.readings)
@@ -148,12 +167,21 @@ struct ConsumerHoursBatch {
     private var current: (key: Key, sums: [HourSums])?
 
     mutating func add(_ reading: Reading, consumerRow: Int64) {
-        let key = Key(hour: HourSums.hour(of: reading.start), block: consumerRow / HourSums.blockSize)
+        withSums(of: consumerRow, hourOf: reading.start) { $0.add(reading) }
+    }
+
+    /// Records a correction: the difference `new - old` is added to the stored sums.
+    mutating func replace(_ old: Reading, with new: Reading, consumerRow: Int64) {
+        withSums(of: consumerRow, hourOf: new.start) { $0.replace(old, with: new) }
+    }
+
+    private mutating func withSums(of consumerRow: Int64, hourOf start: Int64, _ change: (inout HourSums) -> Void) {
+        let key = Key(hour: HourSums.hour(of: start), block: consumerRow / HourSums.blockSize)
         if current?.key != key {
             if let current { blocks[current.key] = current.sums }
             current = (key, blocks.removeValue(forKey: key) ?? Array(repeating: HourSums(), count: Int(HourSums.blockSize)))
         }
-        current!.sums[Int(consumerRow % HourSums.blockSize)].add(reading)
+        change(&current!.sums[Int(consumerRow % HourSums.blockSize)])
     }
 
     /// Adds the sums to the stored blocks, in key order (a head-end's batch appends at

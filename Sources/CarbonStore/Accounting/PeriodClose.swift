@@ -22,22 +22,28 @@ struct PeriodClose {
         guard period.granularity == program.granularity else {
             return refuse(.invalid, "this program scores calendar \(program.granularity.rawValue)s; \(period) is not one")
         }
-        if let entry = try PeriodAccounting.closedEntry(of: period, db: db) {
+        let (start, end) = program.span(of: period)
+        let accounting = try PeriodAccounting(db: db, program: program)
+        // A restated period closes again over its readings as they now stand; the
+        // entries it signs name those they restate.
+        var restated: (entry: UInt64, scores: [String: UInt64])? = nil
+        if cache.reopened[period] != nil {
+            restated = try Self.signed(period, db: db)
+        } else if let entry = try PeriodAccounting.closedEntry(of: period, db: db) {
             let consumers = try Int.fetchOne(
                 db, sql: "SELECT consumers FROM periods WHERE period = ?", arguments: [period.description]) ?? 0
             return .closed(PeriodCloseResult(period: period, entry: entry, consumers: consumers, alreadyClosed: true))
-        }
-        let (start, end) = program.span(of: period)
-        let closedThrough = cache.closedThrough
-        guard start >= closedThrough else {
-            return refuse(
-                .conflict,
-                "\(period) lies before \(program.period(containing: closedThrough - 1)), the latest closed period; "
-                    + "it had no readings then and none can be added now")
-        }
-        let accounting = try PeriodAccounting(db: db, program: program)
-        if let earlier = try accounting.firstReading(from: closedThrough, to: start) {
-            return refuse(.conflict, "close \(program.period(containing: earlier)) first: periods close in order")
+        } else {
+            let closedThrough = cache.closedThrough
+            guard start >= closedThrough else {
+                return refuse(
+                    .conflict,
+                    "\(period) lies before \(program.period(containing: closedThrough - 1)), the latest closed period; "
+                        + "it had no readings then and none can be added now")
+            }
+            if let earlier = try accounting.firstReading(from: closedThrough, to: start) {
+                return refuse(.conflict, "close \(program.period(containing: earlier)) first: periods close in order")
+            }
         }
         let computed: PeriodAccounting.Computed
         do {
@@ -59,8 +65,19 @@ struct PeriodClose {
         let periodIndex = try appender.append(
             .period(PeriodEntry(
                 period: period, method: result.method, timezone: program.calendar.identifier,
-                parameters: program.parameters, benchmarks: result.benchmarks, consumers: result.scores.count)),
+                parameters: program.parameters, benchmarks: result.benchmarks, consumers: result.scores.count,
+                restates: restated?.entry)),
             time: time, db: db)
+        if restated != nil {
+            // The signed figures stay in the ledger; the tables hold the current ones.
+            for sql in [
+                "DELETE FROM scores WHERE period = ?", "DELETE FROM periods WHERE period = ?",
+                "UPDATE restatements SET closed_by = \(periodIndex) WHERE period = ? AND closed_by IS NULL",
+            ] {
+                try db.execute(sql: sql, arguments: [period.description])
+            }
+            try db.execute(sql: "DELETE FROM certificate_use WHERE through = ?", arguments: [end])
+        }
         let insertScore = try db.cachedStatement(sql: """
             INSERT INTO scores(period, consumer, entry, zone, class, energy_wh, export_wh, loc_ug, mkt_ug, matched_wh,
                 estimated_wh, k_milli, p, q_milli, r, zone_flat_mg, s_milli, t, g, score, bench_ug, avoided_ug, points, flags)
@@ -76,7 +93,7 @@ struct PeriodClose {
                 .score(ScoreEntry(
                     consumer: id, period: period, method: result.method, figures: score.figures,
                     readingsRoot: computed.readingsRoots[id] ?? RFC6962.emptyRoot, certificates: score.certificates,
-                    factorRoots: roots)),
+                    factorRoots: roots, restates: restated?.scores[id])),
                 time: time, db: db)
             let f = score.figures
             try insertScore.execute(arguments: [
@@ -93,9 +110,23 @@ struct PeriodClose {
         for use in result.certificates where use.usedNowWh > 0 {
             try insertUse.execute(arguments: [use.id, end, use.usedWh])
         }
-        cache.closedThrough = end
+        cache.closedThrough = max(cache.closedThrough, end)
+        cache.reopened[period] = nil
         return .closed(PeriodCloseResult(
-            period: period, entry: periodIndex, consumers: result.scores.count, alreadyClosed: false))
+            period: period, entry: periodIndex, consumers: result.scores.count, alreadyClosed: false,
+            restates: restated?.entry))
+    }
+
+    /// The `period` entry and score entries in force of a closed period.
+    static func signed(_ period: Period, db: Database) throws -> (entry: UInt64, scores: [String: UInt64]) {
+        guard let entry = try PeriodAccounting.closedEntry(of: period, db: db) else {
+            throw StoreError.corrupt("restated period \(period) is not closed")
+        }
+        var scores: [String: UInt64] = [:]
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT consumer, entry FROM scores WHERE period = ?"), arguments: [period.description])
+        while let row = try rows.next() { scores[row[0]] = UInt64(row[1] as Int64) }
+        return (entry, scores)
     }
 
     /// The `root` of every dataset's `factors` entry, by dataset name.

@@ -1,0 +1,220 @@
+import CarbonLedger
+import CarbonModel
+import Foundation
+import GRDB
+import GRDBSQLite
+import TransparencyLog
+
+/// Deciding and storing one batch of corrections inside the writer's transaction.
+///
+/// Each correction replaces the version in force of the stored reading with the same
+/// `(utility, meter, start)`: the replaced version moves to `superseded_readings` (its
+/// batch's proofs still find it there), the readings row takes the new figures and
+/// the place of the correction in its `corrections` entry, and the consumer's hour
+/// sums change by the difference. Cost per correction: one indexed read of the stored
+/// reading, one row moved, one updated, one inserted.
+struct CorrectionIngest {
+    let batch: CorrectionBatch
+    let db: Database
+    let program: Program
+
+    /// A correction found good, with the version it replaces.
+    private struct Accepted {
+        var index: Int
+        var meterID: Int64
+        var consumerRow: Int64
+        var replaced: StoredReading
+    }
+
+    /// The version in force of a reading, as stored.
+    private struct StoredReading {
+        var durationS: Int64
+        var consumerRow: Int64
+        var importWh: Int64
+        var exportWh: Int64
+        var quality: Int64
+        var ref: String?
+        var version: ReadingVersion
+    }
+
+    /// Decides every record; stores the accepted ones unless the batch is refused.
+    func run(cache: RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (BatchResult?, [Rejection]) {
+        let (accepted, duplicates, rejections, utility) = try decide(cache: cache)
+        guard rejections.isEmpty || batch.partial else { return (nil, rejections) }
+        let errors = rejections.summarized()?.errors ?? []
+        guard !accepted.isEmpty else {
+            return (BatchResult(accepted: 0, duplicates: duplicates, entry: nil, entries: [], errors: errors), rejections)
+        }
+        let index = try store(accepted, utility: utility, appender: &appender, time: time)
+        return (
+            BatchResult(accepted: accepted.count, duplicates: duplicates, entry: index, entries: [index], errors: errors),
+            rejections
+        )
+    }
+
+    private func decide(
+        cache: RegistryCache
+    ) throws -> (accepted: [Accepted], duplicates: Int, rejections: [Rejection], utility: String) {
+        let corrections = batch.corrections
+        var rejections = batch.parseErrors.map { Rejection(.invalid, index: $0.index, field: $0.field, $0.message) }
+        let batchUtility = batch.submitter.utility ?? corrections.first?.reading.utility ?? ""
+        let knownMeters = cache.meterPositions(of: batchUtility)
+        let lookup = try db.cachedStatement(sql: """
+            SELECT duration_s, consumer, import_wh, export_wh, quality, ref, batch, position FROM readings
+            WHERE start = ? AND meter = ?
+            """)
+        var accepted: [Accepted] = []
+        var duplicates = 0
+        // Each (meter, start) once a batch: the record that named it first.
+        var seen: [ReadingKeyOfMeter: Int] = [:]
+
+        for (i, correction) in corrections.enumerated() {
+            let reading = correction.reading
+            let record = batch.recordIndex[i]
+            func reject(_ kind: RejectionKind, _ field: String, _ message: String) {
+                rejections.append(Rejection(kind, index: record, field: field, message))
+            }
+            if let allowed = batch.submitter.utility, reading.utility != allowed {
+                reject(.forbidden, "utility", "this peer may only correct readings of utility \"\(allowed)\"")
+                continue
+            }
+            guard let consumer = cache.consumers[reading.consumer] else {
+                reject(.invalid, "consumer", "unknown consumer \"\(reading.consumer)\"")
+                continue
+            }
+            guard consumer.record.utility == reading.utility else {
+                reject(.forbidden, "consumer", "consumer \"\(reading.consumer)\" belongs to another utility")
+                continue
+            }
+            guard reading.utility == batchUtility else {
+                reject(.invalid, "utility", "a batch carries one utility's corrections; this one is for \"\(batchUtility)\"")
+                continue
+            }
+            let what = "meter \"\(reading.meter)\" at start \(reading.start)"
+            guard let position = knownMeters[reading.meter],
+                let stored = try Row.fetchOne(lookup, arguments: [reading.start, cache.meters[position].id])
+            else {
+                reject(.invalid, "start", "no stored reading of \(what) to correct (send new readings without ?correct=true)")
+                continue
+            }
+            let meterID = cache.meters[position].id
+            let key = ReadingKeyOfMeter(meter: meterID, start: reading.start)
+            if let first = seen[key] {
+                reject(.conflict, "start", "\(what) is corrected twice in the batch (record \(first)); send one correction")
+                continue
+            }
+            seen[key] = record
+            let old = StoredReading(
+                durationS: stored[0], consumerRow: stored[1], importWh: stored[2], exportWh: stored[3], quality: stored[4],
+                ref: stored[5], version: ReadingVersion(entry: UInt64(stored[6] as Int64), position: stored[7]))
+            guard old.durationS == reading.durationS else {
+                reject(
+                    .invalid, "duration_s",
+                    "the stored reading of \(what) lasts \(old.durationS) s; a correction keeps the interval, got \(reading.durationS)")
+                continue
+            }
+            guard old.consumerRow == consumer.rowID else {
+                reject(
+                    .invalid, "consumer",
+                    "the stored reading of \(what) belongs to another consumer; a correction keeps the consumer")
+                continue
+            }
+            if (old.importWh, old.exportWh, old.quality, old.ref)
+                == (reading.importWh, reading.exportWh, QualityCode.code(reading.quality), reading.id)
+            {
+                duplicates += 1
+                continue
+            }
+            guard cache.mayCorrect(start: reading.start) else {
+                let period = program.period(containing: reading.start)
+                reject(
+                    .conflict, "start",
+                    "\(what) falls in period \(period), which is closed: an administrator restates it first "
+                        + "(POST /v1/periods/\(period)/restate)")
+                continue
+            }
+            accepted.append(Accepted(index: i, meterID: meterID, consumerRow: consumer.rowID, replaced: old))
+        }
+        return (accepted, duplicates, rejections, batchUtility)
+    }
+
+    /// Moves each replaced version aside, writes the new ones, appends the batch's
+    /// `corrections` entry; returns its index.
+    private func store(_ accepted: [Accepted], utility: String, appender: inout LedgerAppender, time: Int64) throws -> UInt64 {
+        let entryIndex = appender.nextIndex
+        let supersede = try db.cachedStatement(sql: """
+            INSERT INTO superseded_readings(entry, position, start, meter, consumer, duration_s, import_wh, export_wh,
+                quality, ref)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let update = try db.cachedStatement(sql: """
+            UPDATE readings SET import_wh = ?, export_wh = ?, quality = ?, ref = ?, batch = ?, position = ?
+            WHERE start = ? AND meter = ?
+            """)
+        let record = try db.cachedStatement(sql: """
+            INSERT INTO corrections(entry, position, reason, replaces_entry, replaces_position) VALUES (?, ?, ?, ?, ?)
+            """)
+        var hours = ConsumerHoursBatch()
+        var chunkKeys = ChunkKeys()
+        var leafHashes: [Hash256] = []
+        leafHashes.reserveCapacity(accepted.count)
+        var leaf: [UInt8] = []
+        var firstStart = Int64.max
+        var lastStart = Int64.min
+        var lastEnd = Int64.min
+        for (position, a) in accepted.enumerated() {
+            let correction = batch.corrections[a.index]
+            let reading = correction.reading
+            let old = a.replaced
+            try supersede.execute(arguments: [
+                Int64(old.version.entry), old.version.position, reading.start, a.meterID, old.consumerRow, old.durationS,
+                old.importWh, old.exportWh, old.quality, old.ref,
+            ])
+            try update.execute(arguments: [
+                reading.importWh, reading.exportWh, QualityCode.code(reading.quality), reading.id, Int64(entryIndex),
+                position, reading.start, a.meterID,
+            ])
+            try record.execute(arguments: [
+                Int64(entryIndex), position, correction.reason, Int64(old.version.entry), old.version.position,
+            ])
+            guard let oldQuality = QualityCode.quality(old.quality) else {
+                throw StoreError.corrupt("the stored reading of meter id \(a.meterID) at \(reading.start) has quality \(old.quality)")
+            }
+            var replaced = reading
+            (replaced.importWh, replaced.exportWh, replaced.quality) = (old.importWh, old.exportWh, oldQuality)
+            hours.replace(replaced, with: reading, consumerRow: a.consumerRow)
+            chunkKeys.add(position: position, start: reading.start, meter: a.meterID)
+            leaf.removeAll(keepingCapacity: true)
+            reading.writeCorrectionLeaf(
+                into: &leaf, reason: correction.reason,
+                replaces: (Int64(old.version.entry), Int64(old.version.position)))
+            leafHashes.append(RFC6962.leafHash(leaf))
+            firstStart = min(firstStart, reading.start)
+            lastStart = max(lastStart, reading.start)
+            lastEnd = max(lastEnd, reading.end)
+        }
+        try hours.write(db: db)
+        let chunkRoots = BatchChunks.roots(of: leafHashes)
+        let entry = ReadingsEntry(
+            utility: utility, count: accepted.count, root: BatchChunks.batchRoot(ofChunkRoots: chunkRoots),
+            firstStart: firstStart, lastEnd: lastEnd, batch: batch.batchID)
+        let index = try appender.append(.corrections(entry), time: time, db: db)
+        guard index == entryIndex else {
+            throw StoreError.corrupt("corrections entry got index \(index), expected \(entryIndex)")
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO reading_batches(entry, first_start, last_start, count, chunks) VALUES (?, ?, ?, ?, ?)
+            """)
+            .execute(arguments: [
+                Int64(index), firstStart, lastStart, accepted.count,
+                Data(StoredChunk.encode(chunkKeys.chunks(roots: chunkRoots))),
+            ])
+        return index
+    }
+}
+
+/// A reading's key with its meter's row id.
+private struct ReadingKeyOfMeter: Hashable {
+    var meter: Int64
+    var start: Int64
+}
