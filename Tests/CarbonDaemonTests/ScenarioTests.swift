@@ -1,4 +1,6 @@
+import CarbonAccounting
 import CarbonClient
+import CarbonStore
 import Foundation
 import Testing
 import TransparencyLog
@@ -13,7 +15,7 @@ import TransparencyLog
     typealias Ref = ReferenceScoring
 
     @Test func closingTwoMonthsWritesScoresASecondComputationReproduces() async throws {
-        let scenario = try Scenario.make()
+        var scenario = try Scenario.make()
         let client = try await InProcessDaemon(extraConfig: scenario.config)
 
         // Factor datasets, then the registry.
@@ -45,6 +47,11 @@ import TransparencyLog
             }
         }
         try await postCertificates(client, scenario.certificates.filter { $0.start >= scenario.january.start })
+
+        // Meter-data revisions in the open months: some of January's readings are
+        // corrected (the reference computes from the corrected readings only).
+        let januaryFixes = try await correct(client, &scenario, in: scenario.january, every: 61, addingWh: 3, reason: "meter_fault")
+        #expect(januaryFixes > 10)
 
         // The second opinion.
         let book = try Ref.FactorBook(program: scenario.program, parent: scenario.zoneParents, rows: scenario.datasets.flatMap(\.rows))
@@ -145,7 +152,94 @@ import TransparencyLog
             }
             try await compareDirectory(client, outcome, registryById, into: &mismatches)
         }
+
+        // December restated: corrected, closed again; the new score entries restate the
+        // old ones and agree with the reference over the corrected readings, January
+        // keeps the figures it was signed with, and the whole ledger audits.
+        let januaryBefore = try await scoreTexts(client, scenario, scenario.january)
+        let decemberBefore = try await scoreEntryIndexes(client, scenario, scenario.december)
+        let restate = try await client.post(
+            "/v1/periods/\(scenario.december.name)/restate", #"{"reason":"head-end estimates replaced"}"#,
+            contentType: "application/json")
+        try #require(restate.status == 200, "\(restate.text)")
+        let later = try restate.json()["later_periods"] as? [String]
+        #expect(later == [scenario.january.name])
+        let decemberFixes = try await correct(client, &scenario, in: scenario.december, every: 47, addingWh: 5, reason: "data_error")
+        #expect(decemberFixes > 10)
+        let reclose = try await client.post("/v1/periods/\(scenario.december.name)/close", "")
+        try #require(reclose.status == 200, "\(reclose.text)")
+        let corrected = Ref.accountReadings(
+            consumers: registryById, readings: scenario.readings, certificates: scenario.certificates, book: book)
+        let restated = Ref.outcome(
+            period: scenario.december, program: scenario.program, consumers: registryById, accounts: corrected, book: book)
+        for (id, expected) in restated.consumers {
+            let label = "restated \(scenario.december.name) \(id)"
+            let answer = try await client.get("/v1/consumers/\(id)/score?period=\(scenario.december.name)")
+            guard answer.status == 200 else {
+                mismatches.check(label, "status", found: "\(answer.status)", expected: "200")
+                continue
+            }
+            let score = try answer.json()
+            mismatches.compare(label, score, expected.figures, provisional: false)
+            let entry = (score["entry"] as? [String: Any])?["entry"] as? String ?? ""
+            let restates = decemberBefore[id].map { #""restates":\#($0)"# } ?? "no earlier score"
+            mismatches.check(label, "entry restates", found: "\(entry.contains(restates))", expected: "true")
+        }
+        #expect(try await scoreTexts(client, scenario, scenario.january) == januaryBefore, "January keeps its signed figures")
+        let audit = try LedgerFile.verify(
+            path: client.files.database, first: client.files.verifier,
+            options: .init(checksData: true, replayScores: { try SystemTimeZones.calendar($0) }))
+        #expect(audit.failures.isEmpty, "\(audit.failures.prefix(20))")
+        #expect(audit.scoresChecked == outcomes.map(\.consumers.count).reduce(0, +) + restated.consumers.count)
         #expect(mismatches.lines.isEmpty, "\(mismatches.lines.count) disagreements:\n\(mismatches.lines.prefix(60).joined(separator: "\n"))")
+    }
+
+    /// Corrects every `every`-th reading of `period` that has energy (a few Wh more, an
+    /// estimate made actual), through the API and in `scenario`; returns how many.
+    private func correct(
+        _ client: some TestAPI, _ scenario: inout Scenario, in period: Ref.Period, every: Int, addingWh: Int64, reason: String
+    ) async throws -> Int {
+        // A batch carries one utility's corrections.
+        var lines: [String: [String]] = [:]
+        var picked = 0
+        for i in scenario.readings.indices where scenario.readings[i].start >= period.start && scenario.readings[i].start < period.end
+            && scenario.readings[i].importWh > 0
+        {
+            picked += 1
+            guard picked % every == 0 else { continue }
+            scenario.readings[i].importWh += addingWh
+            scenario.readings[i].estimated = false
+            lines[scenario.readings[i].utility, default: []].append(
+                String(Scenario.ndjson(scenario.readings[i]).dropLast()) + #","reason":"\#(reason)"}"#)
+        }
+        for batch in lines.values {
+            let answer = try await client.post("/v1/readings?correct=true", batch.joined(separator: "\n"))
+            let accepted = try answer.json()["accepted"] as? Int
+            #expect(answer.status == 200 && accepted == batch.count, "\(answer.text.prefix(2_000))")
+        }
+        return lines.values.map(\.count).reduce(0, +)
+    }
+
+    /// Every consumer's signed score entry of `period` (its proof and checkpoint follow
+    /// the ledger's growth; the entry does not).
+    private func scoreTexts(_ client: some TestAPI, _ scenario: Scenario, _ period: Ref.Period) async throws -> [String] {
+        var texts: [String] = []
+        for consumer in scenario.consumers {
+            let answer = try await client.get("/v1/consumers/\(consumer.id)/score?period=\(period.name)")
+            texts.append(answer.status == 200 ? (try answer.json()["entry"] as? [String: Any])?["entry"] as? String ?? "?" : "")
+        }
+        return texts
+    }
+
+    /// The index of each consumer's score entry in force for `period`.
+    private func scoreEntryIndexes(_ client: some TestAPI, _ scenario: Scenario, _ period: Ref.Period) async throws -> [String: Int] {
+        var indexes: [String: Int] = [:]
+        for consumer in scenario.consumers {
+            let answer = try await client.get("/v1/consumers/\(consumer.id)/score?period=\(period.name)")
+            guard answer.status == 200 else { continue }
+            indexes[consumer.id] = (try answer.json()["entry"] as? [String: Any])?["index"] as? Int
+        }
+        return indexes
     }
 
     /// Provisional figures come from each consumer's hour sums (the hours they cannot
