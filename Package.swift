@@ -90,7 +90,7 @@ let package = Package(
         // The read-path benchmark's floor: a bare Hummingbird answer on a Unix socket.
         .executableTarget(name: "benchhello", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "carbonbench", dependencies: [
-            "CarbonClient", "CarbonStore", "CarbonAccounting", "CarbonLedger",
+            "CarbonAPI", "CarbonClient", "CarbonStore", "CarbonAccounting", "CarbonLedger",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

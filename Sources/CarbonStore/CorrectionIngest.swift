@@ -62,7 +62,7 @@ struct CorrectionIngest {
         let lookup = try db.cachedStatement(sql: """
             SELECT duration_s, consumer, import_wh, export_wh, quality, ref, batch, position FROM readings
             WHERE start = ? AND meter = ?
-            """)
+            """).sqliteStatement
         var accepted: [Accepted] = []
         var duplicates = 0
         // Each (meter, start) once a batch: the record that named it first.
@@ -92,7 +92,7 @@ struct CorrectionIngest {
             }
             let what = "meter \"\(reading.meter)\" at start \(reading.start)"
             guard let position = knownMeters[reading.meter],
-                let stored = try Row.fetchOne(lookup, arguments: [reading.start, cache.meters[position].id])
+                let old = try Self.stored(start: reading.start, meter: cache.meters[position].id, lookup, db: db)
             else {
                 reject(.invalid, "start", "no stored reading of \(what) to correct (send new readings without ?correct=true)")
                 continue
@@ -104,9 +104,6 @@ struct CorrectionIngest {
                 continue
             }
             seen[key] = record
-            let old = StoredReading(
-                durationS: stored[0], consumerRow: stored[1], importWh: stored[2], exportWh: stored[3], quality: stored[4],
-                ref: stored[5], version: ReadingVersion(entry: UInt64(stored[6] as Int64), position: stored[7]))
             guard old.durationS == reading.durationS else {
                 reject(
                     .invalid, "duration_s",
@@ -138,6 +135,40 @@ struct CorrectionIngest {
         return (accepted, duplicates, rejections, batchUtility)
     }
 
+    /// Runs `body` with `text` bound to parameter `column` of `statement` (null for
+    /// nil); static binding, so SQLite reads the text during `body` without a copy.
+    private static func withText(
+        _ text: String?, bound column: Int32, to statement: OpaquePointer, _ body: () throws -> Void
+    ) throws {
+        guard var text else {
+            sqlite3_bind_null(statement, column)
+            return try body()
+        }
+        try text.withUTF8 { bytes in
+            sqlite3_bind_text(statement, column, bytes.baseAddress, Int32(bytes.count), nil)
+            defer { sqlite3_bind_null(statement, column) }
+            try body()
+        }
+    }
+
+    /// The version in force of the reading of meter id `meter` starting at `start`, if any.
+    private static func stored(start: Int64, meter: Int64, _ lookup: OpaquePointer, db: Database) throws -> StoredReading? {
+        sqlite3_bind_int64(lookup, 1, start)
+        sqlite3_bind_int64(lookup, 2, meter)
+        defer { sqlite3_reset(lookup) }
+        switch sqlite3_step(lookup) {
+        case SQLITE_DONE: return nil
+        case SQLITE_ROW: break
+        case let code: throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
+        }
+        let ref = sqlite3_column_text(lookup, 5).map { String(cString: $0) }
+        return StoredReading(
+            durationS: sqlite3_column_int64(lookup, 0), consumerRow: sqlite3_column_int64(lookup, 1),
+            importWh: sqlite3_column_int64(lookup, 2), exportWh: sqlite3_column_int64(lookup, 3),
+            quality: sqlite3_column_int64(lookup, 4), ref: ref,
+            version: ReadingVersion(entry: UInt64(sqlite3_column_int64(lookup, 6)), position: Int(sqlite3_column_int64(lookup, 7))))
+    }
+
     /// Moves each replaced version aside, writes the new ones, appends the batch's
     /// `corrections` entry; returns its index.
     private func store(_ accepted: [Accepted], utility: String, appender: inout LedgerAppender, time: Int64) throws -> UInt64 {
@@ -146,14 +177,24 @@ struct CorrectionIngest {
             INSERT INTO superseded_readings(entry, position, start, meter, consumer, duration_s, import_wh, export_wh,
                 quality, ref)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+            """).sqliteStatement
         let update = try db.cachedStatement(sql: """
             UPDATE readings SET import_wh = ?, export_wh = ?, quality = ?, ref = ?, batch = ?, position = ?
             WHERE start = ? AND meter = ?
-            """)
+            """).sqliteStatement
         let record = try db.cachedStatement(sql: """
             INSERT INTO corrections(entry, position, reason, replaces_entry, replaces_position) VALUES (?, ?, ?, ?, ?)
-            """)
+            """).sqliteStatement
+        func run(_ statement: OpaquePointer) throws {
+            let code = sqlite3_step(statement)
+            sqlite3_reset(statement)
+            guard code == SQLITE_DONE else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
+            }
+        }
+        // The same for every row.
+        sqlite3_bind_int64(update, 5, Int64(entryIndex))
+        sqlite3_bind_int64(record, 1, Int64(entryIndex))
         var hours = ConsumerHoursBatch()
         var chunkKeys = ChunkKeys()
         var leafHashes: [Hash256] = []
@@ -166,17 +207,24 @@ struct CorrectionIngest {
             let correction = batch.corrections[a.index]
             let reading = correction.reading
             let old = a.replaced
-            try supersede.execute(arguments: [
-                Int64(old.version.entry), old.version.position, reading.start, a.meterID, old.consumerRow, old.durationS,
-                old.importWh, old.exportWh, old.quality, old.ref,
-            ])
-            try update.execute(arguments: [
-                reading.importWh, reading.exportWh, QualityCode.code(reading.quality), reading.id, Int64(entryIndex),
-                position, reading.start, a.meterID,
-            ])
-            try record.execute(arguments: [
-                Int64(entryIndex), position, correction.reason, Int64(old.version.entry), old.version.position,
-            ])
+            for (column, value) in [
+                Int64(old.version.entry), Int64(old.version.position), reading.start, a.meterID, old.consumerRow,
+                old.durationS, old.importWh, old.exportWh, old.quality,
+            ].enumerated() {
+                sqlite3_bind_int64(supersede, Int32(column + 1), value)
+            }
+            try Self.withText(old.ref, bound: 10, to: supersede) { try run(supersede) }
+            sqlite3_bind_int64(update, 1, reading.importWh)
+            sqlite3_bind_int64(update, 2, reading.exportWh)
+            sqlite3_bind_int64(update, 3, QualityCode.code(reading.quality))
+            sqlite3_bind_int64(update, 6, Int64(position))
+            sqlite3_bind_int64(update, 7, reading.start)
+            sqlite3_bind_int64(update, 8, a.meterID)
+            try Self.withText(reading.id, bound: 4, to: update) { try run(update) }
+            sqlite3_bind_int64(record, 2, Int64(position))
+            sqlite3_bind_int64(record, 4, Int64(old.version.entry))
+            sqlite3_bind_int64(record, 5, Int64(old.version.position))
+            try Self.withText(correction.reason, bound: 3, to: record) { try run(record) }
             guard let oldQuality = QualityCode.quality(old.quality) else {
                 throw StoreError.corrupt("the stored reading of meter id \(a.meterID) at \(reading.start) has quality \(old.quality)")
             }

@@ -32,7 +32,7 @@ struct BenchSetup {
     }
 
     /// One hour of the meters (all by default) as an NDJSON body.
-    func ndjsonBatch(hour: Int, meters: Range<Int>? = nil) -> [UInt8] {
+    func ndjsonBatch(hour: Int, meters: Range<Int>? = nil, quality: String = "actual") -> [UInt8] {
         let meters = meters ?? 0..<self.meters
         var body: [UInt8] = []
         body.reserveCapacity(meters.count * 190)
@@ -40,7 +40,7 @@ struct BenchSetup {
             let r = reading(meter: meter, hour: hour)
             body += Array("""
                 {"utility":"\(r.utility)","meter":"\(r.meter)","consumer":"\(r.consumer)","start":\(r.start),\
-                "duration_s":3600,"import_wh":\(r.importWh),"quality":"actual","id":"\(r.id!)"}\n
+                "duration_s":3600,"import_wh":\(r.importWh),"quality":"\(quality)","id":"\(r.id!)"}\n
                 """.utf8)
         }
         return body

@@ -42,6 +42,8 @@ struct CarbonBench: AsyncParsableCommand {
     var auditOnly = false
     @Flag(help: "Measure only the read path (scores, proofs, emissions beside a bare Hummingbird floor).")
     var readOnly = false
+    @Flag(help: "Measure only corrections against ingest of the same batches.")
+    var correctionsOnly = false
     @Option(help: "Seconds each read-path load runs.")
     var readSeconds = 10
     @Option(help: "Entries of the audited ledger (a smaller one is audited too, to compare memory).")
@@ -55,9 +57,16 @@ struct CarbonBench: AsyncParsableCommand {
             try await measureReads(setup: setup, prefilled: try await setup.prefilledDatabase())
             return
         }
+        if correctionsOnly {
+            try measureCorrections(setup: setup, prefilled: try await setup.prefilledDatabase())
+            return
+        }
         if !auditOnly {
             let prefilled = try await setup.prefilledDatabase()
-            if !closeOnly { try measureIngest(setup: setup, prefilled: prefilled) }
+            if !closeOnly {
+                try measureIngest(setup: setup, prefilled: prefilled)
+                try measureCorrections(setup: setup, prefilled: prefilled)
+            }
             try await measureClose(setup: setup, prefilled: prefilled)
             if !closeOnly { try await measureReads(setup: setup, prefilled: prefilled) }
         }
@@ -104,6 +113,23 @@ struct CarbonBench: AsyncParsableCommand {
             | floor (SQLite C API, same rows and indexes) | \(rate(floor.seconds)) | \(floor.bytesWritten / readings) | \
             \(floor.walBytes / readings) | \(floor.databaseGrowth / readings) |
             ratio end to end / floor: \(String(format: "%.2f", floor.seconds / endToEnd.seconds))
+            """)
+    }
+
+    private func measureCorrections(setup: BenchSetup, prefilled: URL) throws {
+        let r = try CorrectionBench(setup: setup).run(prefilled: prefilled, batches: 10)
+        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+        let (ingest, corrections) = (median(r.ingest), median(r.corrections))
+        func rate(_ seconds: Double) -> Int { Int(Double(r.batchSize) / seconds) }
+        print("""
+
+            correction benchmark: \(r.ingest.count) batches of \(r.batchSize) readings pushed estimated, each then \
+            corrected (one client, one commit a batch, synchronous=FULL); medians
+            | batch | ms | readings/s |
+            |---|---:|---:|
+            | ingest | \(String(format: "%.1f", ingest * 1000)) | \(rate(ingest)) |
+            | corrections of the same readings | \(String(format: "%.1f", corrections * 1000)) | \(rate(corrections)) |
+            corrections / ingest: \(String(format: "%.2f", ingest / corrections)) (target >= 0.5)
             """)
     }
 

@@ -17,43 +17,110 @@ struct IngestRoutes {
 
     private func postReadings(_ request: Request, _ context: DaemonContext) async throws -> Response {
         let authorization = try context.require(.utility, .admin)
-        let format = try bodyFormat(request)
+        let submitter = Submitter(utility: authorization.role == .utility ? authorization.utility : nil)
+        let query = request.uri.queryParameters
+        let correct = try flag(query, "correct")
+        let partial = try flag(query, "partial")
         let batchID = try batchID(request)
+        let greenButton = Self.isGreenButton(request.headers[.contentType] ?? "")
+        // Green Button carries no ids: the query names them (and the reason, for corrections).
+        let target = greenButton ? try greenButtonTarget(query, submitter: submitter) : nil
+        let feedReason = greenButton && correct ? try reason(query) : nil
+        let format = greenButton ? nil : try bodyFormat(request)
         let limits = limits.current
         let body = try await BodyReader.collect(request, limits: limits)
-        let submitter = Submitter(utility: authorization.role == .utility ? authorization.utility : nil)
-        let partial = request.uri.queryParameters["partial"] == "true"
-        let correct = request.uri.queryParameters["correct"]
-        guard correct == nil || correct == "true" || correct == "false" else {
-            throw Problem.badParameter("correct", "must be true or false, got \"\(correct!)\"")
-        }
-        if correct == "true" {
-            let parsed: ParsedBatch<ReadingCorrection>
-            do {
-                parsed = try body.withUnsafeReadableBytes {
-                    try CorrectionParser.parse($0, format: format, maxRecords: limits.maxRecordsPerBatch)
-                }
-            } catch {
-                throw Problem(bodyError: error)
-            }
-            let batch = CorrectionBatch(
-                submitter: submitter, batchID: batchID, partial: partial, corrections: parsed.records,
-                recordIndex: parsed.recordIndex, parseErrors: parsed.errors)
-            return try answer(await store.writer.submit(.corrections(batch)), records: parsed.count, noun: "corrections")
-        }
         let parsed: ParsedBatch<Reading>
         do {
-            parsed = try body.withUnsafeReadableBytes {
-                try ReadingParser.parse($0, format: format, maxRecords: limits.maxRecordsPerBatch)
+            parsed = try body.withUnsafeReadableBytes { bytes throws(BodyError) in
+                if let target {
+                    return try GreenButtonParser.parse(bytes, target: target, maxRecords: limits.maxRecordsPerBatch)
+                }
+                if correct { return ParsedBatch() }
+                return try ReadingParser.parse(bytes, format: format!, maxRecords: limits.maxRecordsPerBatch)
             }
         } catch {
             throw Problem(bodyError: error)
+        }
+        if correct {
+            var corrections = ParsedBatch<ReadingCorrection>()
+            if let feedReason {
+                corrections = ParsedBatch(
+                    records: parsed.records.map { ReadingCorrection(reading: $0, reason: feedReason) },
+                    recordIndex: parsed.recordIndex, errors: parsed.errors, count: parsed.count)
+            } else {
+                do {
+                    corrections = try body.withUnsafeReadableBytes {
+                        try CorrectionParser.parse($0, format: format!, maxRecords: limits.maxRecordsPerBatch)
+                    }
+                } catch {
+                    throw Problem(bodyError: error)
+                }
+            }
+            let batch = CorrectionBatch(
+                submitter: submitter, batchID: batchID, partial: partial, corrections: corrections.records,
+                recordIndex: corrections.recordIndex, parseErrors: corrections.errors)
+            return try answer(await store.writer.submit(.corrections(batch)), records: corrections.count, noun: "corrections")
         }
         let batch = ReadingBatch(
             submitter: submitter, batchID: batchID, partial: partial,
             hashed: HashedReadings(readings: parsed.records, recordIndex: parsed.recordIndex),
             parseErrors: parsed.errors)
         return try answer(await store.writer.submit(.readings(batch)), records: parsed.count, noun: "readings")
+    }
+
+    /// Whether a `Content-Type` is a Green Button (NAESB ESPI) feed: Atom XML, the
+    /// media type ESPI names (generic XML is not taken as one).
+    static func isGreenButton(_ contentType: String) -> Bool {
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first ?? ""
+        return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == "application/atom+xml"
+    }
+
+    /// Whose readings a Green Button feed holds: `consumer` and `meter` from the query,
+    /// `utility` the peer's own (an admin names it).
+    private func greenButtonTarget(_ query: Parameters, submitter: Submitter) throws -> GreenButtonTarget {
+        func required(_ name: String) throws -> String {
+            guard let value = query[Substring(name)] else {
+                throw Problem.badParameter(name, "is required with a Green Button feed (ESPI names no \(name))")
+            }
+            return String(value)
+        }
+        let utility: String
+        if let own = submitter.utility {
+            if let named = query["utility"], named != own {
+                throw Problem(.forbidden, "forbidden", "this peer may only push readings of utility \"\(own)\"")
+            }
+            utility = own
+        } else {
+            utility = try required("utility")
+        }
+        let target = GreenButtonTarget(utility: utility, consumer: try required("consumer"), meter: try required("meter"))
+        if let problem = target.problems.first {
+            throw Problem.badParameter(String(problem.prefix { $0 != " " }), problem)
+        }
+        return target
+    }
+
+    /// The `reason` of a Green Button feed's corrections, from the query.
+    private func reason(_ query: Parameters) throws -> String {
+        guard let reason = query["reason"].map(String.init), !reason.isEmpty,
+            reason.unicodeScalars.count <= CorrectionParser.maximumReasonCharacters,
+            !reason.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
+        else {
+            throw Problem.badParameter(
+                "reason",
+                "corrections from a Green Button feed need reason=, 1 to \(CorrectionParser.maximumReasonCharacters) "
+                    + "characters without control characters (estimated_to_actual, meter_fault, data_error or your own words)")
+        }
+        return reason
+    }
+
+    /// A Boolean query parameter: absent is false.
+    private func flag(_ query: Parameters, _ name: String) throws -> Bool {
+        switch query[Substring(name)] {
+        case nil, "false": return false
+        case "true": return true
+        case let other?: throw Problem.badParameter(name, "must be true or false, got \"\(other)\"")
+        }
     }
 
     private func postConsumers(_ request: Request, _ context: DaemonContext) async throws -> Response {
@@ -92,7 +159,8 @@ struct IngestRoutes {
         guard let format = BodyFormat(contentType: contentType) else {
             throw Problem(
                 .unsupportedMediaType, "unsupported-media-type",
-                "Content-Type \"\(contentType)\" is not supported; send application/json, application/x-ndjson or text/csv")
+                "Content-Type \"\(contentType)\" is not supported; send application/json, application/x-ndjson or "
+                    + "text/csv (readings also application/atom+xml, a Green Button feed)")
         }
         return format
     }

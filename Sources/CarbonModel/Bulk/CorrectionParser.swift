@@ -36,8 +36,22 @@ enum CorrectionField: String, RecordField {
 
     var isRequired: Bool { readingField?.isRequired ?? true }
 
-    /// The reading field of the same name; nil for `reason`.
-    var readingField: ReadingField? { ReadingField(rawValue: rawValue) }
+    /// The reading field of the same name; nil for `reason`. (A switch: looking the name
+    /// up would compare strings for every field of every record.)
+    var readingField: ReadingField? {
+        switch self {
+        case .utility: .utility
+        case .meter: .meter
+        case .consumer: .consumer
+        case .start: .start
+        case .durationS: .durationS
+        case .importWh: .importWh
+        case .exportWh: .exportWh
+        case .quality: .quality
+        case .id: .id
+        case .reason: nil
+        }
+    }
 }
 
 /// A correction being read: the reading's fields go to a reading draft, so both
