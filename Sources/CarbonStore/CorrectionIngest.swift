@@ -8,11 +8,11 @@ import TransparencyLog
 /// Deciding and storing one batch of corrections inside the writer's transaction.
 ///
 /// Each correction replaces the version in force of the stored reading with the same
-/// `(utility, meter, start)`: the replaced version moves to `superseded_readings` (its
-/// batch's proofs still find it there), the readings row takes the new figures and
-/// the place of the correction in its `corrections` entry, and the consumer's hour
-/// sums change by the difference. Cost per correction: one indexed read of the stored
-/// reading, one row moved, one updated, one inserted.
+/// `(utility, meter, start)`: the readings row takes the new figures and the place of
+/// the correction in its `corrections` entry, the replaced version's figures go into
+/// the entry's records (`CorrectionChunks`, where its batch's proofs still find them),
+/// and the consumer's hour sums change by the difference. Cost per correction: one
+/// indexed read of the stored reading and one row updated, plus a share of a blob.
 struct CorrectionIngest {
     let batch: CorrectionBatch
     let db: Database
@@ -173,28 +173,13 @@ struct CorrectionIngest {
     /// `corrections` entry; returns its index.
     private func store(_ accepted: [Accepted], utility: String, appender: inout LedgerAppender, time: Int64) throws -> UInt64 {
         let entryIndex = appender.nextIndex
-        let supersede = try db.cachedStatement(sql: """
-            INSERT INTO superseded_readings(entry, position, start, meter, consumer, duration_s, import_wh, export_wh,
-                quality, ref)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).sqliteStatement
         let update = try db.cachedStatement(sql: """
             UPDATE readings SET import_wh = ?, export_wh = ?, quality = ?, ref = ?, batch = ?, position = ?
             WHERE start = ? AND meter = ?
             """).sqliteStatement
-        let record = try db.cachedStatement(sql: """
-            INSERT INTO corrections(entry, position, reason, replaces_entry, replaces_position) VALUES (?, ?, ?, ?, ?)
-            """).sqliteStatement
-        func run(_ statement: OpaquePointer) throws {
-            let code = sqlite3_step(statement)
-            sqlite3_reset(statement)
-            guard code == SQLITE_DONE else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
-            }
-        }
-        // The same for every row.
         sqlite3_bind_int64(update, 5, Int64(entryIndex))
-        sqlite3_bind_int64(record, 1, Int64(entryIndex))
+        var records: [CorrectionRecord] = []
+        records.reserveCapacity(accepted.count)
         var hours = ConsumerHoursBatch()
         var chunkKeys = ChunkKeys()
         var leafHashes: [Hash256] = []
@@ -207,24 +192,24 @@ struct CorrectionIngest {
             let correction = batch.corrections[a.index]
             let reading = correction.reading
             let old = a.replaced
-            for (column, value) in [
-                Int64(old.version.entry), Int64(old.version.position), reading.start, a.meterID, old.consumerRow,
-                old.durationS, old.importWh, old.exportWh, old.quality,
-            ].enumerated() {
-                sqlite3_bind_int64(supersede, Int32(column + 1), value)
-            }
-            try Self.withText(old.ref, bound: 10, to: supersede) { try run(supersede) }
             sqlite3_bind_int64(update, 1, reading.importWh)
             sqlite3_bind_int64(update, 2, reading.exportWh)
             sqlite3_bind_int64(update, 3, QualityCode.code(reading.quality))
             sqlite3_bind_int64(update, 6, Int64(position))
             sqlite3_bind_int64(update, 7, reading.start)
             sqlite3_bind_int64(update, 8, a.meterID)
-            try Self.withText(reading.id, bound: 4, to: update) { try run(update) }
-            sqlite3_bind_int64(record, 2, Int64(position))
-            sqlite3_bind_int64(record, 4, Int64(old.version.entry))
-            sqlite3_bind_int64(record, 5, Int64(old.version.position))
-            try Self.withText(correction.reason, bound: 3, to: record) { try run(record) }
+            try Self.withText(reading.id, bound: 4, to: update) {
+                let code = sqlite3_step(update)
+                sqlite3_reset(update)
+                guard code == SQLITE_DONE else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
+                }
+            }
+            records.append(CorrectionRecord(
+                reason: correction.reason, replaces: old.version,
+                replaced: .init(
+                    start: reading.start, meter: a.meterID, consumerRow: old.consumerRow, durationS: old.durationS,
+                    importWh: old.importWh, exportWh: old.exportWh, quality: old.quality, ref: old.ref)))
             guard let oldQuality = QualityCode.quality(old.quality) else {
                 throw StoreError.corrupt("the stored reading of meter id \(a.meterID) at \(reading.start) has quality \(old.quality)")
             }
@@ -242,6 +227,7 @@ struct CorrectionIngest {
             lastEnd = max(lastEnd, reading.end)
         }
         try hours.write(db: db)
+        try CorrectionChunks.write(records, entry: entryIndex, db: db)
         let chunkRoots = BatchChunks.roots(of: leafHashes)
         let entry = ReadingsEntry(
             utility: utility, count: accepted.count, root: BatchChunks.batchRoot(ofChunkRoots: chunkRoots),

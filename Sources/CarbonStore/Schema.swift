@@ -213,33 +213,25 @@ enum Schema {
         }
         migrator.registerMigration("v7-corrections") { db in
             try db.execute(sql: """
-                -- Versions of readings a correction replaced, at their place in their
-                -- batch (`readings` holds the version in force), so that their batch's
-                -- proofs and exports still find them.
-                CREATE TABLE superseded_readings(
+                -- What each `corrections` entry says beside the readings it put in
+                -- force (`readings` holds the versions in force), 256 leaves to a row
+                -- as its batch's chunks: each correction's reason, the version it
+                -- replaced, and that version's figures (CorrectionChunks). One blob a
+                -- chunk, not rows a reading, so a correction costs little more than
+                -- a reading.
+                CREATE TABLE correction_chunks(
                     entry INTEGER NOT NULL,
-                    position INTEGER NOT NULL,
-                    start INTEGER NOT NULL,
-                    meter INTEGER NOT NULL,
-                    consumer INTEGER NOT NULL,
-                    duration_s INTEGER NOT NULL,
-                    import_wh INTEGER NOT NULL,
-                    export_wh INTEGER NOT NULL,
-                    quality INTEGER NOT NULL,
-                    ref TEXT,
-                    PRIMARY KEY(entry, position)
+                    chunk INTEGER NOT NULL,
+                    versions BLOB NOT NULL,
+                    PRIMARY KEY(entry, chunk)
                 ) WITHOUT ROWID;
 
-                -- What each version written by a `corrections` entry says beside the
-                -- reading: why, and the version it replaced. `reading_batches` holds
-                -- the span and chunks of `corrections` entries as of `readings` ones.
-                CREATE TABLE corrections(
+                -- Which `corrections` entries replaced versions of which batch, so the
+                -- batch's leaves can be rebuilt.
+                CREATE TABLE superseded_in(
                     entry INTEGER NOT NULL,
-                    position INTEGER NOT NULL,
-                    reason TEXT NOT NULL,
-                    replaces_entry INTEGER NOT NULL,
-                    replaces_position INTEGER NOT NULL,
-                    PRIMARY KEY(entry, position)
+                    corrections INTEGER NOT NULL,
+                    PRIMARY KEY(entry, corrections)
                 ) WITHOUT ROWID;
 
                 -- Closed periods opened again for corrections; `closed_by` is the

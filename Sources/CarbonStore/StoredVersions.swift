@@ -3,10 +3,10 @@ import CarbonModel
 import GRDB
 
 /// The leaves a `readings` or `corrections` entry committed to, as the store keeps
-/// them: each reading version in `readings` while it is in force, in
-/// `superseded_readings` once a correction replaced it; a correction's reason and the
-/// version it replaced in `corrections`. Proofs and exports of any batch, old or new,
-/// rebuild its leaves from here.
+/// them: each reading version in `readings` while it is in force, in the records of
+/// the `corrections` entry that replaced it once one did (`CorrectionChunks`), which
+/// also hold each correction's reason and the version it replaced. Proofs and exports
+/// of any batch, old or new, rebuild its leaves from here.
 enum StoredVersions {
     /// One leaf of a batch: the reading, and for a correction what it says beside it.
     struct Version {
@@ -61,30 +61,53 @@ enum StoredVersions {
             """,
             [keys.first.0, keys.first.1, keys.last.0, keys.last.1, entry, positions.lowerBound, positions.upperBound])
         if slots.contains(where: { $0 == nil }) {
-            try fill(
-                """
-                SELECT s.position, m.utility, m.meter, c.consumer, s.start, s.duration_s, s.import_wh, s.export_wh,
-                    s.quality, s.ref
-                FROM superseded_readings s JOIN meters m ON m.id = s.meter JOIN consumers c ON c.id = s.consumer
-                WHERE s.entry = ? AND s.position >= ? AND s.position < ?
-                """,
-                [entry, positions.lowerBound, positions.upperBound])
+            let replaced = try CorrectionChunks.replacedVersions(ofBatch: entry, positions: positions, db: db)
+            var names = Names(db: db)
+            for (position, old) in replaced where slots[position - positions.lowerBound] == nil {
+                guard let quality = QualityCode.quality(old.quality) else {
+                    throw StoreError.corrupt("replaced reading at position \(position) of entry \(entry)")
+                }
+                let (utility, meter) = try names.meter(old.meter)
+                slots[position - positions.lowerBound] = Version(
+                    reading: Reading(
+                        utility: utility, meter: meter, consumer: try names.consumer(old.consumerRow), start: old.start,
+                        durationS: old.durationS, importWh: old.importWh, exportWh: old.exportWh, quality: quality,
+                        id: old.ref))
+            }
         }
         var versions = slots.compactMap { $0 }
         guard versions.count == positions.count else {
             throw StoreError.corrupt("entry \(entry) covers readings \(positions) but \(versions.count) of them are stored")
         }
-        let corrections = try Row.fetchCursor(
-            db.cachedStatement(sql: """
-                SELECT position, reason, replaces_entry, replaces_position FROM corrections
-                WHERE entry = ? AND position >= ? AND position < ?
-                """),
-            arguments: [entry, positions.lowerBound, positions.upperBound])
-        while let row = try corrections.next() {
-            let position: Int = row[0]
-            let replaces = ReadingVersion(entry: UInt64(row[2] as Int64), position: row[3])
-            versions[position - positions.lowerBound].correction = (row[1], replaces)
+        for (position, record) in try CorrectionChunks.records(ofEntry: entry, positions: positions, db: db) {
+            versions[position - positions.lowerBound].correction = (record.reason, record.replaces)
         }
         return versions
+    }
+}
+
+/// Meter and consumer names by row id, looked up once each.
+private struct Names {
+    let db: Database
+    private var meters: [Int64: (String, String)] = [:]
+    private var consumers: [Int64: String] = [:]
+
+    init(db: Database) { self.db = db }
+
+    mutating func meter(_ id: Int64) throws -> (utility: String, meter: String) {
+        if let known = meters[id] { return known }
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT utility, meter FROM meters WHERE id = ?"), arguments: [id])
+        else { throw StoreError.corrupt("meter id \(id) is not registered") }
+        meters[id] = (row[0], row[1])
+        return (row[0], row[1])
+    }
+
+    mutating func consumer(_ id: Int64) throws -> String {
+        if let known = consumers[id] { return known }
+        guard let name = try String.fetchOne(db.cachedStatement(sql: "SELECT consumer FROM consumers WHERE id = ?"), arguments: [id])
+        else { throw StoreError.corrupt("consumer row \(id) is not registered") }
+        consumers[id] = name
+        return name
     }
 }

@@ -117,7 +117,7 @@ struct CarbonBench: AsyncParsableCommand {
     }
 
     private func measureCorrections(setup: BenchSetup, prefilled: URL) throws {
-        let r = try CorrectionBench(setup: setup).run(prefilled: prefilled, batches: 10)
+        let r = try CorrectionBench(setup: setup).run(prefilled: prefilled, batches: 20)
         func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
         let (ingest, corrections) = (median(r.ingest), median(r.corrections))
         func rate(_ seconds: Double) -> Int { Int(Double(r.batchSize) / seconds) }

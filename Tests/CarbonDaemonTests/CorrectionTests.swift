@@ -180,22 +180,37 @@ import TransparencyLog
         #expect(audit.scoresChecked == 2)
     }
 
-    @Test func aTamperedCorrectionFailsTheAudit() async throws {
+    @Test func aTamperedOrDroppedCorrectionFailsTheAudit() async throws {
         let app = try await Self.daemon()
-        #expect(try await app.post("/v1/readings?correct=true", Self.correction(hour: 1, wh: 900, reason: "estimated_to_actual")).status == 200)
+        #expect(try await app.post("/v1/readings?correct=true", Self.correction(hour: 1, wh: 900, reason: "head-end estimate replaced")).status == 200)
         #expect(try await app.post("/v1/periods/2023-03/close", "").status == 200)
         #expect(try Self.audit(app).failures.isEmpty)
-        for (sql, expect) in [
-            ("UPDATE corrections SET reason = 'other'", "(corrections): root"),
-            ("UPDATE superseded_readings SET import_wh = 701", "(readings): root"),
-            ("UPDATE readings SET import_wh = 901 WHERE quality = 0 AND import_wh = 900", "(corrections): root"),
-        ] {
-            try await DatabaseQueue(path: app.files.database).write { db in try db.execute(sql: sql) }
+        let database = try DatabaseQueue(path: app.files.database)
+        let pristine = try await database.read { db in try Data.fetchOne(db, sql: "SELECT versions FROM correction_chunks") }
+        let blob = try #require(pristine)
+        /// The correction records with `old` replaced by `new` (same length).
+        func records(replacing old: String, with new: String) throws -> Data {
+            let range = try #require(blob.firstRange(of: Data(old.utf8)))
+            var changed = blob
+            changed.replaceSubrange(range, with: Data(new.utf8))
+            return changed
+        }
+        let cases: [(name: String, sql: String, arguments: StatementArguments, expect: String)] = [
+            ("the reason", "UPDATE correction_chunks SET versions = ?",
+             [try records(replacing: "head-end estimate", with: "head-end estimatX")], "(corrections): root"),
+            // The replaced version's figures: its varint 700 (0xBC 0x05) made 701.
+            ("the replaced figures", "UPDATE correction_chunks SET versions = ?",
+             [Data(blob.map { $0 }.replacing([0xBC, 0x05], with: [0xBD, 0x05]))], "(readings): root"),
+            ("the version in force", "UPDATE readings SET import_wh = 901 WHERE import_wh = 900", [], "(corrections): root"),
+            ("the records dropped", "DELETE FROM correction_chunks", [], "entry"),
+        ]
+        for tamper in cases {
+            try await database.write { db in try db.execute(sql: tamper.sql, arguments: tamper.arguments) }
             let audit = try Self.audit(app)
-            #expect(audit.failures.contains { $0.contains(expect) }, "\(sql): \(audit.failures)")
-            try await DatabaseQueue(path: app.files.database).write { db in
-                try db.execute(sql: "UPDATE corrections SET reason = 'estimated_to_actual'")
-                try db.execute(sql: "UPDATE superseded_readings SET import_wh = 700")
+            #expect(audit.failures.contains { $0.contains(tamper.expect) }, "\(tamper.name): \(audit.failures)")
+            try await database.write { db in
+                try db.execute(sql: "DELETE FROM correction_chunks")
+                try db.execute(sql: "INSERT INTO correction_chunks(entry, chunk, versions) SELECT entry, 0, ? FROM reading_batches WHERE entry = (SELECT max(entry) FROM reading_batches)", arguments: [blob])
                 try db.execute(sql: "UPDATE readings SET import_wh = 900 WHERE import_wh = 901")
             }
         }
