@@ -59,10 +59,11 @@ struct CorrectionIngest {
         var rejections = batch.parseErrors.map { Rejection(.invalid, index: $0.index, field: $0.field, $0.message) }
         let batchUtility = batch.submitter.utility ?? corrections.first?.reading.utility ?? ""
         let knownMeters = cache.meterPositions(of: batchUtility)
-        let lookup = try db.cachedStatement(sql: """
-            SELECT duration_s, consumer, import_wh, export_wh, quality, ref, batch, position FROM readings
-            WHERE start = ? AND meter = ?
-            """).sqliteStatement
+        let stored = try storedVersions(of: corrections.compactMap { correction in
+            knownMeters[correction.reading.meter].map {
+                ReadingKeyOfMeter(meter: cache.meters[$0].id, start: correction.reading.start)
+            }
+        })
         var accepted: [Accepted] = []
         var duplicates = 0
         // Each (meter, start) once a batch: the record that named it first.
@@ -92,7 +93,7 @@ struct CorrectionIngest {
             }
             let what = "meter \"\(reading.meter)\" at start \(reading.start)"
             guard let position = knownMeters[reading.meter],
-                let old = try Self.stored(start: reading.start, meter: cache.meters[position].id, lookup, db: db)
+                let old = stored[ReadingKeyOfMeter(meter: cache.meters[position].id, start: reading.start)]
             else {
                 reject(.invalid, "start", "no stored reading of \(what) to correct (send new readings without ?correct=true)")
                 continue
@@ -151,22 +152,57 @@ struct CorrectionIngest {
         }
     }
 
-    /// The version in force of the reading of meter id `meter` starting at `start`, if any.
-    private static func stored(start: Int64, meter: Int64, _ lookup: OpaquePointer, db: Database) throws -> StoredReading? {
-        sqlite3_bind_int64(lookup, 1, start)
-        sqlite3_bind_int64(lookup, 2, meter)
-        defer { sqlite3_reset(lookup) }
-        switch sqlite3_step(lookup) {
-        case SQLITE_DONE: return nil
-        case SQLITE_ROW: break
-        case let code: throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
+    /// The versions in force of the readings at `keys`, read one start at a time: a
+    /// range of meter ids when the start's meters lie close together (a head-end's
+    /// hour, where a scan reads each row once), point lookups otherwise.
+    private func storedVersions(of keys: [ReadingKeyOfMeter]) throws -> [ReadingKeyOfMeter: StoredReading] {
+        let columns = "meter, duration_s, consumer, import_wh, export_wh, quality, ref, batch, position"
+        let point = try db.cachedStatement(sql: "SELECT \(columns) FROM readings WHERE start = ? AND meter = ?")
+            .sqliteStatement
+        let range = try db.cachedStatement(
+            sql: "SELECT \(columns) FROM readings WHERE start = ? AND meter >= ? AND meter <= ?"
+        ).sqliteStatement
+        var found: [ReadingKeyOfMeter: StoredReading] = [:]
+        found.reserveCapacity(keys.count)
+        func read(_ statement: OpaquePointer, start: Int64) throws {
+            defer { sqlite3_reset(statement) }
+            while true {
+                switch sqlite3_step(statement) {
+                case SQLITE_DONE: return
+                case SQLITE_ROW: break
+                case let code: throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
+                }
+                let ref = sqlite3_column_text(statement, 6).map { String(cString: $0) }
+                found[ReadingKeyOfMeter(meter: sqlite3_column_int64(statement, 0), start: start)] = StoredReading(
+                    durationS: sqlite3_column_int64(statement, 1), consumerRow: sqlite3_column_int64(statement, 2),
+                    importWh: sqlite3_column_int64(statement, 3), exportWh: sqlite3_column_int64(statement, 4),
+                    quality: sqlite3_column_int64(statement, 5), ref: ref,
+                    version: ReadingVersion(
+                        entry: UInt64(sqlite3_column_int64(statement, 7)), position: Int(sqlite3_column_int64(statement, 8))))
+            }
         }
-        let ref = sqlite3_column_text(lookup, 5).map { String(cString: $0) }
-        return StoredReading(
-            durationS: sqlite3_column_int64(lookup, 0), consumerRow: sqlite3_column_int64(lookup, 1),
-            importWh: sqlite3_column_int64(lookup, 2), exportWh: sqlite3_column_int64(lookup, 3),
-            quality: sqlite3_column_int64(lookup, 4), ref: ref,
-            version: ReadingVersion(entry: UInt64(sqlite3_column_int64(lookup, 6)), position: Int(sqlite3_column_int64(lookup, 7))))
+        let sorted = keys.sorted { ($0.start, $0.meter) < ($1.start, $1.meter) }
+        var runStart = 0
+        while runStart < sorted.count {
+            let start = sorted[runStart].start
+            var runEnd = runStart
+            while runEnd < sorted.count && sorted[runEnd].start == start { runEnd += 1 }
+            let (low, high) = (sorted[runStart].meter, sorted[runEnd - 1].meter)
+            if high - low < 4 * Int64(runEnd - runStart) + 64 {
+                sqlite3_bind_int64(range, 1, start)
+                sqlite3_bind_int64(range, 2, low)
+                sqlite3_bind_int64(range, 3, high)
+                try read(range, start: start)
+            } else {
+                for key in sorted[runStart..<runEnd] {
+                    sqlite3_bind_int64(point, 1, start)
+                    sqlite3_bind_int64(point, 2, key.meter)
+                    try read(point, start: start)
+                }
+            }
+            runStart = runEnd
+        }
+        return found
     }
 
     /// Moves each replaced version aside, writes the new ones, appends the batch's
