@@ -46,7 +46,40 @@ struct Close: ParsableCommand {
         let answer = try decode(CloseAnswer.self, from: response)
         print(answer.already_closed
               ? "\(answer.period) was closed already (period entry \(answer.entry), \(answer.consumers) scores)"
-              : "\(answer.period) closed: period entry \(answer.entry), \(answer.consumers) score entries after it")
+              : "\(answer.period) closed: period entry \(answer.entry), \(answer.consumers) score entries after it"
+                + (answer.restates.map { " (restating period entry \($0))" } ?? ""))
+    }
+}
+
+struct Restate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Open a closed period again for corrections (admin).",
+        discussion: """
+            Its signed figures stay current until `carbonctl close PERIOD` closes it again,
+            which signs a new period entry and new score entries naming those they restate.
+            Later closed periods keep the figures they were signed with; restate them too,
+            in order, to carry the new figures forward.
+            """)
+
+    @OptionGroup var options: ClientOptions
+
+    @Argument(help: "The period, e.g. 2026-10.")
+    var period: String
+
+    @Option(name: .long, help: "Why, in your words (1 to 200 characters).")
+    var reason: String
+
+    func run() throws {
+        let body = try JSONEncoder().encode(["reason": reason])
+        let response = try options.connect().post(
+            "/v1/periods/\(percentEncoded(period))/restate", contentType: "application/json", body: Array(body))
+        if options.json { return print(response.text) }
+        let answer = try decode(RestateAnswer.self, from: response)
+        print("\(answer.period) is open for corrections: restatement entry \(answer.entry) (restates period entry \(answer.restates))")
+        if !answer.later_periods.isEmpty {
+            print("later closed periods keep their signed figures: \(answer.later_periods.joined(separator: ", "))"
+                + (answer.baseline_of.isEmpty ? "" : " (baseline of: \(answer.baseline_of.joined(separator: ", ")))"))
+        }
     }
 }
 

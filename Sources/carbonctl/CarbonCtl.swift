@@ -15,7 +15,7 @@ struct CarbonCtl: ParsableCommand {
         subcommands: [
             BackupCommand.self,
             Keygen.self, Key.self, RotateKey.self, Health.self, Whoami.self, Consumers.self, Ingest.self,
-            Factors.self, Certificates.self, Score.self, Directory.self, Inventory.self, Close.self,
+            Factors.self, Certificates.self, Score.self, Directory.self, Inventory.self, Close.self, Restate.self,
             CheckpointCommand.self, Proof.self, Verify.self, VerifyProof.self, Export.self, Audit.self,
         ])
 

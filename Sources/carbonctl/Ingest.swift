@@ -10,12 +10,19 @@ import Glibc
 
 struct Ingest: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Push a file of readings (JSON array, NDJSON or CSV).",
+        abstract: "Push a file of readings (JSON array, NDJSON, CSV or a Green Button feed).",
         discussion: """
-            The format follows the file's extension (.json, .ndjson/.jsonl, .csv) unless
-            --format says otherwise. NDJSON and CSV files are sent in batches of
-            --batch-size records; each batch's id is derived from its content, so running
-            the same command again after an interruption stores nothing twice.
+            The format follows the file's extension (.json, .ndjson/.jsonl, .csv, .xml for a
+            Green Button feed) unless --format says otherwise. NDJSON and CSV files are sent
+            in batches of --batch-size records; each batch's id is derived from its content,
+            so running the same command again after an interruption stores nothing twice.
+
+            A Green Button (NAESB ESPI) feed names no consumer or meter: give them with
+            --consumer and --meter (and --utility as an administrator). It is sent whole.
+
+            With --correct each record replaces the stored reading of its meter and start
+            (a meter-data revision): JSON, NDJSON and CSV records carry a `reason` field;
+            a Green Button feed takes --reason for all of its readings.
             """)
 
     @OptionGroup var options: ClientOptions
@@ -32,9 +39,45 @@ struct Ingest: ParsableCommand {
     @Flag(name: .long, help: "Store the good records of a batch and list the bad ones, instead of refusing the batch.")
     var partial = false
 
+    @Flag(name: .long, help: "Correct stored readings instead of adding new ones.")
+    var correct = false
+
+    @Option(name: .long, help: "Why the readings of a Green Button feed are corrected (with --correct).")
+    var reason: String?
+
+    @Option(name: .long, help: "The consumer a Green Button feed's meter belongs to.")
+    var consumer: String?
+
+    @Option(name: .long, help: "The meter whose intervals a Green Button feed holds.")
+    var meter: String?
+
+    @Option(name: .long, help: "The utility of a Green Button feed (an administrator names it; a utility's own by default).")
+    var utility: String?
+
+    func validate() throws {
+        let feed = (format ?? BodyFormatOption(fileName: file)) == .xml
+        if feed && (consumer == nil || meter == nil) {
+            throw ValidationError("a Green Button feed names no consumer or meter: pass --consumer and --meter")
+        }
+        if !feed && (consumer != nil || meter != nil || utility != nil) {
+            throw ValidationError("--consumer, --meter and --utility name the meter of a Green Button feed (.xml) only")
+        }
+        if reason != nil && !(feed && correct) {
+            throw ValidationError("--reason goes with --correct and a Green Button feed; other formats carry a reason per record")
+        }
+        if feed && correct && reason == nil {
+            throw ValidationError("corrections from a Green Button feed need --reason (e.g. estimated_to_actual)")
+        }
+    }
+
     func run() throws {
-        try send(file: file, path: "/v1/readings", noun: "readings", format: format, batchSize: batchSize,
-                 partial: partial, options: options)
+        var query: [(String, String)] = []
+        if correct { query.append(("correct", "true")) }
+        for (name, value) in [("utility", utility), ("consumer", consumer), ("meter", meter), ("reason", reason)] {
+            if let value { query.append((name, value)) }
+        }
+        try send(file: file, path: "/v1/readings", query: query, noun: correct ? "corrections" : "readings",
+                 format: format, batchSize: batchSize, partial: partial, options: options)
     }
 }
 
@@ -59,20 +102,22 @@ struct Consumers: ParsableCommand {
         var partial = false
 
         func run() throws {
-            try send(file: file, path: "/v1/consumers", noun: "consumers", format: format, batchSize: 100_000,
+            try send(file: file, path: "/v1/consumers", query: [], noun: "consumers", format: format, batchSize: 100_000,
                      partial: partial, options: options)
         }
     }
 }
 
 enum BodyFormatOption: String, ExpressibleByArgument, CaseIterable {
-    case json, ndjson, csv
+    /// `xml`: a Green Button (NAESB ESPI) feed, readings only.
+    case json, ndjson, csv, xml
 
     var contentType: String {
         switch self {
         case .json: "application/json"
         case .ndjson: "application/x-ndjson"
         case .csv: "text/csv"
+        case .xml: "application/atom+xml"
         }
     }
 
@@ -81,6 +126,7 @@ enum BodyFormatOption: String, ExpressibleByArgument, CaseIterable {
         case "json": self = .json
         case "ndjson", "jsonl": self = .ndjson
         case "csv": self = .csv
+        case "xml": self = .xml
         default: return nil
         }
     }
@@ -88,11 +134,11 @@ enum BodyFormatOption: String, ExpressibleByArgument, CaseIterable {
 
 /// Sends a file in batches and prints what the daemon made of each.
 private func send(
-    file: String, path: String, noun: String, format: BodyFormatOption?, batchSize: Int, partial: Bool,
-    options: ClientOptions
+    file: String, path: String, query extra: [(String, String)], noun: String, format: BodyFormatOption?, batchSize: Int,
+    partial: Bool, options: ClientOptions
 ) throws {
     guard let format = format ?? BodyFormatOption(fileName: file) else {
-        throw CommandFailure("cannot tell the format of \(file) from its extension; pass --format json, ndjson or csv")
+        throw CommandFailure("cannot tell the format of \(file) from its extension; pass --format json, ndjson, csv or xml")
     }
     guard let contents = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)") }
     let batches = Batches.split(Array(contents), format: format, size: batchSize)
@@ -104,6 +150,7 @@ private func send(
     for (number, batch) in batches.enumerated() {
         let id = "sha256:" + SHA256.hash(batch.body).hex.prefix(32)
         let query = "?batch=\(id)" + (partial ? "&partial=true" : "")
+            + extra.map { "&\($0.0)=\(percentEncoded($0.1))" }.joined()
         let raw: HTTPResponse
         do {
             raw = try daemon.post(path + query, contentType: format.contentType, body: batch.body)
@@ -143,7 +190,8 @@ enum Batches {
     }
 
     static func split(_ bytes: [UInt8], format: BodyFormatOption, size: Int) -> [Batch] {
-        guard format != .json else { return [Batch(body: bytes, firstRecord: 0, records: 0)] }
+        // A JSON array and a Green Button feed are sent whole.
+        guard format != .json && format != .xml else { return [Batch(body: bytes, firstRecord: 0, records: 0)] }
         var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
             .filter { !$0.allSatisfy { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: " ") } }
         var header: [UInt8] = []

@@ -45,6 +45,49 @@ import Testing
         #expect(wrong.err.contains("does not verify"), "\(wrong.err)")
     }
 
+    /// A utility's Green Button export, corrected by a later export, a closed month
+    /// restated: every step from the command line, the corrected reading proven offline.
+    @Test func greenButtonFeedsCorrectionsAndARestatement() async throws {
+        let (daemon, _) = try await AccountingTests.daemonWithOneAnnualFactor()
+        #expect(try daemon.client().post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
+        let march = Int64(1_677_600_000)  // 2023-03-01T00:00:00+08:00
+        let feed = daemon.directory.appendingPathComponent("usage.xml")
+        try GreenButtonImportTests.feed(imports: (0..<24).map { (march + Int64($0) * 3600, 3600, 100, $0 == 5 ? [8] : []) })
+            .write(to: feed, atomically: true, encoding: .utf8)
+        let missing = try carbonctl(daemon, ["ingest", feed.path])
+        #expect(missing.status != 0 && missing.err.contains("--consumer"), "\(missing.err)")
+        let ingest = try carbonctl(daemon, ["ingest", feed.path, "--utility", "u1", "--consumer", "c1", "--meter", "gb-1"])
+        #expect(ingest.status == 0 && ingest.out.contains("24 readings accepted"), "\(ingest.out) \(ingest.err)")
+
+        // The utility's next export has the estimate replaced: sent as corrections.
+        try GreenButtonImportTests.feed(imports: (0..<24).map { (march + Int64($0) * 3600, 3600, $0 == 5 ? 130 : 100, []) })
+            .write(to: feed, atomically: true, encoding: .utf8)
+        let fix = try carbonctl(daemon, [
+            "ingest", feed.path, "--correct", "--reason", "estimated_to_actual", "--utility", "u1", "--consumer", "c1",
+            "--meter", "gb-1",
+        ])
+        #expect(fix.status == 0 && fix.out.contains("1 corrections accepted, 23 duplicates"), "\(fix.out) \(fix.err)")
+        let hour5 = march + 5 * 3600
+        let proof = try carbonctl(daemon, ["proof", "--key", daemon.vkey, "--reading", "u1/gb-1/\(hour5)"])
+        #expect(proof.status == 0 && proof.out.contains(#""import_wh":130"#) && proof.out.contains("replaces_entry"), "\(proof.out) \(proof.err)")
+
+        // Closed, restated, corrected again from NDJSON, closed again; the ledger audits.
+        #expect(try carbonctl(daemon, ["close", "2023-03"]).status == 0)
+        let restate = try carbonctl(daemon, ["restate", "2023-03", "--reason", "meter fault found"])
+        #expect(restate.status == 0 && restate.out.contains("open for corrections"), "\(restate.out) \(restate.err)")
+        let fault = daemon.directory.appendingPathComponent("fault.ndjson")
+        try #"{"utility":"u1","meter":"gb-1","consumer":"c1","start":\#(hour5),"duration_s":3600,"import_wh":125,"reason":"meter_fault"}"#
+            .write(to: fault, atomically: true, encoding: .utf8)
+        let corrected = try carbonctl(daemon, ["ingest", fault.path, "--correct"])
+        #expect(corrected.status == 0 && corrected.out.contains("1 corrections accepted"), "\(corrected.out) \(corrected.err)")
+        let reclose = try carbonctl(daemon, ["close", "2023-03"])
+        #expect(reclose.status == 0 && reclose.out.contains("restating period entry"), "\(reclose.out)")
+        let score = try daemon.client().get("/v1/consumers/c1/score?period=2023-03").json()
+        #expect(score["energy_wh"] as? Int == 23 * 100 + 125)
+        let audit = try AuditTests.exportAndAudit(daemon, name: "bundle")
+        #expect(audit.status == 0 && audit.out.contains("and 2 scores recomputed"), "\(audit.out) \(audit.err)")
+    }
+
     @Test func certificatesCloseScoreDirectoryAndInventory() async throws {
         let (daemon, _) = try await AccountingTests.workedExample()
         let certificates = daemon.directory.appendingPathComponent("certificates.ndjson")
