@@ -100,6 +100,51 @@ import Testing
         #expect(tile.status == 400, "\(tile.text)")
     }
 
+    /// The parameters of corrections, Green Button feeds and restatements at their
+    /// extremes, with bodies that cannot be stored: answered with a problem, nothing stored.
+    @Test func writeParametersAtTheirExtremesAreRefusedAndChangeNothing() async throws {
+        let (daemon, users) = try await AccessTests.matrixApplication()
+        let admin = users.peer(for: .admin)
+        let utility = users.peer(for: .utility)
+        let before = try await daemon.send("GET", "/v1/ledger/checkpoint", as: admin).text
+        try #require(before.hasPrefix(daemon.files.origin))
+        // A correction of a reading nobody stored, and a feed whose one reading is negative.
+        let correction = #"{"utility":"u1","meter":"m404","consumer":"c1","start":1790000000,"duration_s":3600,"import_wh":1,"reason":"x"}"#
+        let feed = GreenButtonImportTests.feed(imports: [(1_790_000_000, 3600, -1, [])])
+        let writes: [(path: String, contentType: String, body: String)] = [
+            ("/v1/readings?correct={}", "application/x-ndjson", correction),
+            ("/v1/readings?partial={}&correct=true", "application/x-ndjson", correction),
+            ("/v1/readings?consumer={}&meter=m1", "application/atom+xml", feed),
+            ("/v1/readings?consumer=c1&meter={}", "application/atom+xml", feed),
+            ("/v1/readings?consumer=c1&meter=m1&utility={}", "application/atom+xml", feed),
+            ("/v1/readings?consumer=c1&meter=m1&correct=true&reason={}", "application/atom+xml", feed),
+        ]
+        for write in writes {
+            for value in Self.extremes {
+                let path = write.path.replacingOccurrences(of: "{}", with: Self.queryEncoded(value))
+                let answer = try await daemon.send("POST", path, as: utility, contentType: write.contentType, body: write.body)
+                #expect((400..<500).contains(answer.status), "POST \(path): \(answer.status) \(answer.text)")
+                #expect(answer.header("Content-Type")?.hasPrefix("application/problem+json") == true, "POST \(path)")
+            }
+        }
+        for value in Self.extremes {
+            let path = "/v1/periods/\(value.isEmpty ? "%20" : value)/restate"
+            let answer = try await daemon.send("POST", path, as: admin, contentType: "application/json", body: #"{"reason":"x"}"#)
+            #expect((400..<500).contains(answer.status), "POST \(path): \(answer.status) \(answer.text)")
+        }
+        let bodies = [
+            #"{"reason":""}"#, #"{"reason":"\#(String(repeating: "x", count: 201))"}"#, #"{"reason":"a\u0000b"}"#,
+            #"{"reason":1}"#, #"{"reason":null}"#, #"{"reason":[]}"#, #"{}"#, #"{"reason":"x","more":1}"#, "",
+            String(repeating: "[", count: 100_000),
+        ]
+        for body in bodies {
+            let answer = try await daemon.send("POST", "/v1/periods/2026-09/restate", as: admin, contentType: "application/json", body: body)
+            #expect((400..<500).contains(answer.status), "\(body.prefix(40)): \(answer.status) \(answer.text)")
+        }
+        #expect(try await daemon.send("GET", "/v1/health", as: admin).status == 200)
+        #expect(try await daemon.send("GET", "/v1/ledger/checkpoint", as: admin).text == before, "the ledger changed")
+    }
+
     /// Bodies whose numbers and times sit at the edges: refused whole with the record
     /// and field named, nothing stored.
     @Test func writesAtTheExtremesAre422NamingTheField() async throws {
