@@ -94,8 +94,23 @@ struct Score: ParsableCommand {
     @Option(name: .long, help: "The period, e.g. 2026-10.")
     var period: String
 
+    @Flag(name: .long, help: "Say what drove the score and what would have raised it most.")
+    var explain = false
+
+    @Option(name: .long, help: "The explanation's language: en or zh-CN (default: from LC_ALL, LC_MESSAGES or LANG).")
+    var lang: String?
+
+    /// The language asked of the daemon: --lang, else the locale (`zh_CN.UTF-8` -> zh-CN).
+    private var language: String {
+        if let lang { return lang }
+        let environment = ProcessInfo.processInfo.environment
+        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"].lazy.compactMap { environment[$0] }.first { !$0.isEmpty } ?? ""
+        return locale.lowercased().hasPrefix("zh") ? "zh-CN" : "en"
+    }
+
     func run() throws {
-        let response = try options.connect().get("/v1/consumers/\(percentEncoded(consumer))/score?period=\(period)")
+        let response = try options.connect().get(
+            "/v1/consumers/\(percentEncoded(consumer))/score?period=\(period)", headers: [("Accept-Language", language)])
         if options.json { return print(response.text) }
         let answer = try decode(ScoreAnswer.self, from: response)
         let f = answer.figures
@@ -113,6 +128,14 @@ struct Score: ParsableCommand {
             ("flags", f.flags.isEmpty ? "-" : f.flags.joined(separator: ", ")),
             ("ledger entry", answer.entry.map { "\($0.index) (proof in a tree of \($0.proof.size))" } ?? "- (not closed)"),
         ])
+        guard explain, let explanation = answer.explanation else { return }
+        print("")
+        for c in explanation.components {
+            print("\(c.component) \(c.value) (weight \(c.weight)): \(c.sentence)")
+        }
+        if let change = explanation.best_change {
+            print("\n\(change.sentence)")
+        }
     }
 }
 

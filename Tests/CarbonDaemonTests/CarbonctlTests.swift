@@ -106,6 +106,13 @@ import Testing
 
         let score = try carbonctl(daemon, ["score", "c1", "--period", "2023-03"])
         #expect(score.status == 0 && score.out.contains("470 / 1000") && score.out.contains("no_benchmark"), "\(score.out)")
+        let explained = try carbonctl(daemon, ["score", "c1", "--period", "2023-03", "--explain", "--lang", "en"])
+        #expect(explained.out.contains("timing 500 (weight 15): ") && explained.out.contains("raised the score by 37, to 507"),
+                "\(explained.out) \(explained.err)")
+        let chinese = try DaemonProcess.run("carbonctl", ["score", "c1", "--period", "2023-03", "--explain"], environment: [
+            "CARBONLEDGER_SOCKET": daemon.socket, "LC_ALL": "", "LC_MESSAGES": "", "LANG": "zh_CN.UTF-8",
+        ])
+        #expect(chinese.out.contains("得分将提高37分"), "\(chinese.out) \(chinese.err)")
         let json = try carbonctl(daemon, ["score", "c1", "--period", "2023-03", "--json"])
         let figures = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any]
         #expect(figures?["points"] as? Int == 2 && figures?["provisional"] as? Bool == false)

@@ -322,10 +322,11 @@ public struct PeriodComputation: Sendable {
                 benchmark = .fixed(b)
             }
             let zoneFlat = flat[zone] ?? (0, [])
-            let figures = try ScoreFigures(
+            let inputs = ScoreInputs(
                 consumer: consumer.id, totals: state.totals, normalizer: consumer.normalizer, benchmark: benchmark,
                 baseline: baseline[consumer.id], days: days, baselineDays: baselineDays, zoneFlatMg: zoneFlat.mg,
                 weights: parameters.weights, pointsPerKg: parameters.pointsPerKg, provisional: provisional)
+            let figures = try inputs.figures()
 
             var datasetNumbers = Set(zoneFlat.datasets)
             for set in state.datasetSets {
@@ -347,7 +348,7 @@ public struct PeriodComputation: Sendable {
             scores.append(
                 ConsumerScore(
                     consumer: consumer, period: period, readings: state.readings, figures: figures,
-                    factorDatasets: datasetNames, certificates: matchedIDs))
+                    factorDatasets: datasetNames, certificates: matchedIDs, inputs: inputs))
         }
         scores.sort { $0.consumer.id.utf8.lexicographicallyPrecedes($1.consumer.id.utf8) }
 

@@ -54,7 +54,7 @@ public struct ProgramParameters: Sendable, Hashable {
 
     /// The static benchmark for a consumer of `consumerClass` whose zone chain is `chain`
     /// (nearest first): the nearest zone's wins.
-    func staticBenchmark(chain: [String], consumerClass: ConsumerClass) -> StaticBenchmark? {
+    public func staticBenchmark(chain: [String], consumerClass: ConsumerClass) -> StaticBenchmark? {
         for zone in chain {
             if let b = staticBenchmarks.first(where: { $0.zone == zone && $0.consumerClass == consumerClass }) {
                 return b

@@ -121,6 +121,19 @@ enum APIDescription {
                 [
                     "consumer": string, "period": string, "method": string, "provisional": boolean,
                     "benchmark_as_of": string, "benchmark_size": unsigned,
+                    "restatement": object(["entry": unsigned, "reason": string], required: ["entry", "reason"]),
+                    "explanation": object(
+                        [
+                            "language": string,
+                            "components": array(object(
+                                ["component": string, "value": integer, "weight": integer, "sentence": string],
+                                required: ["component", "value", "weight", "sentence"])),
+                            "best_change": nullable(object(
+                                ["change": string, "sentence": string, "score": integer, "score_gain": integer,
+                                 "points_gain": integer],
+                                required: ["change", "sentence", "score", "score_gain", "points_gain"])),
+                        ],
+                        required: ["language", "components", "best_change"]),
                 ],
                 required: ["consumer", "period", "method", "provisional"])),
             problems: [400, 404, 409]),

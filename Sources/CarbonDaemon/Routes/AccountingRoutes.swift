@@ -22,7 +22,8 @@ struct AccountingRoutes {
         router.get("/v1/consumers/{id}/score") { request, context in
             let consumer = try await readableConsumer(context)
             let period = try period(request, "period", anyKind: true)
-            return try await costly.run(context) { try await score(of: consumer, period: period) }
+            let language = ExplanationLanguage.negotiate(request.headers[.acceptLanguage])
+            return try await costly.run(context) { try await score(of: consumer, period: period, language: language) }
         }
         router.get("/v1/consumers/{id}/emissions") { request, context in
             let consumer = try await readableConsumer(context)
@@ -63,7 +64,9 @@ struct AccountingRoutes {
         try await CarbonDaemon.readableConsumer(context, store: store).consumer
     }
 
-    private func score(of consumer: Consumer, period: Period) async throws -> Response {
+    private func score(
+        of consumer: Consumer, period: Period, language: ScoreExplanation.Language
+    ) async throws -> Response {
         let found = try await accounted { try await store.reader.consumerScore(period, consumer: consumer.id) }
         guard let found, let score = found.score else {
             throw Problem.notFound("consumer \"\(consumer.id)\" has no readings in period \(period)")
@@ -82,7 +85,19 @@ struct AccountingRoutes {
         if found.signed != nil, let open = try await store.reader.openRestatement(of: period) {
             answer.restatement = OpenRestatementAnswer(entry: open.entry, reason: open.reason)
         }
-        return try JSONResponse.encode(answer)
+        var inputs = score.inputs
+        if inputs == nil {
+            inputs = try await store.reader.closedScoreInputs(period, consumer: consumer, figures: score.figures)
+        }
+        let explanation = ScoreExplanation(
+            figures: score.figures, inputs: inputs, weights: inputs?.weights ?? store.program.parameters.weights,
+            consumer: consumer,
+            baselinePeriod: store.program.parameters.baseline.baselinePeriod(of: period), language: language)
+        answer.explanation = ExplanationAnswer(explanation)
+        var response = try JSONResponse.encode(answer)
+        response.headers[.contentLanguage] = language.rawValue
+        response.headers[.vary] = "Accept-Language"
+        return response
     }
 
     private func emissions(of consumer: Consumer, _ request: Request) async throws -> Response {
