@@ -147,21 +147,10 @@ struct TileVerifier {
         self.size = size
         self.source = source
         self.options = options
+        let rereader = DataRereader(source: source, size: size)
         self.replay = options.replayScores.map { calendar in
-            ScoreReplay(calendar: calendar) { index in Self.leaves(ofEntry: index, size: size, source: source) }
+            ScoreReplay(calendar: calendar) { index in rereader.leaves(ofEntry: index) }
         }
-    }
-
-    /// The leaves behind entry `index`, read from its data tile (for a restated period,
-    /// whose readings are read a second time); nil when the source cannot give them.
-    private static func leaves(ofEntry index: UInt64, size: UInt64, source: any LedgerSource) -> [[UInt8]]? {
-        guard index < size else { return nil }
-        let first = index / UInt64(Tile.width) * UInt64(Tile.width)
-        let tile = Tile(kind: .entries, index: index / UInt64(Tile.width), width: Int(min(UInt64(Tile.width), size - first)))
-        guard case .success(let bytes) = source.data(tile),
-            let sections = try? LedgerBundle.sections(ofData: bytes, tile: tile)
-        else { return nil }
-        return sections[index]
     }
 
     var root: Hash256 { frontier.rootHash() }
@@ -314,5 +303,33 @@ struct TileVerifier {
             let at = (differing ?? min(found.count, expected.count)) / 32
             fail("\(tile.path): hash \(at) (tree level \(8 * level), index \(tile.first + UInt64(at))) does not match the entries")
         }
+    }
+}
+
+/// The leaves behind earlier entries, read a second time from their data tiles (for a
+/// restated period); the last tile read is kept, since a period's batches sit side
+/// by side.
+final class DataRereader {
+    private let source: any LedgerSource
+    private let size: UInt64
+    private var last: (tile: UInt64, sections: [UInt64: [[UInt8]]])?
+
+    init(source: any LedgerSource, size: UInt64) {
+        self.source = source
+        self.size = size
+    }
+
+    /// The leaves behind entry `index`; nil when the source cannot give them.
+    func leaves(ofEntry index: UInt64) -> [[UInt8]]? {
+        guard index < size else { return nil }
+        let tileIndex = index / UInt64(Tile.width)
+        if let last, last.tile == tileIndex { return last.sections[index] }
+        let first = tileIndex * UInt64(Tile.width)
+        let tile = Tile(kind: .entries, index: tileIndex, width: Int(min(UInt64(Tile.width), size - first)))
+        guard case .success(let bytes) = source.data(tile),
+            let sections = try? LedgerBundle.sections(ofData: bytes, tile: tile)
+        else { return nil }
+        last = (tileIndex, sections)
+        return sections[index]
     }
 }
