@@ -34,14 +34,7 @@ enum CorrectionChunks {
     static func encode(_ records: ArraySlice<CorrectionRecord>) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(records.count * 48)
-        func varint(_ value: Int64) {
-            var v = UInt64(bitPattern: value)
-            while v >= 0x80 {
-                bytes.append(UInt8(v & 0x7f) | 0x80)
-                v >>= 7
-            }
-            bytes.append(UInt8(v))
-        }
+        func varint(_ value: Int64) { Varint.append(value, to: &bytes) }
         for record in records {
             let old = record.replaced
             for value in [
@@ -71,16 +64,8 @@ enum CorrectionChunks {
         var offset = 0
         func corrupt() -> StoreError { StoreError.corrupt("the correction records of entry \(entry)") }
         func varint() throws -> Int64 {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while offset < bytes.count, shift < 64 {
-                let byte = bytes[offset]
-                offset += 1
-                value |= UInt64(byte & 0x7f) << shift
-                if byte < 0x80 { return Int64(bitPattern: value) }
-                shift += 7
-            }
-            throw corrupt()
+            guard let value = Varint.read(bytes, at: &offset) else { throw corrupt() }
+            return value
         }
         func text(count: Int64) throws -> String {
             guard count >= 0, count <= bytes.count - offset else { throw corrupt() }

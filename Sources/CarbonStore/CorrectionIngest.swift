@@ -26,14 +26,9 @@ struct CorrectionIngest {
         var replaced: StoredReading
     }
 
-    /// The version in force of a reading, as stored.
+    /// The version in force of a reading, as stored, and where it is in the ledger.
     private struct StoredReading {
-        var durationS: Int64
-        var consumerRow: Int64
-        var importWh: Int64
-        var exportWh: Int64
-        var quality: Int64
-        var ref: String?
+        var stored: CorrectionRecord.StoredVersion
         var version: ReadingVersion
     }
 
@@ -93,7 +88,7 @@ struct CorrectionIngest {
             }
             let what = "meter \"\(reading.meter)\" at start \(reading.start)"
             guard let position = knownMeters[reading.meter],
-                let old = stored[ReadingKeyOfMeter(meter: cache.meters[position].id, start: reading.start)]
+                let found = stored[ReadingKeyOfMeter(meter: cache.meters[position].id, start: reading.start)]
             else {
                 reject(.invalid, "start", "no stored reading of \(what) to correct (send new readings without ?correct=true)")
                 continue
@@ -105,6 +100,7 @@ struct CorrectionIngest {
                 continue
             }
             seen[key] = record
+            let old = found.stored
             guard old.durationS == reading.durationS else {
                 reject(
                     .invalid, "duration_s",
@@ -131,7 +127,7 @@ struct CorrectionIngest {
                         + "(POST /v1/periods/\(period)/restate)")
                 continue
             }
-            accepted.append(Accepted(index: i, meterID: meterID, consumerRow: consumer.rowID, replaced: old))
+            accepted.append(Accepted(index: i, meterID: meterID, consumerRow: consumer.rowID, replaced: found))
         }
         return (accepted, duplicates, rejections, batchUtility)
     }
@@ -173,10 +169,12 @@ struct CorrectionIngest {
                 case let code: throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
                 }
                 let ref = sqlite3_column_text(statement, 6).map { String(cString: $0) }
-                found[ReadingKeyOfMeter(meter: sqlite3_column_int64(statement, 0), start: start)] = StoredReading(
-                    durationS: sqlite3_column_int64(statement, 1), consumerRow: sqlite3_column_int64(statement, 2),
-                    importWh: sqlite3_column_int64(statement, 3), exportWh: sqlite3_column_int64(statement, 4),
-                    quality: sqlite3_column_int64(statement, 5), ref: ref,
+                let meter = sqlite3_column_int64(statement, 0)
+                found[ReadingKeyOfMeter(meter: meter, start: start)] = StoredReading(
+                    stored: CorrectionRecord.StoredVersion(
+                        start: start, meter: meter, consumerRow: sqlite3_column_int64(statement, 2),
+                        durationS: sqlite3_column_int64(statement, 1), importWh: sqlite3_column_int64(statement, 3),
+                        exportWh: sqlite3_column_int64(statement, 4), quality: sqlite3_column_int64(statement, 5), ref: ref),
                     version: ReadingVersion(
                         entry: UInt64(sqlite3_column_int64(statement, 7)), position: Int(sqlite3_column_int64(statement, 8))))
             }
@@ -227,7 +225,7 @@ struct CorrectionIngest {
         for (position, a) in accepted.enumerated() {
             let correction = batch.corrections[a.index]
             let reading = correction.reading
-            let old = a.replaced
+            let old = a.replaced.stored
             sqlite3_bind_int64(update, 1, reading.importWh)
             sqlite3_bind_int64(update, 2, reading.exportWh)
             sqlite3_bind_int64(update, 3, QualityCode.code(reading.quality))
@@ -241,11 +239,7 @@ struct CorrectionIngest {
                     throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
                 }
             }
-            records.append(CorrectionRecord(
-                reason: correction.reason, replaces: old.version,
-                replaced: .init(
-                    start: reading.start, meter: a.meterID, consumerRow: old.consumerRow, durationS: old.durationS,
-                    importWh: old.importWh, exportWh: old.exportWh, quality: old.quality, ref: old.ref)))
+            records.append(CorrectionRecord(reason: correction.reason, replaces: a.replaced.version, replaced: old))
             guard let oldQuality = QualityCode.quality(old.quality) else {
                 throw StoreError.corrupt("the stored reading of meter id \(a.meterID) at \(reading.start) has quality \(old.quality)")
             }
@@ -256,7 +250,7 @@ struct CorrectionIngest {
             leaf.removeAll(keepingCapacity: true)
             reading.writeCorrectionLeaf(
                 into: &leaf, reason: correction.reason,
-                replaces: (Int64(old.version.entry), Int64(old.version.position)))
+                replaces: (Int64(a.replaced.version.entry), Int64(a.replaced.version.position)))
             leafHashes.append(RFC6962.leafHash(leaf))
             firstStart = min(firstStart, reading.start)
             lastStart = max(lastStart, reading.start)

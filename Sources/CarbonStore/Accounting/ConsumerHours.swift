@@ -53,20 +53,10 @@ extension HourSums {
     static func encode(_ block: [HourSums]) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(block.count * 8)
-        func append(_ value: Int64) {
-            var v = UInt64(bitPattern: value)
-            while v >= 0x80 {
-                bytes.append(UInt8(v & 0x7f) | 0x80)
-                v >>= 7
-            }
-            bytes.append(UInt8(v))
-        }
         for sums in block {
-            append(sums.readings)
-            append(sums.actualWh)
-            append(sums.estimatedWh)
-            append(sums.exportWh)
-            append(sums.irregular)
+            for value in [sums.readings, sums.actualWh, sums.estimatedWh, sums.exportWh, sums.irregular] {
+                Varint.append(value, to: &bytes)
+            }
         }
         return bytes
     }
@@ -106,18 +96,7 @@ extension HourSums {
                 readings: readings, actualWh: actual, estimatedWh: estimated, exportWh: export, irregular: irregular)
         }
 
-        private mutating func varint() -> Int64? {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while offset < bytes.count, shift < 64 {
-                let byte = bytes[offset]
-                offset += 1
-                value |= UInt64(byte & 0x7f) << shift
-                if byte < 0x80 { return Int64(bitPattern: value) }
-                shift += 7
-            }
-            return nil
-        }
+        private mutating func varint() -> Int64? { Varint.read(bytes, at: &offset) }
     }
 
     /// Takes `old` out of the sums and puts `new`, a correction of it (same start and
