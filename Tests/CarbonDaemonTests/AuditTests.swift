@@ -27,6 +27,10 @@ import TransparencyLog
             }
             #expect(try client.post("/v1/readings", lines.joined(separator: "\n")).status == 200)
         }
+        // One reading corrected, so a `corrections` entry and its records are audited too.
+        #expect(try client.post("/v1/readings?correct=true", """
+            {"utility":"u1","meter":"m3","consumer":"c3","start":\(march + 10 * 3600),"duration_s":3600,"import_wh":150,"reason":"meter_fault"}
+            """).status == 200)
         #expect(try client.post("/v1/certificates", """
             {"id":"gec-1","consumer":"c1","start":"2023-03-01T00:00:00+08:00","end":"2023-04-01T00:00:00+08:00","wh":500,"technology":"solar","issuer":"CN-GEC"}
             """).status == 200)
@@ -134,6 +138,8 @@ import TransparencyLog
             ("entry signature", "UPDATE entries SET signature = zeroblob(64) WHERE idx = 3", "entry 3"),
             ("stored tree hash", "UPDATE tree SET hash = zeroblob(32) WHERE level = 0 AND idx = 5", "tile/0/000"),
             ("factor row", "UPDATE factor_rows SET mg_per_kwh = mg_per_kwh + 1 WHERE position = 0", "(factors): root"),
+            ("corrected reading", "UPDATE readings SET import_wh = import_wh + 1 WHERE batch = (SELECT max(entry) FROM correction_chunks)",
+             "(corrections): root"),
             ("score figure", "UPDATE entries SET body = CAST(replace(CAST(body AS TEXT), '\"points\":', '\"points\":1') AS BLOB) WHERE idx = (SELECT min(idx) FROM entries WHERE kind = 'score')",
              ": points: expected"),
         ]
