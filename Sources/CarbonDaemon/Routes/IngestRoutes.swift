@@ -15,6 +15,13 @@ struct IngestRoutes {
         router.post("/v1/consumers") { request, context in try await postConsumers(request, context) }
     }
 
+    /// What a readings body is: one of the bulk formats, or a Green Button feed with
+    /// the ids (and, for corrections, the reason) the query gives it.
+    private enum ReadingsBody {
+        case bulk(BodyFormat)
+        case greenButton(GreenButtonTarget, reason: String?)
+    }
+
     private func postReadings(_ request: Request, _ context: DaemonContext) async throws -> Response {
         let authorization = try context.require(.utility, .admin)
         let submitter = Submitter(utility: authorization.role == .utility ? authorization.utility : nil)
@@ -22,50 +29,45 @@ struct IngestRoutes {
         let correct = try flag(query, "correct")
         let partial = try flag(query, "partial")
         let batchID = try batchID(request)
-        let greenButton = Self.isGreenButton(request.headers[.contentType] ?? "")
-        // Green Button carries no ids: the query names them (and the reason, for corrections).
-        let target = greenButton ? try greenButtonTarget(query, submitter: submitter) : nil
-        let feedReason = greenButton && correct ? try reason(query) : nil
-        let format = greenButton ? nil : try bodyFormat(request)
+        let kind: ReadingsBody =
+            Self.isGreenButton(request.headers[.contentType] ?? "")
+            ? .greenButton(try greenButtonTarget(query, submitter: submitter), reason: correct ? try reason(query) : nil)
+            : .bulk(try bodyFormat(request))
         let limits = limits.current
         let body = try await BodyReader.collect(request, limits: limits)
-        let parsed: ParsedBatch<Reading>
+        let maxRecords = limits.maxRecordsPerBatch
         do {
-            parsed = try body.withUnsafeReadableBytes { bytes throws(BodyError) in
-                if let target {
-                    return try GreenButtonParser.parse(bytes, target: target, maxRecords: limits.maxRecordsPerBatch)
+            if correct {
+                let parsed = try body.withUnsafeReadableBytes { bytes throws(BodyError) in
+                    switch kind {
+                    case .bulk(let format):
+                        return try CorrectionParser.parse(bytes, format: format, maxRecords: maxRecords)
+                    case .greenButton(let target, let reason):
+                        let feed = try GreenButtonParser.parse(bytes, target: target, maxRecords: maxRecords)
+                        return ParsedBatch(
+                            records: feed.records.map { ReadingCorrection(reading: $0, reason: reason ?? "") },
+                            recordIndex: feed.recordIndex, errors: feed.errors, count: feed.count)
+                    }
                 }
-                if correct { return ParsedBatch() }
-                return try ReadingParser.parse(bytes, format: format!, maxRecords: limits.maxRecordsPerBatch)
+                let batch = CorrectionBatch(
+                    submitter: submitter, batchID: batchID, partial: partial, corrections: parsed.records,
+                    recordIndex: parsed.recordIndex, parseErrors: parsed.errors)
+                return try answer(await store.writer.submit(.corrections(batch)), records: parsed.count, noun: "corrections")
             }
-        } catch {
+            let parsed = try body.withUnsafeReadableBytes { bytes throws(BodyError) in
+                switch kind {
+                case .bulk(let format): try ReadingParser.parse(bytes, format: format, maxRecords: maxRecords)
+                case .greenButton(let target, _): try GreenButtonParser.parse(bytes, target: target, maxRecords: maxRecords)
+                }
+            }
+            let batch = ReadingBatch(
+                submitter: submitter, batchID: batchID, partial: partial,
+                hashed: HashedReadings(readings: parsed.records, recordIndex: parsed.recordIndex),
+                parseErrors: parsed.errors)
+            return try answer(await store.writer.submit(.readings(batch)), records: parsed.count, noun: "readings")
+        } catch let error as BodyError {
             throw Problem(bodyError: error)
         }
-        if correct {
-            var corrections = ParsedBatch<ReadingCorrection>()
-            if let feedReason {
-                corrections = ParsedBatch(
-                    records: parsed.records.map { ReadingCorrection(reading: $0, reason: feedReason) },
-                    recordIndex: parsed.recordIndex, errors: parsed.errors, count: parsed.count)
-            } else {
-                do {
-                    corrections = try body.withUnsafeReadableBytes {
-                        try CorrectionParser.parse($0, format: format!, maxRecords: limits.maxRecordsPerBatch)
-                    }
-                } catch {
-                    throw Problem(bodyError: error)
-                }
-            }
-            let batch = CorrectionBatch(
-                submitter: submitter, batchID: batchID, partial: partial, corrections: corrections.records,
-                recordIndex: corrections.recordIndex, parseErrors: corrections.errors)
-            return try answer(await store.writer.submit(.corrections(batch)), records: corrections.count, noun: "corrections")
-        }
-        let batch = ReadingBatch(
-            submitter: submitter, batchID: batchID, partial: partial,
-            hashed: HashedReadings(readings: parsed.records, recordIndex: parsed.recordIndex),
-            parseErrors: parsed.errors)
-        return try answer(await store.writer.submit(.readings(batch)), records: parsed.count, noun: "readings")
     }
 
     /// Whether a `Content-Type` is a Green Button (NAESB ESPI) feed: Atom XML, the
