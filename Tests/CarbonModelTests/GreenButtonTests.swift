@@ -813,6 +813,21 @@ struct GreenButtonTests {
         }
     }
 
+    @Test("a line and column do not depend on what was looked up before")
+    func lineIndexOrder() {
+        let text = "ab\n" + String(repeating: "é", count: 300) + "x\n\n😀y" + String(repeating: "z", count: 600) + "\n"
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBytes { body in
+            // A fresh index reads only up to the offset asked about.
+            let fresh = (0...bytes.count).map { LineIndex(body).describe($0) }
+            #expect(fresh[3 + 600 + 2 + 4 + 1] == "line 4, column 2")
+            let backwards = LineIndex(body)
+            #expect((0...bytes.count).reversed().allSatisfy { backwards.describe($0) == fresh[$0] })
+            let forwards = LineIndex(body)
+            #expect((0...bytes.count).allSatisfy { forwards.describe($0) == fresh[$0] })
+        }
+    }
+
     // MARK: Size and robustness
 
     @Test("a year of 15-minute data for one meter")
