@@ -180,7 +180,7 @@ struct BulkReader<Draft: RecordDraft> {
         do {
             return try work()
         } catch {
-            let (line, column) = location(of: error.offset, in: body)
+            let (line, column) = LineIndex(body).location(of: error.offset)
             throw .malformed(
                 index: index, offset: error.offset,
                 message: "the body is not valid JSON at line \(line), column \(column) (record \(index)): \(error.message)"
@@ -248,7 +248,7 @@ struct BulkReader<Draft: RecordDraft> {
         do throws(CSVReader.SyntaxError) {
             try csv.readRow(into: &cells)
         } catch {
-            let (line, column) = Self.location(of: error.offset, in: body)
+            let (line, column) = LineIndex(body).location(of: error.offset)
             throw .badHeader(message: "\(error.message) (line \(line), column \(column))")
         }
         let columns = try headerColumns(cells)
@@ -259,7 +259,7 @@ struct BulkReader<Draft: RecordDraft> {
             do throws(CSVReader.SyntaxError) {
                 try csv.readRow(into: &cells)
             } catch {
-                let (line, column) = Self.location(of: error.offset, in: body)
+                let (line, column) = LineIndex(body).location(of: error.offset)
                 throw .malformed(
                     index: index, offset: error.offset,
                     message: "the CSV is malformed at line \(line), column \(column) (record \(index)): \(error.message)")
@@ -332,18 +332,9 @@ struct BulkReader<Draft: RecordDraft> {
 
     // MARK: Positions
 
-    /// 1-based line and column (in characters) of a byte offset.
-    private static func location(of offset: Int, in body: UnsafeRawBufferPointer) -> (line: Int, column: Int) {
-        var line = 1
-        var lineStart = 0
-        for i in 0..<min(offset, body.count) where body[i] == 0x0A {
-            line += 1
-            lineStart = i + 1
-        }
-        return (line, characterCount(lineStart..<max(offset, lineStart), in: body) + 1)
-    }
-
-    /// Characters (Unicode scalars) in a byte range.
+    /// Characters (Unicode scalars) in a byte range: the column of a bad NDJSON line,
+    /// counted from where its record starts (after a byte order mark on line 1, which
+    /// `LineIndex` would count).
     private static func characterCount(_ range: Range<Int>, in body: UnsafeRawBufferPointer) -> Int {
         range.clamped(to: 0..<body.count).reduce(0) { $0 + (body[$1] & 0xC0 == 0x80 ? 0 : 1) }
     }
