@@ -26,17 +26,6 @@ struct XMLScanner {
         case end
     }
 
-    /// The namespaces a Green Button feed is read in; every other URI is `other`.
-    enum Namespace: UInt8 {
-        /// No namespace (an unprefixed name without a default namespace in scope).
-        case none
-        /// `http://www.w3.org/2005/Atom`.
-        case atom
-        /// `http://naesb.org/espi`.
-        case espi
-        case other
-    }
-
     /// One attribute of the last start tag, as byte ranges of the body.
     struct Attribute {
         var name: Range<Int>
@@ -59,8 +48,6 @@ struct XMLScanner {
     static let maximumDepth = 64
     /// Attributes on one element past this are refused (an Atom link has two or three).
     static let maximumAttributes = 32
-    static let atomURI: [UInt8] = Array("http://www.w3.org/2005/Atom".utf8)
-    static let espiURI: [UInt8] = Array("http://naesb.org/espi".utf8)
 
     let body: UnsafeRawBufferPointer
     /// Where the document starts (after a byte order mark): the only place for `<?xml`.
@@ -75,13 +62,9 @@ struct XMLScanner {
         /// `bindings.count` before the element's own declarations.
         var bindingsBefore: Int
     }
-    private struct Binding {
-        /// Empty for the default namespace.
-        var prefix: Range<Int>
-        var namespace: Namespace
-    }
     private var open: [OpenElement] = []
-    private var bindings: [Binding] = []
+    /// The namespace declarations in scope, innermost last.
+    var bindings: [Binding] = []
     private var rootSeen = false
     /// The last start tag was self-closing: the next event is its end.
     private var closeNext = false
@@ -272,70 +255,6 @@ struct XMLScanner {
         if bindings.count > top.bindingsBefore { bindings.removeSubrange(top.bindingsBefore...) }
     }
 
-    // MARK: Namespaces
-
-    /// Takes the `xmlns` and `xmlns:p` attributes of the last start tag into scope.
-    private mutating func declareNamespaces() throws(Failure) {
-        for attribute in attributes {
-            let isDefault = !attribute.isPrefixed && isWord("xmlns", attribute.name)
-            let isPrefix =
-                attribute.isPrefixed && isWord("xmlns", attribute.name.lowerBound..<attribute.localName.lowerBound - 1)
-            guard isDefault || isPrefix else { continue }
-            let uri = XMLScanner.decode(
-                attribute.value, hasReferences: attribute.hasReferences, in: body, attribute: true)
-            let namespace: Namespace =
-                uri.isEmpty ? .none : uri == Self.atomURI ? .atom : uri == Self.espiURI ? .espi : .other
-            if isPrefix {
-                if isWord("xmlns", attribute.localName) {
-                    throw Failure(offset: attribute.name.lowerBound, message: "the prefix xmlns cannot be declared")
-                }
-                if uri.isEmpty {
-                    throw Failure(
-                        offset: attribute.name.lowerBound,
-                        message: "the prefix \(string(attribute.localName)) is declared with an empty namespace name")
-                }
-            }
-            bindings.append(Binding(prefix: isDefault ? 0..<0 : attribute.localName, namespace: namespace))
-        }
-    }
-
-    /// The namespace of an element name and where its local part starts; checks the
-    /// prefixes of the attributes too.
-    private func resolve(_ name: Range<Int>, tagStart: Int) throws(Failure) -> (Namespace, Int) {
-        for attribute in attributes where attribute.isPrefixed {
-            let prefix = attribute.name.lowerBound..<attribute.localName.lowerBound - 1
-            if !isWord("xmlns", prefix) { _ = try namespace(ofPrefix: prefix, at: attribute.name.lowerBound) }
-        }
-        guard let colon = firstColon(in: name) else {
-            for binding in bindings.reversed() where binding.prefix.isEmpty {
-                return (binding.namespace, name.lowerBound)
-            }
-            return (.none, name.lowerBound)
-        }
-        return (try namespace(ofPrefix: name.lowerBound..<colon, at: tagStart), colon + 1)
-    }
-
-    private func namespace(ofPrefix prefix: Range<Int>, at offset: Int) throws(Failure) -> Namespace {
-        for binding in bindings.reversed() where !binding.prefix.isEmpty && equal(binding.prefix, prefix) {
-            return binding.namespace
-        }
-        if isWord("xml", prefix) { return .other }
-        throw Failure(
-            offset: offset, message: "the prefix \(string(prefix)) is not declared (xmlns:\(string(prefix))=\"...\")")
-    }
-
-    /// The colon of a qualified name; nil when unprefixed. `scanName` has checked
-    /// that there is at most one and that it has a name on each side.
-    @inline(__always)
-    private func firstColon(in name: Range<Int>) -> Int? {
-        var i = name.lowerBound
-        while i < name.upperBound {
-            if body[i] == Byte.colon { return i }
-            i &+= 1
-        }
-        return nil
-    }
-
     // MARK: Text, comments, CDATA, processing instructions
 
     /// Character data up to the next `<` (or the end), references checked.
@@ -499,127 +418,6 @@ struct XMLScanner {
         return i + 2
     }
 
-    // MARK: References
-
-    /// What an `&` reference stands for.
-    enum Reference {
-        /// A character, and the offset after the `;`.
-        case character(UInt32, end: Int)
-        /// `&name;` with a name other than amp, lt, gt, quot, apos.
-        case unknownEntity(Range<Int>)
-        /// A character reference to something that is not an XML character (`&#0;`, a surrogate).
-        case notACharacter(Range<Int>)
-        /// No name or number, or no `;`.
-        case malformed
-    }
-
-    /// The reference whose `&` is at `start`.
-    static func reference(in body: UnsafeRawBufferPointer, at start: Int) -> Reference {
-        let count = body.count
-        var i = start + 1
-        if i < count && body[i] == Byte.hash {
-            i += 1
-            let hex = i < count && body[i] == UInt8(ascii: "x")
-            if hex { i += 1 }
-            let digitsStart = i
-            var value: UInt32 = 0
-            while i < count {
-                let b = body[i]
-                let digit: UInt32
-                if b &- 0x30 < 10 {
-                    digit = UInt32(b &- 0x30)
-                } else if hex, (b | 0x20) &- 0x61 < 6 {
-                    digit = UInt32((b | 0x20) &- 0x61 + 10)
-                } else {
-                    break
-                }
-                // Past U+10FFFF is no character: stop growing so nothing overflows.
-                value = min(value &* (hex ? 16 : 10) &+ digit, 0x11_0000)
-                i += 1
-            }
-            guard i > digitsStart, i < count, body[i] == Byte.semicolon else { return .malformed }
-            let isCharacter =
-                value == 0x09 || value == 0x0A || value == 0x0D || (0x20...0xD7FF).contains(value)
-                || (0xE000...0xFFFD).contains(value) || (0x1_0000...0x10_FFFF).contains(value)
-            return isCharacter ? .character(value, end: i + 1) : .notACharacter(start..<i + 1)
-        }
-        let nameStart = i
-        while i < count && i - nameStart < 64 && isNameByte(body[i]) { i += 1 }
-        guard i > nameStart, i < count, body[i] == Byte.semicolon else { return .malformed }
-        let name = UnsafeRawBufferPointer(rebasing: body[nameStart..<i])
-        let scalar: UInt32? =
-            switch name.count {
-            case 2 where name[0] == UInt8(ascii: "l") && name[1] == UInt8(ascii: "t"): 0x3C
-            case 2 where name[0] == UInt8(ascii: "g") && name[1] == UInt8(ascii: "t"): 0x3E
-            case 3 where name.elementsEqual("amp".utf8): 0x26
-            case 4 where name.elementsEqual("quot".utf8): 0x22
-            case 4 where name.elementsEqual("apos".utf8): 0x27
-            default: nil
-            }
-        guard let scalar else { return .unknownEntity(start..<i + 1) }
-        return .character(scalar, end: i + 1)
-    }
-
-    /// Checks the reference at `start` (an `&`) and returns the offset after it.
-    private func checkReference(at start: Int) throws(Failure) -> Int {
-        switch Self.reference(in: body, at: start) {
-        case .character(_, let end):
-            return end
-        case .unknownEntity(let range):
-            throw Failure(
-                offset: start,
-                message:
-                    "unknown entity \(string(range)): DTDs are not accepted, so only &amp; &lt; &gt; &quot; &apos; "
-                    + "and character references (&#38;) are")
-        case .notACharacter(let range):
-            throw Failure(offset: start, message: "\(string(range)) is not an XML character")
-        case .malformed:
-            throw Failure(
-                offset: start,
-                message: "'&' must start a reference ending in ';' such as &amp; (write &amp; for a literal '&')")
-        }
-    }
-
-    /// The characters of a text or attribute value range, references resolved; in an
-    /// attribute value, tabs and line breaks become spaces (XML attribute-value
-    /// normalization). The range must have been checked by the scanner.
-    static func decode(
-        _ range: Range<Int>, hasReferences: Bool, in body: UnsafeRawBufferPointer, attribute: Bool = false
-    ) -> [UInt8] {
-        var out: [UInt8] = []
-        decode(range, hasReferences: hasReferences, in: body, attribute: attribute, into: &out)
-        return out
-    }
-
-    /// `decode`, appending to `out`.
-    static func decode(
-        _ range: Range<Int>, hasReferences: Bool, in body: UnsafeRawBufferPointer, attribute: Bool = false,
-        into out: inout [UInt8]
-    ) {
-        if !hasReferences && !attribute {
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: body[range]))
-            return
-        }
-        var i = range.lowerBound
-        while i < range.upperBound {
-            let b = body[i]
-            if b == Byte.amp, case .character(let value, let end) = reference(in: body, at: i),
-                let scalar = Unicode.Scalar(value)
-            {
-                UTF8.encode(scalar) { out.append($0) }
-                i = end
-                continue
-            }
-            if attribute && (b == 0x09 || b == 0x0A || b == 0x0D) {
-                // A CR LF pair is one line break, so one space.
-                if !(b == 0x0A && i > range.lowerBound && body[i - 1] == 0x0D) { out.append(0x20) }
-            } else {
-                out.append(b)
-            }
-            i += 1
-        }
-    }
-
     // MARK: Bytes
 
     /// A name (`espi:value`, `xmlns:a`) at `i`: at most one colon, with a name on
@@ -642,6 +440,18 @@ struct XMLScanner {
             i += 1
         }
         return start..<i
+    }
+
+    /// The colon of a qualified name; nil when unprefixed. `scanName` has checked
+    /// that there is at most one and that it has a name on each side.
+    @inline(__always)
+    func firstColon(in name: Range<Int>) -> Int? {
+        var i = name.lowerBound
+        while i < name.upperBound {
+            if body[i] == Byte.colon { return i }
+            i &+= 1
+        }
+        return nil
     }
 
     @inline(__always)
@@ -669,7 +479,7 @@ struct XMLScanner {
     }
 
     @inline(__always)
-    private func equal(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
+    func equal(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
         guard a.count == b.count else { return false }
         var i = 0
         while i < a.count {
@@ -679,7 +489,7 @@ struct XMLScanner {
         return true
     }
 
-    private func isWord(_ word: StaticString, _ range: Range<Int>) -> Bool {
+    func isWord(_ word: StaticString, _ range: Range<Int>) -> Bool {
         range.count == word.utf8CodeUnitCount && hasWord(word, at: range.lowerBound)
     }
 
@@ -715,20 +525,22 @@ struct XMLScanner {
 
 }
 
-/// ASCII bytes the scanner looks for.
-private enum Byte {
-    static let lt = UInt8(ascii: "<")
-    static let gt = UInt8(ascii: ">")
-    static let slash = UInt8(ascii: "/")
-    static let question = UInt8(ascii: "?")
-    static let bang = UInt8(ascii: "!")
-    static let amp = UInt8(ascii: "&")
-    static let hash = UInt8(ascii: "#")
-    static let semicolon = UInt8(ascii: ";")
-    static let colon = UInt8(ascii: ":")
-    static let equals = UInt8(ascii: "=")
-    static let quote = UInt8(ascii: "\"")
-    static let apostrophe = UInt8(ascii: "'")
-    static let dash = UInt8(ascii: "-")
-    static let rbracket = UInt8(ascii: "]")
+extension XMLScanner {
+    /// ASCII bytes the scanner looks for.
+    enum Byte {
+        static let lt = UInt8(ascii: "<")
+        static let gt = UInt8(ascii: ">")
+        static let slash = UInt8(ascii: "/")
+        static let question = UInt8(ascii: "?")
+        static let bang = UInt8(ascii: "!")
+        static let amp = UInt8(ascii: "&")
+        static let hash = UInt8(ascii: "#")
+        static let semicolon = UInt8(ascii: ";")
+        static let colon = UInt8(ascii: ":")
+        static let equals = UInt8(ascii: "=")
+        static let quote = UInt8(ascii: "\"")
+        static let apostrophe = UInt8(ascii: "'")
+        static let dash = UInt8(ascii: "-")
+        static let rbracket = UInt8(ascii: "]")
+    }
 }
