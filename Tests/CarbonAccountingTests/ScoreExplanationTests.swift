@@ -51,7 +51,7 @@ struct ScoreExplanationTests {
         #expect(e.components.map(\.weight) == [40, 30, 15, 15])
         #expect(
             e.components[0].sentence
-                == "Only 1 residential consumer in CN-ZJ had readings this period, fewer than the 5 a comparison "
+                == "Only 1 residential consumer in CN-ZJ used energy this period, fewer than the 5 a comparison "
                 + "needs, and the program sets no benchmark for them: this part is neutral (500).")
         #expect(
             e.components[1].sentence
@@ -179,7 +179,7 @@ struct ScoreExplanationTests {
         inputs.baseline = nil
         let (f, e) = try explain(inputs, peerGroupSize: nil)
         #expect(f.p == 500 && f.r == 500 && f.flags == [.noBaseline, .noBenchmark])
-        #expect(e.components[0].sentence.hasPrefix("Fewer residential consumers in CN-ZJ had readings this period than the 5"))
+        #expect(e.components[0].sentence.hasPrefix("Fewer residential consumers in CN-ZJ used energy this period than the 5"))
         #expect(e.components[1].sentence == "You used no energy in 2023-02 to compare with: this part is neutral (500).")
         #expect(e.summary.contains("No points: there was neither a benchmark nor a baseline"), "\(e.summary)")
         // Neither less energy nor cleaner hours move R, P or T here: certificates do.

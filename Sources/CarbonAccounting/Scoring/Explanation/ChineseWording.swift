@@ -17,8 +17,8 @@ struct ChineseWording: ExplanationWording {
         case .noEnergy:
             "您本期没有用电，无从与同类用户比较，此项按中性值 500 计。"
         case .tooFewPeers(let members, let minPeers, let consumerClass, let zone):
-            (members.map { "本期 \(zone) 有读数的\(name(consumerClass))仅 \($0) 户，少于比较所需的 \(minPeers) 户，" }
-                ?? "本期 \(zone) 有读数的\(name(consumerClass))少于比较所需的 \(minPeers) 户，")
+            (members.map { "本期 \(zone) 有用电的\(name(consumerClass))仅 \($0) 户，少于比较所需的 \(minPeers) 户，" }
+                ?? "本期 \(zone) 有用电的\(name(consumerClass))少于比较所需的 \(minPeers) 户，")
                 + "本计划也未为其设定基准值，此项按中性值 500 计。"
         }
     }

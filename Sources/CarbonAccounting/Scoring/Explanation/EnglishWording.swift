@@ -17,8 +17,8 @@ struct EnglishWording: ExplanationWording {
         case .noEnergy:
             "You used no energy this period, so you were compared with no one: this part is neutral (500)."
         case .tooFewPeers(let members, let minPeers, let consumerClass, let zone):
-            (members.map { "Only \(consumers($0, consumerClass)) in \(zone) had readings this period, fewer than" }
-                ?? "Fewer \(consumerClass.rawValue) consumers in \(zone) had readings this period than")
+            (members.map { "Only \(consumers($0, consumerClass)) in \(zone) used energy this period, fewer than" }
+                ?? "Fewer \(consumerClass.rawValue) consumers in \(zone) used energy this period than")
                 + " the \(minPeers) a comparison needs, and the program sets no benchmark for them: "
                 + "this part is neutral (500)."
         }
