@@ -129,10 +129,13 @@ public struct ScoreAnswer: Codable, Sendable, Equatable {
     /// own figures are always current.
     public var benchmark_as_of: String?
     public var benchmark_size: UInt64?
+    /// The score in words.
+    public var explanation: ExplanationAnswer?
 
     public init(
         consumer: String, period: String, method: String, provisional: Bool, figures: FiguresAnswer,
-        entry: ScoreEntryAnswer?, benchmarkAsOf: (time: String, size: UInt64)? = nil
+        entry: ScoreEntryAnswer?, benchmarkAsOf: (time: String, size: UInt64)? = nil,
+        explanation: ExplanationAnswer? = nil
     ) {
         self.consumer = consumer
         self.period = period
@@ -145,10 +148,12 @@ public struct ScoreAnswer: Codable, Sendable, Equatable {
         self.entry = entry
         self.benchmark_as_of = benchmarkAsOf?.time
         self.benchmark_size = benchmarkAsOf?.size
+        self.explanation = explanation
     }
 
     private enum Key: String, CodingKey {
         case consumer, period, method, provisional, kwh, loc_kg, mkt_kg, entry, benchmark_as_of, benchmark_size
+        case explanation
     }
 
     /// The figures sit at the top level beside `consumer` and `period` (interface.md
@@ -165,6 +170,7 @@ public struct ScoreAnswer: Codable, Sendable, Equatable {
         try c.encodeIfPresent(entry, forKey: .entry)
         try c.encodeIfPresent(benchmark_as_of, forKey: .benchmark_as_of)
         try c.encodeIfPresent(benchmark_size, forKey: .benchmark_size)
+        try c.encodeIfPresent(explanation, forKey: .explanation)
         try figures.encodeWithNulls(to: encoder)
     }
 
@@ -180,6 +186,7 @@ public struct ScoreAnswer: Codable, Sendable, Equatable {
         entry = try c.decodeIfPresent(ScoreEntryAnswer.self, forKey: .entry)
         benchmark_as_of = try c.decodeIfPresent(String.self, forKey: .benchmark_as_of)
         benchmark_size = try c.decodeIfPresent(UInt64.self, forKey: .benchmark_size)
+        explanation = try c.decodeIfPresent(ExplanationAnswer.self, forKey: .explanation)
         figures = try FiguresAnswer(from: decoder)
     }
 }

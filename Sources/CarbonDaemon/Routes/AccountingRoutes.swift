@@ -22,7 +22,8 @@ struct AccountingRoutes {
         router.get("/v1/consumers/{id}/score") { request, context in
             let consumer = try await readableConsumer(context)
             let period = try period(request, "period", anyKind: true)
-            return try await costly.run(context) { try await score(of: consumer, period: period) }
+            let language = AcceptLanguage.explanationLanguage(request.headers[values: .acceptLanguage])
+            return try await costly.run(context) { try await score(of: consumer, period: period, language: language) }
         }
         router.get("/v1/consumers/{id}/emissions") { request, context in
             let consumer = try await readableConsumer(context)
@@ -54,7 +55,7 @@ struct AccountingRoutes {
         try await CarbonDaemon.readableConsumer(context, store: store).consumer
     }
 
-    private func score(of consumer: Consumer, period: Period) async throws -> Response {
+    private func score(of consumer: Consumer, period: Period, language: ExplanationLanguage) async throws -> Response {
         let found = try await accounted { try await store.reader.consumerScore(period, consumer: consumer.id) }
         guard let found, let score = found.score else {
             throw Problem.notFound("consumer \"\(consumer.id)\" has no readings in period \(period)")
@@ -66,10 +67,15 @@ struct AccountingRoutes {
                 proof: .init(size: signed.checkpoint.size, hashes: signed.proof.map(\.base64)),
                 checkpoint: signed.checkpoint.note)
         }
-        return try JSONResponse.encode(ScoreAnswer(
+        let explanation = found.basis.map { ScoreExplanation(figures: score.figures, basis: $0, language: language) }
+        var response = try JSONResponse.encode(ScoreAnswer(
             consumer: consumer.id, period: period.description, method: PeriodComputation.method,
             provisional: found.provisional, figures: Self.figures(score.figures), entry: entry,
-            benchmarkAsOf: found.benchmarksAsOf.map { (Timestamp.format($0.time), $0.size) }))
+            benchmarkAsOf: found.benchmarksAsOf.map { (Timestamp.format($0.time), $0.size) },
+            explanation: explanation.map(ExplanationAnswer.init)))
+        response.headers[.contentLanguage] = language.rawValue
+        response.headers[.vary] = "Accept-Language"
+        return response
     }
 
     private func emissions(of consumer: Consumer, _ request: Request) async throws -> Response {
