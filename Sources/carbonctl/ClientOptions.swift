@@ -29,8 +29,8 @@ struct Daemon {
     let client: UnixHTTPClient
 
     /// GET `path`, failing unless the answer is 2xx.
-    func get(_ path: String) throws -> HTTPResponse {
-        try checked(client.request("GET", path))
+    func get(_ path: String, headers: [(String, String)] = []) throws -> HTTPResponse {
+        try checked(client.request("GET", path, headers: headers))
     }
 
     /// POST `body` to `path`, failing unless the answer is 2xx.
