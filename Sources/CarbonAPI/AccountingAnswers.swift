@@ -170,12 +170,13 @@ public struct ScoreAnswer: Codable, Sendable, Equatable {
     /// Set while the period is open again for corrections: the figures shown are the
     /// signed ones, current until the period is closed again.
     public var restatement: OpenRestatementAnswer? = nil
-    /// What drove the score and what would have raised it, in the asked language.
-    public var explanation: ExplanationAnswer? = nil
+    /// The score in words.
+    public var explanation: ExplanationAnswer?
 
     public init(
         consumer: String, period: String, method: String, provisional: Bool, figures: FiguresAnswer,
-        entry: ScoreEntryAnswer?, benchmarkAsOf: (time: String, size: UInt64)? = nil
+        entry: ScoreEntryAnswer?, benchmarkAsOf: (time: String, size: UInt64)? = nil,
+        explanation: ExplanationAnswer? = nil
     ) {
         self.consumer = consumer
         self.period = period
@@ -188,6 +189,7 @@ public struct ScoreAnswer: Codable, Sendable, Equatable {
         self.entry = entry
         self.benchmark_as_of = benchmarkAsOf?.time
         self.benchmark_size = benchmarkAsOf?.size
+        self.explanation = explanation
     }
 
     private enum Key: String, CodingKey {
@@ -431,64 +433,5 @@ public struct OpenRestatementAnswer: Codable, Sendable, Equatable {
     public init(entry: UInt64, reason: String) {
         self.entry = entry
         self.reason = reason
-    }
-}
-
-/// A score's `explanation`: each component's value, weight and a sentence with the
-/// consumer's own figures, and the change that would have raised the score most.
-public struct ExplanationAnswer: Codable, Sendable, Equatable {
-    public struct Component: Codable, Sendable, Equatable {
-        /// `peer`, `reduction`, `timing` or `green`.
-        public var component: String
-        public var value: Int64
-        public var weight: Int64
-        public var sentence: String
-
-        public init(component: String, value: Int64, weight: Int64, sentence: String) {
-            self.component = component
-            self.value = value
-            self.weight = weight
-            self.sentence = sentence
-        }
-    }
-
-    public struct Change: Codable, Sendable, Equatable {
-        /// `use_less_energy`, `use_cleaner_hours` or `more_green_certificates`.
-        public var change: String
-        public var sentence: String
-        /// The score `cl-score/1` gives with the change, and the gains.
-        public var score: Int64
-        public var score_gain: Int64
-        public var points_gain: Int64
-
-        public init(change: String, sentence: String, score: Int64, score_gain: Int64, points_gain: Int64) {
-            self.change = change
-            self.sentence = sentence
-            self.score = score
-            self.score_gain = score_gain
-            self.points_gain = points_gain
-        }
-    }
-
-    /// `en` or `zh-CN`.
-    public var language: String
-    public var components: [Component]
-    /// Null when no change considered raises the score, or the inputs are not known exactly.
-    public var best_change: Change?
-
-    public init(language: String, components: [Component], best_change: Change?) {
-        self.language = language
-        self.components = components
-        self.best_change = best_change
-    }
-
-    private enum Key: String, CodingKey { case language, components, best_change }
-
-    /// `best_change` is written as `null` when there is none.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encode(language, forKey: .language)
-        try c.encode(components, forKey: .components)
-        try c.encode(best_change, forKey: .best_change)
     }
 }

@@ -94,23 +94,18 @@ struct Score: ParsableCommand {
     @Option(name: .long, help: "The period, e.g. 2026-10.")
     var period: String
 
-    @Flag(name: .long, help: "Say what drove the score and what would have raised it most.")
+    @Flag(name: .long, help: "Also say what drove each part of the score, and which change would have raised it most.")
     var explain = false
 
-    @Option(name: .long, help: "The explanation's language: en or zh-CN (default: from LC_ALL, LC_MESSAGES or LANG).")
+    @Option(
+        name: .long,
+        help: "The explanation's language: zh-CN (Simplified Chinese) or en (default: from LC_ALL, LC_MESSAGES or LANG).")
     var lang: String?
 
-    /// The language asked of the daemon: --lang, else the locale (`zh_CN.UTF-8` -> zh-CN).
-    private var language: String {
-        if let lang { return lang }
-        let environment = ProcessInfo.processInfo.environment
-        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"].lazy.compactMap { environment[$0] }.first { !$0.isEmpty } ?? ""
-        return locale.lowercased().hasPrefix("zh") ? "zh-CN" : "en"
-    }
-
     func run() throws {
+        let language = requestedLanguage(lang).map { [("Accept-Language", $0)] } ?? []
         let response = try options.connect().get(
-            "/v1/consumers/\(percentEncoded(consumer))/score?period=\(period)", headers: [("Accept-Language", language)])
+            "/v1/consumers/\(percentEncoded(consumer))/score?period=\(period)", headers: language)
         if options.json { return print(response.text) }
         let answer = try decode(ScoreAnswer.self, from: response)
         let f = answer.figures
@@ -128,14 +123,22 @@ struct Score: ParsableCommand {
             ("flags", f.flags.isEmpty ? "-" : f.flags.joined(separator: ", ")),
             ("ledger entry", answer.entry.map { "\($0.index) (proof in a tree of \($0.proof.size))" } ?? "- (not closed)"),
         ])
-        guard explain, let explanation = answer.explanation else { return }
-        print("")
-        for c in explanation.components {
-            print("\(c.component) \(c.value) (weight \(c.weight)): \(c.sentence)")
+        if explain, let explanation = answer.explanation { print(""); printExplanation(explanation) }
+    }
+
+    /// The summary; each part as its letter, value and weight, and its sentence; the
+    /// best change after `>`; each note after `*`.
+    private func printExplanation(_ e: ExplanationAnswer) {
+        print(e.summary)
+        let letters = ["peer": "P", "reduction": "R", "timing": "T", "green": "G"]
+        let figures = e.components.map { "\($0.value) x \($0.weight)" }
+        let width = figures.map(\.count).max() ?? 0
+        for (component, figure) in zip(e.components, figures) {
+            let letter = letters[component.component] ?? component.component
+            print("  \(letter)  \(figure.padding(toLength: width, withPad: " ", startingAt: 0))  \(component.sentence)")
         }
-        if let change = explanation.best_change {
-            print("\n\(change.sentence)")
-        }
+        if let best = e.best_change { print("> \(best.sentence)") }
+        for note in e.notes { print("* \(note.sentence)") }
     }
 }
 

@@ -30,8 +30,9 @@ import TransparencyLog
         return (daemon, client)
     }
 
-    /// Methodology section 9 through `api`: the two-row dataset, consumer c1, February as baseline.
-    static func loadWorkedExample(_ api: some TestAPI) async throws {
+    /// Methodology section 9 through `api`: the two-row dataset, consumer c1, February as
+    /// baseline (`marchWh` in March: 100,000 in the example).
+    static func loadWorkedExample(_ api: some TestAPI, marchWh: Int = 100_000) async throws {
         let dataset = try await api.post("/v1/factors?dataset=worked", """
             zone,kind,year,mg_per_kwh,source
             CN-ZJ,average,2022,515300,worked example
@@ -41,7 +42,7 @@ import TransparencyLog
         #expect(try await api.post("/v1/consumers", #"{"consumer":"c1","utility":"u1","zone":"CN-ZJ","class":"residential"}"#).status == 200)
         let readings = try await api.post("/v1/readings", """
             {"utility":"u1","meter":"m1","consumer":"c1","start":"2023-02-01T00:00:00+08:00","duration_s":2419200,"import_wh":95000,"quality":"actual"}
-            {"utility":"u1","meter":"m1","consumer":"c1","start":"2023-03-01T00:00:00+08:00","duration_s":2678400,"import_wh":100000,"quality":"actual"}
+            {"utility":"u1","meter":"m1","consumer":"c1","start":"2023-03-01T00:00:00+08:00","duration_s":2678400,"import_wh":\(marchWh),"quality":"actual"}
             """)
         #expect(readings.status == 200, "\(readings.text)")
         let certificate = try await api.post("/v1/certificates", """

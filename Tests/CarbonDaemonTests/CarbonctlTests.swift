@@ -4,8 +4,10 @@ import Testing
 /// carbonctl against a real daemon: what an operator and an auditor run.
 @Suite struct CarbonctlTests {
     /// Runs carbonctl with the daemon's socket; returns exit status, stdout and stderr.
-    private func carbonctl(_ daemon: DaemonProcess, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        try daemon.carbonctl(arguments)
+    private func carbonctl(
+        _ daemon: DaemonProcess, _ arguments: [String], environment: [String: String] = [:]
+    ) throws -> (status: Int32, out: String, err: String) {
+        try daemon.carbonctl(arguments, environment: environment)
     }
 
     @Test func ingestThenVerifyAndProveWithTheVerifierKey() throws {
@@ -106,13 +108,32 @@ import Testing
 
         let score = try carbonctl(daemon, ["score", "c1", "--period", "2023-03"])
         #expect(score.status == 0 && score.out.contains("470 / 1000") && score.out.contains("no_benchmark"), "\(score.out)")
-        let explained = try carbonctl(daemon, ["score", "c1", "--period", "2023-03", "--explain", "--lang", "en"])
-        #expect(explained.out.contains("timing 500 (weight 15): ") && explained.out.contains("raised the score by 37, to 507"),
-                "\(explained.out) \(explained.err)")
-        let chinese = try DaemonProcess.run("carbonctl", ["score", "c1", "--period", "2023-03", "--explain"], environment: [
-            "CARBONLEDGER_SOCKET": daemon.socket, "LC_ALL": "", "LC_MESSAGES": "", "LANG": "zh_CN.UTF-8",
-        ])
-        #expect(chinese.out.contains("得分将提高37分"), "\(chinese.out) \(chinese.err)")
+        #expect(!score.out.contains("Score 470 of 1000"), "explained only when asked: \(score.out)")
+        // --explain, in the language of --lang, else of LC_ALL, LC_MESSAGES or LANG.
+        let neutral = ["LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"]
+        let explained = try carbonctl(daemon, ["score", "c1", "--period", "2023-03", "--explain"], environment: neutral)
+        #expect(explained.status == 0, "\(explained.err)")
+        for line in [
+            "Score 470 of 1000: the weighted mean of peer 500 x 40",
+            "  P  500 x 40  Only 1 residential consumer in CN-ZJ used energy this period",
+            "  G  200 x 15  Green certificates covered 20.00 of your 100.00 kWh (20.0 %).",
+            "> Using 10 % less energy (90.00 instead of 100.00 kWh) would have raised your score from 470 to 501 (+31)",
+        ] {
+            #expect(explained.out.contains(line), "\(line)\n\(explained.out)")
+        }
+        for (arguments, environment) in [
+            (["--lang", "zh-CN"], neutral), ([], ["LC_ALL": "", "LC_MESSAGES": "", "LANG": "zh_CN.UTF-8"]),
+            ([], ["LC_ALL": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"]),
+        ] {
+            let chinese = try carbonctl(
+                daemon, ["score", "c1", "--period", "2023-03", "--explain"] + arguments, environment: environment)
+            #expect(chinese.out.contains("得分 470（满分 1000）") && chinese.out.contains("> 如果少用 10% 的电"),
+                    "\(arguments) \(environment): \(chinese.out)")
+        }
+        let english = try carbonctl(
+            daemon, ["score", "c1", "--period", "2023-03", "--explain"],
+            environment: ["LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"])
+        #expect(english.out.contains("Score 470 of 1000"), "LC_ALL comes first: \(english.out)")
         let json = try carbonctl(daemon, ["score", "c1", "--period", "2023-03", "--json"])
         let figures = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any]
         #expect(figures?["points"] as? Int == 2 && figures?["provisional"] as? Bool == false)

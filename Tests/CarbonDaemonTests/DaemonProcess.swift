@@ -237,10 +237,11 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Runs carbonctl against this daemon, with client state of this daemon's own
     /// (every test daemon has the same origin).
-    func carbonctl(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    func carbonctl(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         try Self.run(
             "carbonctl", arguments + ["--socket", socket],
-            environment: ["CARBONLEDGER_STATE_DIR": directory.appendingPathComponent("client-state").path])
+            environment: environment.merging(
+                ["CARBONLEDGER_STATE_DIR": directory.appendingPathComponent("client-state").path]) { $1 })
     }
 
     /// The package root (this file is Tests/CarbonDaemonTests/DaemonProcess.swift).

@@ -310,23 +310,16 @@ public struct PeriodComputation: Sendable {
             let consumer = consumers[c]
             let state = states[c]
             let zone = consumerZones[c]
-            var benchmark: Benchmark? = nil
-            if state.totals.energyWh > 0,
-                let group = groups[GroupKey(zone: zone, consumerClass: consumer.consumerClass)],
-                group.n >= parameters.minPeers
-            {
-                benchmark = .peers(group)
-            } else if let b = parameters.staticBenchmark(
-                chain: factors.zoneTree.chain(from: consumer.zone), consumerClass: consumer.consumerClass)
-            {
-                benchmark = .fixed(b)
-            }
+            let benchmark = parameters.benchmark(
+                energyWh: state.totals.energyWh,
+                peerGroup: groups[GroupKey(zone: zone, consumerClass: consumer.consumerClass)], zone: consumer.zone,
+                consumerClass: consumer.consumerClass, zoneTree: factors.zoneTree)
             let zoneFlat = flat[zone] ?? (0, [])
-            let inputs = ScoreInputs(
-                consumer: consumer.id, totals: state.totals, normalizer: consumer.normalizer, benchmark: benchmark,
-                baseline: baseline[consumer.id], days: days, baselineDays: baselineDays, zoneFlatMg: zoneFlat.mg,
-                weights: parameters.weights, pointsPerKg: parameters.pointsPerKg, provisional: provisional)
-            let figures = try inputs.figures()
+            let figures = try ScoreFigures(
+                ScoreInputs(
+                    consumer: consumer.id, totals: state.totals, normalizer: consumer.normalizer, benchmark: benchmark,
+                    baseline: baseline[consumer.id], days: days, baselineDays: baselineDays, zoneFlatMg: zoneFlat.mg,
+                    weights: parameters.weights, pointsPerKg: parameters.pointsPerKg, provisional: provisional))
 
             var datasetNumbers = Set(zoneFlat.datasets)
             for set in state.datasetSets {
@@ -348,7 +341,7 @@ public struct PeriodComputation: Sendable {
             scores.append(
                 ConsumerScore(
                     consumer: consumer, period: period, readings: state.readings, figures: figures,
-                    factorDatasets: datasetNames, certificates: matchedIDs, inputs: inputs))
+                    factorDatasets: datasetNames, certificates: matchedIDs))
         }
         scores.sort { $0.consumer.id.utf8.lexicographicallyPrecedes($1.consumer.id.utf8) }
 

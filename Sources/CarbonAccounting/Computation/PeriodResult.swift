@@ -15,16 +15,13 @@ public struct ConsumerScore: Sendable, Hashable {
     public var factorDatasets: [String]
     /// Ids of the certificates matched with any of its readings of the period, ascending.
     public var certificates: [String]
-    /// What the figures were computed from; nil for a score rebuilt from storage.
-    public var inputs: ScoreInputs?
 
     /// A score with the given fields (the computation makes them; the shell may rebuild
     /// them from storage for the directory and the inventory).
     public init(
         consumer: Consumer, period: Period, readings: Int, figures: ScoreFigures, factorDatasets: [String],
-        certificates: [String], inputs: ScoreInputs? = nil
+        certificates: [String]
     ) {
-        self.inputs = inputs
         self.consumer = consumer
         self.period = period
         self.readings = readings

@@ -91,6 +91,22 @@ public struct ScoreFigures: Sendable, Hashable {
         days: Int64, baselineDays: Int64, zoneFlatMg: Int64, weights: ScoreWeights, pointsPerKg: Int64,
         provisional: Bool
     ) throws(AccountingError) {
+        try self.init(
+            ScoreInputs(
+                consumer: consumer, totals: totals, normalizer: normalizer, benchmark: benchmark, baseline: baseline,
+                days: days, baselineDays: baselineDays, zoneFlatMg: zoneFlatMg, weights: weights,
+                pointsPerKg: pointsPerKg, provisional: provisional))
+    }
+
+    /// Computes every figure from a consumer's score inputs, per methodology sections 6.1-6.7.
+    public init(_ inputs: ScoreInputs) throws(AccountingError) {
+        let (consumer, totals, normalizer, benchmark, baseline) = (
+            inputs.consumer, inputs.totals, inputs.normalizer, inputs.benchmark, inputs.baseline
+        )
+        let (days, baselineDays, zoneFlatMg, weights, pointsPerKg, provisional) = (
+            inputs.days, inputs.baselineDays, inputs.zoneFlatMg, inputs.weights, inputs.pointsPerKg,
+            inputs.provisional
+        )
         func fit(_ x: Int128?, _ figure: String) throws(AccountingError) -> Int128 {
             guard let x else { throw .overflow(consumer: consumer, figure: figure) }
             return x

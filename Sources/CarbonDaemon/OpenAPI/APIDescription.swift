@@ -116,26 +116,19 @@ enum APIDescription {
             problems: writeProblems),
         Operation(
             method: "get", path: "/v1/consumers/{id}/score", roles: readsConsumers, summary: "A consumer's score",
-            parameters: [pathParameter("id", "the consumer id"), periodParameter("period", required: true)],
+            parameters: [
+                pathParameter("id", "the consumer id"), periodParameter("period", required: true),
+                Parameter(
+                    name: "Accept-Language", location: "header", schema: string,
+                    description: "the explanation's language: zh-CN, zh-Hans or zh for Simplified Chinese, else English"),
+            ],
             answer: json(object(
                 [
                     "consumer": string, "period": string, "method": string, "provisional": boolean,
-                    "benchmark_as_of": string, "benchmark_size": unsigned,
+                    "benchmark_as_of": string, "benchmark_size": unsigned, "explanation": explanation,
                     "restatement": object(["entry": unsigned, "reason": string], required: ["entry", "reason"]),
-                    "explanation": object(
-                        [
-                            "language": string,
-                            "components": array(object(
-                                ["component": string, "value": integer, "weight": integer, "sentence": string],
-                                required: ["component", "value", "weight", "sentence"])),
-                            "best_change": nullable(object(
-                                ["change": string, "sentence": string, "score": integer, "score_gain": integer,
-                                 "points_gain": integer],
-                                required: ["change", "sentence", "score", "score_gain", "points_gain"])),
-                        ],
-                        required: ["language", "components", "best_change"]),
                 ],
-                required: ["consumer", "period", "method", "provisional"])),
+                required: ["consumer", "period", "method", "provisional", "explanation"])),
             problems: [400, 404, 409]),
         Operation(
             method: "get", path: "/v1/consumers/{id}/emissions", roles: readsConsumers,
@@ -326,6 +319,22 @@ enum APIDescription {
     }
 
     // MARK: Schema pieces
+
+    /// A score's `explanation`.
+    static let explanation = object(
+        [
+            "language": enumeration(["en", "zh-CN"]), "summary": string,
+            "components": array(object(
+                ["component": enumeration(["peer", "reduction", "timing", "green"]), "value": integer,
+                 "weight": integer, "sentence": string],
+                required: ["component", "value", "weight", "sentence"])),
+            "best_change": nullable(object(
+                ["change": enumeration(["use_less", "cleaner_hours", "more_certificates"]), "sentence": string,
+                 "score": integer, "points": integer, "score_gain": integer, "points_gain": integer],
+                required: ["change", "sentence", "score", "points", "score_gain", "points_gain"])),
+            "notes": array(object(["flag": string, "sentence": string], required: ["flag", "sentence"])),
+        ],
+        required: ["language", "summary", "components", "best_change", "notes"])
 
     static let bulkTypes = ["application/json", "application/x-ndjson", "text/csv"]
     /// What a write may answer besides 200: bad body, another's records, conflicts,

@@ -22,7 +22,7 @@ struct AccountingRoutes {
         router.get("/v1/consumers/{id}/score") { request, context in
             let consumer = try await readableConsumer(context)
             let period = try period(request, "period", anyKind: true)
-            let language = ExplanationLanguage.negotiate(request.headers[.acceptLanguage])
+            let language = AcceptLanguage.explanationLanguage(request.headers[values: .acceptLanguage])
             return try await costly.run(context) { try await score(of: consumer, period: period, language: language) }
         }
         router.get("/v1/consumers/{id}/emissions") { request, context in
@@ -64,9 +64,7 @@ struct AccountingRoutes {
         try await CarbonDaemon.readableConsumer(context, store: store).consumer
     }
 
-    private func score(
-        of consumer: Consumer, period: Period, language: ScoreExplanation.Language
-    ) async throws -> Response {
+    private func score(of consumer: Consumer, period: Period, language: ExplanationLanguage) async throws -> Response {
         let found = try await accounted { try await store.reader.consumerScore(period, consumer: consumer.id) }
         guard let found, let score = found.score else {
             throw Problem.notFound("consumer \"\(consumer.id)\" has no readings in period \(period)")
@@ -78,22 +76,15 @@ struct AccountingRoutes {
                 proof: .init(size: signed.checkpoint.size, hashes: signed.proof.map(\.base64)),
                 checkpoint: signed.checkpoint.note)
         }
+        let explanation = found.basis.map { ScoreExplanation(figures: score.figures, basis: $0, language: language) }
         var answer = ScoreAnswer(
             consumer: consumer.id, period: period.description, method: PeriodComputation.method,
             provisional: found.provisional, figures: Self.figures(score.figures), entry: entry,
-            benchmarkAsOf: found.benchmarksAsOf.map { (Timestamp.format($0.time), $0.size) })
+            benchmarkAsOf: found.benchmarksAsOf.map { (Timestamp.format($0.time), $0.size) },
+            explanation: explanation.map(ExplanationAnswer.init))
         if found.signed != nil, let open = try await store.reader.openRestatement(of: period) {
             answer.restatement = OpenRestatementAnswer(entry: open.entry, reason: open.reason)
         }
-        var inputs = score.inputs
-        if inputs == nil {
-            inputs = try await store.reader.closedScoreInputs(period, consumer: consumer, figures: score.figures)
-        }
-        let explanation = ScoreExplanation(
-            figures: score.figures, inputs: inputs, weights: inputs?.weights ?? store.program.parameters.weights,
-            consumer: consumer,
-            baselinePeriod: store.program.parameters.baseline.baselinePeriod(of: period), language: language)
-        answer.explanation = ExplanationAnswer(explanation)
         var response = try JSONResponse.encode(answer)
         response.headers[.contentLanguage] = language.rawValue
         response.headers[.vary] = "Accept-Language"

@@ -35,6 +35,8 @@ public struct ConsumerPeriodScore: Sendable {
     /// For a provisional score: the ledger size and time of the peer groups its grade
     /// is measured against.
     public var benchmarksAsOf: (size: UInt64, time: Int64)?
+    /// What its explanation is computed from besides the figures.
+    public var basis: ScoreBasis? = nil
 }
 
 /// How an emissions series is cut (interface.md: buckets in the program time zone,
@@ -97,7 +99,13 @@ extension LedgerReader {
         while true {
             let known = snapshot
             let answer = try await pool.read { db -> ConsumerPeriodScore?? in
-                if let closed = try Self.signedScore(period, consumer: id, db: db) { return .some(closed) }
+                if var closed = try Self.signedScore(period, consumer: id, db: db) {
+                    if let score = closed.score {
+                        let (factors, _) = try factorSets.factors(db: db, calendar: program.calendar)
+                        closed.basis = try Self.closedBasis(of: score, db: db, factors: factors)
+                    }
+                    return .some(closed)
+                }
                 guard let known else { return nil }
                 let (factors, timelines) = try factorSets.factors(db: db, calendar: program.calendar)
                 guard let consumer = try ConsumerAccounting(
@@ -105,7 +113,8 @@ extension LedgerReader {
                 else { return .some(nil) }
                 return .some(try consumer.provisionalScore(period, peers: known.benchmarks).map {
                     ConsumerPeriodScore(
-                        score: $0, provisional: true, signed: nil, benchmarksAsOf: (known.asOfSize, known.asOfTime))
+                        score: $0.score, provisional: true, signed: nil, benchmarksAsOf: (known.asOfSize, known.asOfTime),
+                        basis: $0.basis)
                 })
             }
             if let answer { return answer?.score == nil ? nil : answer }

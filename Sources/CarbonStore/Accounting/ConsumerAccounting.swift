@@ -115,8 +115,9 @@ struct ConsumerAccounting {
     // MARK: Figures
 
     /// The consumer's provisional score in `period` against `peers` (the period's peer
-    /// groups over every consumer); nil without readings in it.
-    func provisionalScore(_ period: Period, peers: [PeerBenchmark]) throws -> ConsumerScore? {
+    /// groups over every consumer), with the basis of its explanation; nil without
+    /// readings in it.
+    func provisionalScore(_ period: Period, peers: [PeerBenchmark]) throws -> (score: ConsumerScore, basis: ScoreBasis)? {
         let (start, end) = (period.start(in: program.calendar), period.end(in: program.calendar))
         let carry = try certificateCarry(to: start)
         var used = carry.usedBefore
@@ -144,7 +145,9 @@ struct ConsumerAccounting {
         }
         guard var score = try computation.finish().scores.first else { return nil }
         score.readings = readings
-        return score
+        return (score, ScoreBasis(
+            recorded: score.figures, consumer: consumer, period: period, parameters: program.parameters,
+            peerGroups: peers, baseline: baseline[consumer.id], factors: factors))
     }
 
     /// The consumer's `energy_wh` and `loc_ug` in a baseline period: frozen once the

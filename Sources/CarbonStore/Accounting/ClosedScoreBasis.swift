@@ -1,0 +1,34 @@
+import CarbonAccounting
+import CarbonLedger
+import CarbonModel
+import Foundation
+import GRDB
+
+extension LedgerReader {
+    /// The basis of a closed period's score, as the close had it: the parameters and
+    /// peer groups of the period's `period` entry, and the consumer's frozen figures of
+    /// the baseline period. Primary-key reads only; the consumer's zone and class are
+    /// those it was scored under (`score.consumer`).
+    static func closedBasis(of score: ConsumerScore, db: Database, factors: FactorSet) throws -> ScoreBasis {
+        let period = score.period
+        guard let index = try PeriodAccounting.closedEntry(of: period, db: db),
+            let body = try Data.fetchOne(
+                db.cachedStatement(sql: "SELECT body FROM entries WHERE idx = ?"), arguments: [Int64(index)]),
+            case .period(let entry)? = try? LedgerEntry(canonicalBytes: Array(body))
+        else { throw StoreError.corrupt("the period entry of \(period) is missing or is not a period entry") }
+        // A list too long for the entry is recorded as a root: the groups are then not known.
+        let groups: [PeerBenchmark]? =
+            switch entry.benchmarks {
+            case .items(let groups): groups
+            case .root: nil
+            }
+        let baselinePeriod = entry.parameters.baseline.baselinePeriod(of: period)
+        let baseline = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT energy_wh, loc_ug FROM scores WHERE period = ? AND consumer = ?"),
+            arguments: [baselinePeriod.description, score.consumer.id]
+        ).map { BaselineFigures(energyWh: $0[0], locUg: $0[1]) }
+        return ScoreBasis(
+            recorded: score.figures, consumer: score.consumer, period: period, parameters: entry.parameters,
+            peerGroups: groups, baseline: baseline, factors: factors)
+    }
+}
