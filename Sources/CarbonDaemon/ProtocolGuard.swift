@@ -60,11 +60,16 @@ final class ProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head:
+        case .head(let head):
             inFlight += 1
             readingRequest = true
             deadline?.cancel()
             deadline = nil
+            // A client that asks before sending its body (curl does for bodies over 1 MiB)
+            // would otherwise wait a second for the go-ahead (RFC 9110 section 10.1.1).
+            if head.headerFields[.expect]?.lowercased() == "100-continue" {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+            }
         case .end:
             readingRequest = false
         case .body:
