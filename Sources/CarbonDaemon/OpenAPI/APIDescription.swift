@@ -77,8 +77,13 @@ enum APIDescription {
                 Parameter(
                     name: "correct", schema: boolean,
                     description: "true: each record (with a `reason`) replaces the stored reading of its meter and start"),
+                Parameter(name: "partial", schema: boolean, description: "true: store the good records, list the bad"),
+                Parameter(name: "consumer", schema: string, description: "a Green Button feed's consumer"),
+                Parameter(name: "meter", schema: string, description: "a Green Button feed's meter"),
+                Parameter(name: "utility", schema: string, description: "a Green Button feed's utility (administrators)"),
+                Parameter(name: "reason", schema: string, description: "why a Green Button feed's readings are corrected"),
             ],
-            bodyTypes: bulkTypes, answer: json(ref("IngestAnswer")), problems: writeProblems),
+            bodyTypes: bulkTypes + ["application/atom+xml"], answer: json(ref("IngestAnswer")), problems: writeProblems),
         Operation(
             method: "get", path: "/v1/readings/{utility}/{meter}/{start}/proof", roles: readsConsumers,
             summary: "The two-level proof of one reading",
