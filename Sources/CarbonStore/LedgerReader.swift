@@ -70,6 +70,7 @@ public struct LedgerReader: Sendable {
     let clock: @Sendable () -> Int64
     let snapshots: ProvisionalSnapshots
     let factorSets = FactorSetCache()
+    let periodEntries = PeriodEntryCache()
     /// The latest durable checkpoint, as the writer keeps it in memory.
     let durable: DurableCheckpoint
 

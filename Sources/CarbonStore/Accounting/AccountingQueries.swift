@@ -102,7 +102,7 @@ extension LedgerReader {
                 if var closed = try Self.signedScore(period, consumer: id, db: db) {
                     if let score = closed.score {
                         let (factors, _) = try factorSets.factors(db: db, calendar: program.calendar)
-                        closed.basis = try Self.closedBasis(of: score, db: db, factors: factors)
+                        closed.basis = try closedBasis(of: score, db: db, factors: factors)
                     }
                     return .some(closed)
                 }

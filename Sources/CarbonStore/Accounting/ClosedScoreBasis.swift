@@ -3,18 +3,17 @@ import CarbonLedger
 import CarbonModel
 import Foundation
 import GRDB
+import Synchronization
 
 extension LedgerReader {
     /// The basis of a closed period's score, as the close had it: the parameters and
     /// peer groups of the period's `period` entry, and the consumer's frozen figures of
     /// the baseline period. Primary-key reads only; the consumer's zone and class are
     /// those it was scored under (`score.consumer`).
-    static func closedBasis(of score: ConsumerScore, db: Database, factors: FactorSet) throws -> ScoreBasis {
+    func closedBasis(of score: ConsumerScore, db: Database, factors: FactorSet) throws -> ScoreBasis {
         let period = score.period
         guard let index = try PeriodAccounting.closedEntry(of: period, db: db),
-            let body = try Data.fetchOne(
-                db.cachedStatement(sql: "SELECT body FROM entries WHERE idx = ?"), arguments: [Int64(index)]),
-            case .period(let entry)? = try? LedgerEntry(canonicalBytes: Array(body))
+            let entry = try periodEntries.entry(index, db: db)
         else { throw StoreError.corrupt("the period entry of \(period) is missing or is not a period entry") }
         // A list too long for the entry is recorded as a root: the groups are then not known.
         let groups: [PeerBenchmark]? =
@@ -30,5 +29,28 @@ extension LedgerReader {
         return ScoreBasis(
             recorded: score.figures, consumer: score.consumer, period: period, parameters: entry.parameters,
             peerGroups: groups, baseline: baseline, factors: factors)
+    }
+}
+
+/// Decoded `period` entries by ledger index, for the explanations of closed scores:
+/// an entry never changes once appended, and decoding one (up to 32 KiB of peer
+/// groups) on every request cost the closed score a third of its latency.
+final class PeriodEntryCache: Sendable {
+    private let entries = Mutex<[UInt64: PeriodEntry]>([:])
+    /// Closed periods kept; past it the cache starts again.
+    private static let capacity = 64
+
+    /// The `period` entry at `index`; nil if the entry there is not one.
+    func entry(_ index: UInt64, db: Database) throws -> PeriodEntry? {
+        if let hit = entries.withLock({ $0[index] }) { return hit }
+        guard let body = try Data.fetchOne(
+                db.cachedStatement(sql: "SELECT body FROM entries WHERE idx = ?"), arguments: [Int64(index)]),
+            case .period(let entry)? = try? LedgerEntry(canonicalBytes: Array(body))
+        else { return nil }
+        entries.withLock {
+            if $0.count >= Self.capacity { $0.removeAll(keepingCapacity: true) }
+            $0[index] = entry
+        }
+        return entry
     }
 }
