@@ -104,15 +104,13 @@ struct IngestRoutes {
 
     /// The `reason` of a Green Button feed's corrections, from the query.
     private func reason(_ query: Parameters) throws -> String {
-        guard let reason = query["reason"].map(String.init), !reason.isEmpty,
-            reason.unicodeScalars.count <= CorrectionParser.maximumReasonCharacters,
-            !reason.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
-        else {
+        guard let reason = query["reason"].map(String.init) else {
             throw Problem.badParameter(
                 "reason",
-                "corrections from a Green Button feed need reason=, 1 to \(CorrectionParser.maximumReasonCharacters) "
-                    + "characters without control characters (estimated_to_actual, meter_fault, data_error or your own words)")
+                "corrections from a Green Button feed need reason=: estimated_to_actual, meter_fault, data_error or "
+                    + "your own words, 1 to \(CorrectionParser.maximumReasonCharacters) characters")
         }
+        if let problem = CorrectionParser.reasonProblem(reason) { throw Problem.badParameter("reason", problem) }
         return reason
     }
 

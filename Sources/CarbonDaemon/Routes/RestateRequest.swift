@@ -19,11 +19,8 @@ enum RestateRequest {
         guard let value = try? JSONValue.parse(Array(buffer: body)), let fields = value.objectValue,
             fields.count == 1, let reason = fields["reason"]?.stringValue
         else { throw Problem(.badRequest, "bad-body", shape) }
-        let scalars = reason.unicodeScalars
-        guard !scalars.isEmpty, scalars.count <= CorrectionParser.maximumReasonCharacters,
-            !scalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
-        else {
-            throw Problem(.unprocessableContent, "invalid-reason", "reason: \(shape), without control characters")
+        if let problem = CorrectionParser.reasonProblem(reason) {
+            throw Problem(.unprocessableContent, "invalid-reason", problem)
         }
         return reason
     }

@@ -9,6 +9,16 @@ public enum CorrectionParser {
     /// The longest `reason`, in Unicode characters.
     public static var maximumReasonCharacters: Int { 200 }
 
+    /// What is wrong with `reason` under the rule of the `reason` field
+    /// (`reason must ...`), or nil: the one rule for a reason a body, a query or a
+    /// restatement gives.
+    public static func reasonProblem(_ reason: String) -> String? {
+        var reason = reason
+        return reason.withUTF8 { bytes in
+            FieldReader.freeTextProblem(UnsafeRawBufferPointer(bytes), maximumCharacters: maximumReasonCharacters)
+        }.map { "reason \($0.phrase)" }
+    }
+
     /// Parses a body of `format`; throws `BodyError` when the body as a whole cannot be read.
     public static func parse(
         _ body: UnsafeRawBufferPointer, format: BodyFormat, maxRecords: Int

@@ -106,11 +106,9 @@ struct FieldReader {
     /// (a correction's `reason`).
     mutating func text(_ value: RawValue, _ field: String, maximumCharacters: Int) -> String? {
         let checked = withText(value) { text -> Result<String, TextProblem> in
-            let characters = text.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
-            guard characters <= maximumCharacters else {
-                return .failure(.tooManyCharacters(characters, limit: maximumCharacters))
+            if let problem = FieldReader.freeTextProblem(text, maximumCharacters: maximumCharacters) {
+                return .failure(problem)
             }
-            if let problem = FieldReader.textProblem(text, maximumBytes: text.count) { return .failure(problem) }
             return .success(FieldReader.string(text))
         }
         switch checked {
@@ -222,6 +220,14 @@ struct FieldReader {
         // be one key to Swift and two to SQLite and the ledger's leaf bytes. Only NFC is taken.
         if text.contains(where: { $0 >= 0x80 }) && !UnicodeText.isNFC(text) { return .notNFC }
         return nil
+    }
+
+    /// Why `text` cannot be free text of 1...`maximumCharacters` Unicode characters
+    /// without control characters, or nil.
+    static func freeTextProblem(_ text: UnsafeRawBufferPointer, maximumCharacters: Int) -> TextProblem? {
+        let characters = text.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+        guard characters <= maximumCharacters else { return .tooManyCharacters(characters, limit: maximumCharacters) }
+        return textProblem(text, maximumBytes: text.count)
     }
 
     /// Why `text` cannot be a reference (1...128 bytes, no C0 or C1 control character,
