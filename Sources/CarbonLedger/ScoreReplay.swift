@@ -168,16 +168,11 @@ public struct ScoreReplay {
                 failures.append("\(what): not a correction leaf")
                 continue
             }
-            let start = leaf.reading.start
-            if let target = pending[leaf.replaces] {
-                if let mismatch = Self.mismatch(leaf.reading, replacing: target.reading) {
-                    failures.append("\(what): replaces \(leaf.replaces), a reading of another \(mismatch)")
-                    continue
+            if pending[leaf.replaces] != nil {
+                if let failure = Self.replace(with: leaf, at: ReadingVersion(entry: index, position: position), in: &pending) {
+                    failures.append("\(what): \(failure)")
                 }
-                pending[leaf.replaces] = nil
-                pending[ReadingVersion(entry: index, position: position)] = PendingReading(
-                    reading: leaf.reading, leaf: leaf.reading.leafBytes)
-            } else if let period = closedPeriod(containing: start) {
+            } else if let period = closedPeriod(containing: leaf.reading.start) {
                 // A restated period's chains are checked when it closes again (or at the end).
                 if !reopened.contains(period) {
                     failures.append("\(what): corrects a reading of \(period), which is closed and not opened again by a restatement")
@@ -189,7 +184,26 @@ public struct ScoreReplay {
         return failures
     }
 
-    /// Why `reading` cannot replace `target`: the field that differs, or nil.
+    /// Puts the version a correction leaf brings, at `version`, in force in place of
+    /// the one it names; what does not check, or nil. The replaced version must be in
+    /// force and be a reading of the same utility, meter, start, duration and consumer.
+    private static func replace(
+        with leaf: CorrectionLeaf, at version: ReadingVersion, in readings: inout [ReadingVersion: PendingReading]
+    ) -> String? {
+        guard let target = readings[leaf.replaces]?.reading else {
+            return "replaces \(leaf.replaces), which is not a reading in force"
+        }
+        let reading = leaf.reading
+        if let field = Self.mismatch(reading, replacing: target) {
+            return "replaces \(leaf.replaces), a reading of another \(field)"
+        }
+        readings[leaf.replaces] = nil
+        readings[version] = PendingReading(reading: reading, leaf: reading.leafBytes)
+        return nil
+    }
+
+    /// The first of the fields a correction keeps that differs between `reading` and
+    /// `target`, or nil.
     private static func mismatch(_ reading: Reading, replacing target: Reading) -> String? {
         if reading.utility != target.utility { return "utility" }
         if reading.meter != target.meter { return "meter" }
@@ -244,15 +258,9 @@ public struct ScoreReplay {
                     throw ReplayError("entry \(batch.index) leaf \(position) is not a correction leaf")
                 }
                 guard leaf.reading.start >= span.start && leaf.reading.start < span.end else { continue }
-                guard let target = inForce.removeValue(forKey: leaf.replaces) else {
-                    throw ReplayError(
-                        "entry \(batch.index) leaf \(position) replaces \(leaf.replaces), which is not a reading in force")
+                if let failure = Self.replace(with: leaf, at: version, in: &inForce) {
+                    throw ReplayError("entry \(batch.index) leaf \(position) \(failure)")
                 }
-                if let mismatch = Self.mismatch(leaf.reading, replacing: target.reading) {
-                    throw ReplayError(
-                        "entry \(batch.index) leaf \(position) replaces \(leaf.replaces), a reading of another \(mismatch)")
-                }
-                inForce[version] = PendingReading(reading: leaf.reading, leaf: leaf.reading.leafBytes)
             }
         }
         return Array(inForce.values)

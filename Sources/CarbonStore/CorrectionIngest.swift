@@ -54,10 +54,10 @@ struct CorrectionIngest {
         var rejections = batch.parseErrors.map { Rejection(.invalid, index: $0.index, field: $0.field, $0.message) }
         let batchUtility = batch.submitter.utility ?? corrections.first?.reading.utility ?? ""
         let knownMeters = cache.meterPositions(of: batchUtility)
-        let stored = try storedVersions(of: corrections.compactMap { correction in
-            knownMeters[correction.reading.meter].map {
-                ReadingKeyOfMeter(meter: cache.meters[$0].id, start: correction.reading.start)
-            }
+        // Each record's meter id, looked up once (nil: no stored reading of that meter).
+        let meterIDs = corrections.map { knownMeters[$0.reading.meter].map { cache.meters[$0].id } }
+        let stored = try storedVersions(of: zip(corrections, meterIDs).compactMap { correction, meter in
+            meter.map { ReadingKeyOfMeter(meter: $0, start: correction.reading.start) }
         })
         var accepted: [Accepted] = []
         var duplicates = 0
@@ -87,14 +87,11 @@ struct CorrectionIngest {
                 continue
             }
             let what = "meter \"\(reading.meter)\" at start \(reading.start)"
-            guard let position = knownMeters[reading.meter],
-                let found = stored[ReadingKeyOfMeter(meter: cache.meters[position].id, start: reading.start)]
+            guard let key = meterIDs[i].map({ ReadingKeyOfMeter(meter: $0, start: reading.start) }), let found = stored[key]
             else {
                 reject(.invalid, "start", "no stored reading of \(what) to correct (send new readings without ?correct=true)")
                 continue
             }
-            let meterID = cache.meters[position].id
-            let key = ReadingKeyOfMeter(meter: meterID, start: reading.start)
             if let first = seen[key] {
                 reject(.conflict, "start", "\(what) is corrected twice in the batch (record \(first)); send one correction")
                 continue
@@ -127,7 +124,7 @@ struct CorrectionIngest {
                         + "(POST /v1/periods/\(period)/restate)")
                 continue
             }
-            accepted.append(Accepted(index: i, meterID: meterID, consumerRow: consumer.rowID, replaced: found))
+            accepted.append(Accepted(index: i, meterID: key.meter, consumerRow: consumer.rowID, replaced: found))
         }
         return (accepted, duplicates, rejections, batchUtility)
     }
