@@ -23,16 +23,18 @@ struct PeriodClose {
             return refuse(.invalid, "this program scores calendar \(program.granularity.rawValue)s; \(period) is not one")
         }
         let (start, end) = program.span(of: period)
+        let reopened = cache.reopened[period] != nil
+        if !reopened, let entry = try PeriodAccounting.closedEntry(of: period, db: db) {
+            let consumers = try Int.fetchOne(
+                db, sql: "SELECT consumers FROM periods WHERE period = ?", arguments: [period.description]) ?? 0
+            return .closed(PeriodCloseResult(period: period, entry: entry, consumers: consumers, alreadyClosed: true))
+        }
         let accounting = try PeriodAccounting(db: db, program: program)
         // A restated period closes again over its readings as they now stand; the
         // entries it signs name those they restate.
         var restated: (entry: UInt64, scores: [String: UInt64])? = nil
-        if cache.reopened[period] != nil {
+        if reopened {
             restated = try Self.signed(period, db: db)
-        } else if let entry = try PeriodAccounting.closedEntry(of: period, db: db) {
-            let consumers = try Int.fetchOne(
-                db, sql: "SELECT consumers FROM periods WHERE period = ?", arguments: [period.description]) ?? 0
-            return .closed(PeriodCloseResult(period: period, entry: entry, consumers: consumers, alreadyClosed: true))
         } else {
             let closedThrough = cache.closedThrough
             guard start >= closedThrough else {
