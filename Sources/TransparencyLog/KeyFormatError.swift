@@ -8,7 +8,8 @@ public enum KeyFormatError: Error, Equatable, Sendable {
     case invalidKeyID
     /// The key is not canonical padded standard base64.
     case invalidBase64
-    /// The key's algorithm byte is not 0x01 (Ed25519).
+    /// The key's algorithm byte is not the one expected: 0x01 (Ed25519) for a log's key,
+    /// 0x04 (cosignature/v1) for a witness's.
     case unknownAlgorithm(UInt8)
     /// The key material has the wrong length for Ed25519.
     case wrongKeyLength(Int)
@@ -29,7 +30,7 @@ extension KeyFormatError: CustomStringConvertible {
         case .invalidBase64:
             return "key is not valid padded base64"
         case let .unknownAlgorithm(byte):
-            return "unknown key algorithm \(byte) (only 1, Ed25519, is supported)"
+            return "key algorithm \(byte) is not the one expected (1, Ed25519, for a log's key; 4, cosignature/v1, for a witness's)"
         case let .wrongKeyLength(length):
             return "key is \(length) bytes, Ed25519 needs 32"
         case let .keyIDMismatch(stated, computed):

@@ -12,23 +12,10 @@ public struct NoteVerifier: Sendable, Equatable, Hashable {
     /// Stricter than Go in two ways C2SP prescribes: the key ID must be
     /// lowercase hex and the base64 canonical, so a key has one spelling.
     public init(_ vkey: String) throws(KeyFormatError) {
-        guard let (name, rest) = NoteKey.cut(vkey[...]), let (id, key) = NoteKey.cut(rest) else {
-            throw .malformed
-        }
-        guard NoteKey.isValidName(name) else { throw .invalidName }
-        guard let stated = Hex.parseKeyID(id.utf8) else { throw .invalidKeyID }
-        guard let bytes = Base64.decode(key.utf8) else { throw .invalidBase64 }
-        guard let algorithm = bytes.first else { throw .wrongKeyLength(0) }
-        // Go checks the ID over all the key bytes before looking at the algorithm.
-        let computed = bytes.withUnsafeBytes { raw in
-            NoteKey.keyID(name: String(name), algorithm: algorithm, publicKey: UnsafeRawBufferPointer(rebasing: raw.dropFirst()))
-        }
-        guard computed == stated else { throw .keyIDMismatch(stated: stated, computed: computed) }
-        guard algorithm == NoteKey.ed25519 else { throw .unknownAlgorithm(algorithm) }
-        guard bytes.count == 33 else { throw .wrongKeyLength(bytes.count - 1) }
-        self.name = String(name)
-        self.keyID = stated
-        self.publicKey = Array(bytes.dropFirst())
+        let (name, keyID, publicKey) = try NoteKey.parseVerifierKey(vkey, algorithm: NoteKey.ed25519)
+        self.name = name
+        self.keyID = keyID
+        self.publicKey = publicKey
     }
 
     /// Makes the verifier key for an Ed25519 public key under `name`.
