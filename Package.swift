@@ -69,6 +69,12 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOExtras", package: "swift-nio-extras"),
         ]),
+        // A tlog-witness: cosigns a log's checkpoints (run by `carbonctl witness`).
+        .target(name: "CarbonWitness", dependencies: [
+            "TransparencyLog", "CarbonLedger",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // carbonctl's blocking socket client; responses are parsed by NIO's HTTP/1.1 decoder.
         .target(name: "CarbonClient", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
@@ -84,8 +90,9 @@ let package = Package(
         // The client and offline auditor: no database library (the ledger module reads
         // bundles and the daemon's API; the daemon checks its own backups).
         .executableTarget(name: "carbonctl", dependencies: [
-            "CarbonClient", "CarbonAPI", "CarbonLedger", "CarbonAccounting",
+            "CarbonClient", "CarbonAPI", "CarbonLedger", "CarbonAccounting", "CarbonWitness",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // The read-path benchmark's floor: a bare Hummingbird answer on a Unix socket.
         .executableTarget(name: "benchhello", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
@@ -112,6 +119,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "CarbonWitnessTests", dependencies: ["CarbonWitness", "TransparencyLog"]),
         .testTarget(name: "CarbonStoreTests", dependencies: ["CarbonStore", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]

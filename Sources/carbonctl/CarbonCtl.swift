@@ -16,7 +16,7 @@ struct CarbonCtl: ParsableCommand {
             BackupCommand.self,
             Keygen.self, Key.self, RotateKey.self, Health.self, Whoami.self, Consumers.self, Ingest.self,
             Factors.self, Certificates.self, Score.self, Directory.self, Inventory.self, Close.self, Restate.self,
-            CheckpointCommand.self, Proof.self, Verify.self, VerifyProof.self, Export.self, Audit.self,
+            CheckpointCommand.self, Proof.self, Verify.self, VerifyProof.self, Export.self, Audit.self, WitnessCommand.self,
         ])
 
     /// Runs the command; a `CommandFailure` prints its message and exits with its own
