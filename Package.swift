@@ -54,7 +54,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .target(name: "CarbonDaemon", dependencies: [
-            "CarbonStore", "CarbonConfig", "CarbonAPI", "CarbonAccounting", "CarbonLedger",
+            "CarbonStore", "CarbonConfig", "CarbonAPI", "CarbonAccounting", "CarbonLedger", "CarbonClient",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTP1
 
 /// A blocking HTTP/1.1 client for the daemon's Unix socket, used by `carbonctl`,
-/// the tests and the ingest benchmark. Responses are parsed by NIO's HTTP/1.1
+/// the tests and the ingest benchmark (and, over TCP, by the daemon to reach witnesses). Responses are parsed by NIO's HTTP/1.1
 /// decoder (`ResponseParser`).
 ///
 /// One connection is kept alive across requests. If the daemon closed it while it
@@ -10,8 +10,10 @@ import NIOHTTP1
 /// out dead before a single byte of the answer arrives, the request is sent once
 /// more on a fresh one. Not thread-safe: use one client per thread.
 public final class UnixHTTPClient {
-    /// The socket this client talks to.
+    /// The socket this client talks to (`HOST:PORT` for TCP).
     public let socketPath: String
+    /// The TCP host and port, nil for a Unix socket.
+    private let tcp: (host: String, port: Int)?
     private let timeout: Duration?
     private var connection: UnixSocketConnection?
     private var parser: ResponseParser?
@@ -25,6 +27,16 @@ public final class UnixHTTPClient {
     public init(socketPath: String, timeout: Duration? = nil) throws {
         self.socketPath = socketPath
         self.timeout = timeout
+        tcp = nil
+        try connect()
+    }
+
+    /// Connects to `host`:`port` over TCP (plain HTTP: for a peer on another machine,
+    /// run it behind a TLS tunnel).
+    public init(host: String, port: Int, timeout: Duration? = nil) throws {
+        socketPath = "\(host):\(port)"
+        self.timeout = timeout
+        tcp = (host, port)
         try connect()
     }
 
@@ -76,7 +88,8 @@ public final class UnixHTTPClient {
 
     private func connect() throws {
         disconnect()
-        let connection = try UnixSocketConnection(path: socketPath, timeout: timeout)
+        let connection = try tcp.map { try UnixSocketConnection(host: $0.host, port: $0.port, timeout: timeout) }
+            ?? UnixSocketConnection(path: socketPath, timeout: timeout)
         self.connection = connection
         self.parser = try ResponseParser()
     }

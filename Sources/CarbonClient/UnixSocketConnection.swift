@@ -2,9 +2,39 @@
 import Glibc
 #endif
 
-/// A connected `AF_UNIX` stream socket, closed when released.
+/// A connected stream socket, `AF_UNIX` (the daemon) or TCP (a witness), closed when released.
 final class UnixSocketConnection {
     private let fd: Int32
+
+    /// Connects to TCP `host`:`port` (the first address that accepts); `timeout`
+    /// bounds every single send and receive.
+    init(host: String, port: Int, timeout: Duration?) throws {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var found: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &found)
+        guard status == 0, let first = found else {
+            throw ClientError.cannotConnect(path: "\(host):\(port)", errno: status == EAI_SYSTEM ? errno : EHOSTUNREACH)
+        }
+        defer { freeaddrinfo(first) }
+        var lastError = ECONNREFUSED
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        while let address = candidate {
+            candidate = address.pointee.ai_next
+            let fd = socket(address.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { lastError = errno; continue }
+            var result: Int32
+            repeat { result = connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) } while result != 0 && errno == EINTR
+            if result == 0 {
+                self.fd = fd
+                if let timeout { setTimeout(timeout) }
+                return
+            }
+            lastError = errno
+            close(fd)
+        }
+        throw ClientError.cannotConnect(path: "\(host):\(port)", errno: lastError)
+    }
 
     /// Connects to `path`; `timeout` bounds every single send and receive.
     init(path: String, timeout: Duration?) throws {

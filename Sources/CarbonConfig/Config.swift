@@ -76,15 +76,19 @@ public struct Config: Sendable, Equatable {
         public var key: String
         /// How long a key replaced by `carbonctl rotate-key` keeps co-signing checkpoints (`key_overlap`).
         public var keyOverlap: ConfigDuration
+        /// The C2SP tlog-policy file naming the witnesses checkpoints are pushed to and
+        /// the quorum a cosigned checkpoint needs (`witness_policy`); nil: no witnesses.
+        public var witnessPolicy: String?
 
         /// `[ledger]` with its defaults.
         public init(
             origin: String = "carbonledger.local/demo", key: String = "var/lib/carbonledger.key",
-            keyOverlap: ConfigDuration = ConfigDuration(seconds: 30 * 86_400)
+            keyOverlap: ConfigDuration = ConfigDuration(seconds: 30 * 86_400), witnessPolicy: String? = nil
         ) {
             self.origin = origin
             self.key = key
             self.keyOverlap = keyOverlap
+            self.witnessPolicy = witnessPolicy
         }
     }
 

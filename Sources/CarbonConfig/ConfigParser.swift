@@ -90,7 +90,7 @@ private func parseMode(_ text: String, _ section: TOMLSection) throws(ConfigErro
 }
 
 private enum LedgerKeys {
-    static let all = ["origin", "key", "key_overlap"]
+    static let all = ["origin", "key", "key_overlap", "witness_policy"]
 }
 
 private func readLedger(_ section: TOMLSection?, _ paths: PathResolver) throws(ConfigError) -> Config.LedgerSettings {
@@ -108,6 +108,7 @@ private func readLedger(_ section: TOMLSection?, _ paths: PathResolver) throws(C
         }
         if let key = try section.nonEmptyString("key") { ledger.key = key }
         if let overlap = try section.duration("key_overlap", atLeast: ConfigDuration(seconds: 0)) { ledger.keyOverlap = overlap }
+        if let policy = try section.string("witness_policy"), !policy.isEmpty { ledger.witnessPolicy = paths.resolve(policy) }
     }
     ledger.key = paths.resolve(ledger.key)
     return ledger

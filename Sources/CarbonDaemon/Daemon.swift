@@ -50,7 +50,8 @@ public struct Daemon {
         let store = try DaemonApplication.openStore(config, files: files, acceptRollback: acceptRollback, logger: logger)
         defer { store.close() }
         let application = try await DaemonApplication(
-            config: config, store: store, calendar: calendar, metrics: metrics, logger: logger)
+            config: config, store: store, calendar: calendar, metrics: metrics, logger: logger,
+            witnessPolicy: files.witnessPolicy)
         let (access, limits, health, connections) =
             (application.access, application.limits, application.health, application.connections)
 
@@ -98,6 +99,9 @@ public struct Daemon {
             services.append(.init(service: ConfigReloader(
                 path: configPath, config: config, access: access, limits: limits, connections: connections,
                 logger: logger)))
+        }
+        if let witnessing = application.witnessing {
+            services.append(.init(service: WitnessPusher(witnessing: witnessing, store: store, logger: logger)))
         }
         services.append(.init(service: PeriodCloser(
             store: store, closeAfter: config.program.closeAfter.seconds, health: health, logger: logger)))

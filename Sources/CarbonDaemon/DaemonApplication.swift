@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Prometheus
+import TransparencyLog
 
 #if canImport(Glibc)
 import Glibc
@@ -21,14 +22,17 @@ public struct DaemonApplication {
     let limits: LimitsInForce
     let health: DaemonHealth
     let connections: Connections
+    /// The witnesses' cosignatures, nil when no witness policy is set.
+    let witnessing: Witnessing?
 
     /// Every route over `store`, with the grants, limits and program of `config`.
     /// `resolver` looks up the users and groups the grants name.
     public init(
         config: Config, store: CarbonStore, calendar: TZifCalendar, metrics: PrometheusCollectorRegistry,
-        logger: Logger, resolver: any IdentityResolver = SystemIdentityResolver()
+        logger: Logger, resolver: any IdentityResolver = SystemIdentityResolver(), witnessPolicy: WitnessPolicy? = nil
     ) async throws {
-        let health = DaemonHealth()
+        let witnessing = witnessPolicy.map(Witnessing.init)
+        let health = DaemonHealth(witnessing: witnessing)
         let costly = CostlyWork()
         let access = AccessControl(Access(grants: config.grants, daemonUID: getuid(), resolver: resolver))
         let limits = LimitsInForce(config.limits)
@@ -42,10 +46,11 @@ public struct DaemonApplication {
         IngestRoutes(store: store, limits: limits).register(on: router)
         LedgerRoutes(
             store: store, origin: config.ledger.origin, keyOverlap: config.ledger.keyOverlap.seconds, limits: limits,
-            costly: costly
+            costly: costly, witnessing: witnessing
         ).register(on: router)
         MetricsRoutes(
-            store: store, health: health, registry: metrics, database: config.daemon.database, connections: connections
+            store: store, health: health, registry: metrics, database: config.daemon.database, connections: connections,
+            witnessing: witnessing
         ).register(on: router)
         BackupRoutes(store: store, database: config.daemon.database).register(on: router)
         CertificateRoutes(store: store, limits: limits).register(on: router)
@@ -65,6 +70,7 @@ public struct DaemonApplication {
         self.limits = limits
         self.health = health
         self.connections = connections
+        self.witnessing = witnessing
     }
 
     /// Opens the store `config` names, with what `files` loaded: the database and the

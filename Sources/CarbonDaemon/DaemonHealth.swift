@@ -11,6 +11,12 @@ final class DaemonHealth: Sendable {
     }
 
     private let problems = Mutex<[Part: String]>([:])
+    /// The witnesses' progress, whose unmet policy is a problem too (nil: no policy).
+    let witnessing: Witnessing?
+
+    init(witnessing: Witnessing? = nil) {
+        self.witnessing = witnessing
+    }
 
     /// Records (or, with nil, clears) the problem of `part`.
     func report(_ part: Part, _ problem: String?) {
@@ -25,6 +31,7 @@ extension DaemonHealth {
     /// Every problem of the daemon and its store, one sentence each: empty when healthy.
     func problems(of store: CarbonStore) -> [String] {
         var problems = current.sorted { $0.key.rawValue < $1.key.rawValue }.map(\.value)
+        if let witnesses = witnessing?.problem { problems.append(witnesses) }
         if let writer = store.writer.problem { problems.insert(writer, at: 0) }
         return problems
     }

@@ -16,6 +16,8 @@ struct StartupFiles {
     let calendar: TZifCalendar
     let factorDatasets: [FactorDataset]
     let program: Program
+    /// The witnesses and quorum of `ledger.witness_policy`, nil when none is set.
+    let witnessPolicy: WitnessPolicy?
 
     init(_ config: Config) throws {
         signer = try KeyFile.load(path: config.ledger.key)
@@ -39,6 +41,17 @@ struct StartupFiles {
             }
         }
         program = try Program(config: config.program, calendar: calendar)
+        witnessPolicy = try config.ledger.witnessPolicy.map { [signer] path in
+            let policy: WitnessPolicy
+            do { policy = try WitnessPolicy(parsing: try Self.text(of: path, "ledger.witness_policy")) } catch {
+                throw DaemonError("ledger.witness_policy: \(path): \(error)")
+            }
+            // A policy that names logs is one an auditor uses too: it must accept this ledger.
+            guard policy.logs.isEmpty || policy.logs.contains(where: { $0.verifier == signer.verifier }) else {
+                throw DaemonError("ledger.witness_policy: \(path) lists logs but not this ledger's key \(signer.verifier.vkey)")
+            }
+            return policy
+        }
     }
 
     private static func text(of path: String, _ key: String) throws -> String {

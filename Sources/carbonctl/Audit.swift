@@ -68,18 +68,22 @@ struct Audit: ParsableCommand {
     @OptionGroup var keyOption: KeyOption
     @OptionGroup var state: StateOption
     @OptionGroup var options: ClientOptions
+    @OptionGroup var witnessOptions: WitnessOptions
 
     @Argument(help: "The bundle folder written by `carbonctl export`; without it, the daemon's ledger is audited through its API.")
     var dir: String?
 
     func run() throws {
-        let verifier = try keyOption.requiredVerifier()
-        let source: any LedgerSource = try dir.map(BundleFolder.init) ?? DaemonLedger(options.connect())
+        let policy = try witnessOptions.load()
+        let verifier = try keyOption.requiredVerifier(policy: policy)
+        let source: any LedgerSource = try dir.map(BundleFolder.init)
+            ?? DaemonLedger(options.connect(), checkpoint: checkpointPath(policy))
         let verification = try verify(source, dir: dir, first: verifier, options: .init(
             checksData: true, replayScores: { try SystemTimeZones.calendar($0) },
             rootWanted: state.savedSize(origin: verifier.name)))
         // The audited entries themselves show whether this tree contains the one verified before.
         let checkpoint = verification.checkpoint
+        let cosigners = try witnessed(verification.note, checkpoint, policy: policy)
         let ledger = dir == nil ? "the ledger" : "the bundle"
         try state.advance(to: checkpoint, note: verification.note, verifiers: verification.keys.keys) { last in
             guard let root = verification.rootAtWantedSize else { return "\(ledger) holds no tree of size \(last.size)" }
@@ -87,7 +91,7 @@ struct Audit: ParsableCommand {
         }
         print("audited \(checkpoint.size) entries: checkpoint, every signature, every tile, the root "
               + "\(checkpoint.rootHash.base64), the data of \(verification.dataChecked) entries, "
-              + "and \(verification.scoresChecked) scores recomputed with cl-score/1; the checkpoint is \(verification.signedBy)")
+              + "and \(verification.scoresChecked) scores recomputed with cl-score/1; the checkpoint is \(verification.signedBy)\(cosigners)")
     }
 }
 

@@ -15,10 +15,24 @@ struct KeyOption: ParsableArguments {
         do { return try NoteVerifier(key) } catch { throw CommandFailure("--key: \(error)") }
     }
 
-    func requiredVerifier() throws -> NoteVerifier {
-        guard let verifier = try verifier() else { throw CommandFailure("--key is required: pass the ledger's verifier key") }
-        return verifier
+    func requiredVerifier(policy: WitnessPolicy? = nil) throws -> NoteVerifier {
+        if let verifier = try verifier() { return verifier }
+        // A policy that names exactly one log names the ledger's key.
+        if let logs = policy?.logs, logs.count == 1 { return logs[0].verifier }
+        throw CommandFailure("--key is required: pass the ledger's verifier key")
     }
+}
+
+/// Where the daemon serves the checkpoint a command checks: the cosigned one when a
+/// witness policy is given.
+func checkpointPath(_ policy: WitnessPolicy?) -> String {
+    policy == nil ? "/v1/ledger/checkpoint" : "/v1/ledger/checkpoint/cosigned"
+}
+
+/// Checks `note` against `policy` (nothing when nil) and says which witnesses cosigned it.
+func witnessed(_ note: String, _ checkpoint: Checkpoint, policy: WitnessPolicy?) throws -> String {
+    guard let policy else { return "" }
+    return ", cosigned by " + (try policy.check(note, checkpoint: checkpoint)).joined(separator: ", ")
 }
 
 /// Opens a signed checkpoint with the verifier, or fails naming why.
@@ -38,18 +52,22 @@ struct CheckpointCommand: ParsableCommand {
     @OptionGroup var options: ClientOptions
     @OptionGroup var keyOption: KeyOption
     @OptionGroup var state: StateOption
+    @OptionGroup var witnessOptions: WitnessOptions
 
     func run() throws {
+        let policy = try witnessOptions.load()
         let daemon = try options.connect()
-        let note = try daemon.get("/v1/ledger/checkpoint").text
-        guard let verifier = try keyOption.verifier() else { return print(note, terminator: "") }
+        let note = try daemon.get(checkpointPath(policy)).text
+        guard policy != nil || keyOption.key != nil else { return print(note, terminator: "") }
+        let verifier = try keyOption.requiredVerifier(policy: policy)
         let checkpoint = try openCheckpoint(note, verifier: verifier)
+        let cosigners = try witnessed(note, checkpoint, policy: policy)
         try state.advance(to: checkpoint, note: note, verifiers: [verifier]) { try daemon.consistencyFailure(of: checkpoint, from: $0) }
         if options.json {
             print("{\"origin\":\"\(checkpoint.origin)\",\"size\":\(checkpoint.size),\"root\":\"\(checkpoint.rootHash.base64)\",\"verified\":true}")
         } else {
             print(note, terminator: "")
-            print("verified: size \(checkpoint.size), signed by \(verifier.name)")
+            print("verified: size \(checkpoint.size), signed by \(verifier.name)\(cosigners)")
         }
     }
 }
@@ -78,17 +96,20 @@ struct Proof: ParsableCommand {
     @Option(name: .long, help: "Also write the proof as a C2SP tlog-proof file, for `carbonctl verify-proof`.")
     var out: String?
 
+    @OptionGroup var witnessOptions: WitnessOptions
+
     func validate() throws {
         guard (index == nil) != (reading == nil) else { throw ValidationError("give exactly one of --index and --reading") }
     }
 
     func run() throws {
-        let verifier = try keyOption.requiredVerifier()
+        let policy = try witnessOptions.load()
+        let verifier = try keyOption.requiredVerifier(policy: policy)
         let daemon = try options.connect()
         if let index {
-            try proveEntry(index, daemon: daemon, verifier: verifier)
+            try proveEntry(index, daemon: daemon, verifier: verifier, policy: policy)
         } else if let reading {
-            try proveReading(try ReadingKey(parsing: reading), daemon: daemon, verifier: verifier)
+            try proveReading(try ReadingKey(parsing: reading), daemon: daemon, verifier: verifier, policy: policy)
         }
     }
 
@@ -108,11 +129,12 @@ struct Proof: ParsableCommand {
         }
     }
 
-    private func proveEntry(_ index: UInt64, daemon: Daemon, verifier: NoteVerifier) throws {
-        let note = try daemon.get("/v1/ledger/checkpoint").text
+    private func proveEntry(_ index: UInt64, daemon: Daemon, verifier: NoteVerifier, policy: WitnessPolicy?) throws {
+        let note = try daemon.get(checkpointPath(policy)).text
         let checkpoint = try openCheckpoint(note, verifier: verifier)
+        _ = try witnessed(note, checkpoint, policy: policy)
         guard index < checkpoint.size else {
-            throw CommandFailure("entry \(index) is not in the latest checkpoint, of size \(checkpoint.size)")
+            throw CommandFailure("entry \(index) is not in the latest \(policy == nil ? "" : "cosigned ")checkpoint, of size \(checkpoint.size)")
         }
         let proofResponse = try daemon.get("/v1/ledger/proof/inclusion?index=\(index)&size=\(checkpoint.size)")
         let proof = try decode(InclusionAnswer.self, from: proofResponse)
@@ -133,28 +155,42 @@ struct Proof: ParsableCommand {
         print(entry.entry)
     }
 
-    private func proveReading(_ key: ReadingKey, daemon: Daemon, verifier: NoteVerifier) throws {
+    private func proveReading(_ key: ReadingKey, daemon: Daemon, verifier: NoteVerifier, policy: WitnessPolicy?) throws {
         let response = try daemon.get(key.proofPath)
         let proof = try decode(ReadingProofAnswer.self, from: response)
         try key.check(leaf: proof.reading)
-        let checkpoint = try openCheckpoint(proof.checkpoint, verifier: verifier)
+        var (note, entryPath) = (proof.checkpoint, proof.entry_path)
+        if policy != nil {
+            // The entry's path to the latest cosigned checkpoint instead of the latest one.
+            note = try daemon.get(checkpointPath(policy)).text
+            let cosigned = try openCheckpoint(note, verifier: verifier)
+            guard proof.entry_index < cosigned.size else {
+                throw CommandFailure(
+                    "the reading's entry \(proof.entry_index) is not yet in a checkpoint the witnesses cosigned "
+                        + "(the latest cosigned has size \(cosigned.size)); try again once they have", exitCode: 3)
+            }
+            entryPath = try decode(InclusionAnswer.self, from: try daemon.get(
+                "/v1/ledger/proof/inclusion?index=\(proof.entry_index)&size=\(cosigned.size)")).hashes
+        }
+        let checkpoint = try openCheckpoint(note, verifier: verifier)
+        let cosigners = try witnessed(note, checkpoint, policy: policy)
         try checkInclusion(
             leaf: RFC6962.leafHash(Array(proof.entry.utf8)), index: proof.entry_index, size: checkpoint.size,
-            hashes: proof.entry_path, root: checkpoint.rootHash, what: "readings entry \(proof.entry_index)")
+            hashes: entryPath, root: checkpoint.rootHash, what: "readings entry \(proof.entry_index)")
         let batch = BatchInclusion(
             reading: proof.reading, position: Int64(proof.position), batchSize: Int64(proof.batch_size),
             path: proof.batch_path, entry: proof.entry)
         try batch.verify()
-        try remember(checkpoint, note: proof.checkpoint, daemon: daemon, verifier: verifier)
+        try remember(checkpoint, note: note, daemon: daemon, verifier: verifier)
         try write(TlogProof(
-            index: proof.entry_index, hashes: proof.entry_path.compactMap(Hash256.init(base64:)), checkpoint: proof.checkpoint,
+            index: proof.entry_index, hashes: entryPath.compactMap(Hash256.init(base64:)), checkpoint: note,
             extra: .object([
                 "entry": .string(proof.entry), "reading": .string(proof.reading), "position": .int(batch.position),
                 "batch_size": .int(batch.batchSize), "batch_path": .array(proof.batch_path.map(JSONValue.string)),
             ])))
         if options.json { return print(response.text) }
         print("reading \(proof.position) of \(proof.batch_size) in entry \(proof.entry_index), "
-              + "in the checkpoint of size \(checkpoint.size): verified")
+              + "in the checkpoint of size \(checkpoint.size)\(cosigners): verified")
         print(proof.reading)
     }
 }
@@ -186,19 +222,23 @@ struct Verify: ParsableCommand {
     @OptionGroup var options: ClientOptions
     @OptionGroup var keyOption: KeyOption
     @OptionGroup var state: StateOption
+    @OptionGroup var witnessOptions: WitnessOptions
 
     func run() throws {
+        let policy = try witnessOptions.load()
         let daemon = try options.connect()
         let verification = try verify(
-            DaemonLedger(daemon), first: keyOption.requiredVerifier(), options: .init(checksData: false))
+            DaemonLedger(daemon, checkpoint: checkpointPath(policy)), first: keyOption.requiredVerifier(policy: policy),
+            options: .init(checksData: false))
         let checkpoint = verification.checkpoint
+        let cosigners = try witnessed(verification.note, checkpoint, policy: policy)
         let chain = verification.keys
         try state.advance(to: checkpoint, note: verification.note, verifiers: chain.keys) { try daemon.consistencyFailure(of: checkpoint, from: $0) }
         if options.json {
             print("{\"size\":\(checkpoint.size),\"root\":\"\(checkpoint.rootHash.base64)\",\"key\":\"\(chain.current.vkey)\",\"verified\":true}")
         } else {
             print("verified \(checkpoint.size) entries: every signature, and the root \(checkpoint.rootHash.base64); "
-                  + "the checkpoint is \(verification.signedBy)")
+                  + "the checkpoint is \(verification.signedBy)\(cosigners)")
         }
     }
 }

@@ -40,14 +40,16 @@ final class DaemonLedger: LedgerSource {
     /// Entries asked for per page (the daemon may answer fewer).
     private static let pageSize: UInt64 = 39 * 256
 
-    init(_ daemon: Daemon) throws {
+    /// The daemon's ledger up to the checkpoint it serves at `checkpoint` (the latest
+    /// signed, or the latest cosigned).
+    init(_ daemon: Daemon, checkpoint: String = "/v1/ledger/checkpoint") throws {
         self.daemon = daemon
-        note = try daemon.client.request("GET", "/v1/ledger/checkpoint")
+        note = try daemon.client.request("GET", checkpoint)
         size = (try? SignedCheckpoint.unverified(note.text))?.size
     }
 
     func checkpoint() -> Result<[UInt8], LedgerSourceError> {
-        guard (200..<300).contains(note.status) else { return .failure(Self.failure("/v1/ledger/checkpoint", note)) }
+        guard (200..<300).contains(note.status) else { return .failure(Self.failure("the checkpoint", note)) }
         return .success(Array(note.body))
     }
 

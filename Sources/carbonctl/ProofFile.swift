@@ -71,6 +71,7 @@ struct VerifyProof: ParsableCommand {
 
     @OptionGroup var keyOption: KeyOption
     @OptionGroup var state: StateOption
+    @OptionGroup var witnessOptions: WitnessOptions
 
     @Argument(help: "The .tlog-proof file written by `carbonctl proof --out`.")
     var file: String
@@ -79,22 +80,24 @@ struct VerifyProof: ParsableCommand {
     static let maximumBytes = 1 << 20
 
     func run() throws {
-        let verifier = try keyOption.requiredVerifier()
+        let policy = try witnessOptions.load()
+        let verifier = try keyOption.requiredVerifier(policy: policy)
         let data = try BundleFile.read(URL(fileURLWithPath: file), limit: Self.maximumBytes, what: "a tlog-proof file")
         let proof = try TlogProof(parsing: String(decoding: data, as: UTF8.self))
         let checkpoint = try openCheckpoint(proof.checkpoint, verifier: verifier)
+        let cosigners = try witnessed(proof.checkpoint, checkpoint, policy: policy)
         guard let entry = proof.extra["entry"]?.stringValue else { throw CommandFailure("the proof carries no entry", exitCode: 3) }
         try checkInclusion(
             leaf: RFC6962.leafHash(Array(entry.utf8)), index: proof.index, size: checkpoint.size,
             hashes: proof.hashes.map(\.base64), root: checkpoint.rootHash, what: "entry \(proof.index)")
-        var verified = "entry \(proof.index) is in the checkpoint of size \(checkpoint.size): verified"
+        var verified = "entry \(proof.index) is in the checkpoint of size \(checkpoint.size)\(cosigners): verified"
         var proven = entry
         if let reading = proof.extra["reading"]?.stringValue {
             guard let position = proof.extra["position"]?.intValue, let size = proof.extra["batch_size"]?.intValue,
                 let path = proof.extra["batch_path"]?.arrayValue?.compactMap(\.stringValue)
             else { throw CommandFailure("the reading part of the proof is incomplete", exitCode: 3) }
             try BatchInclusion(reading: reading, position: position, batchSize: size, path: path, entry: entry).verify()
-            verified = "reading \(position) of \(size) in entry \(proof.index), in the checkpoint of size \(checkpoint.size): verified"
+            verified = "reading \(position) of \(size) in entry \(proof.index), in the checkpoint of size \(checkpoint.size)\(cosigners): verified"
             proven = reading
         }
         let comparison = try state.compareOffline(checkpoint, note: proof.checkpoint, verifiers: [verifier])

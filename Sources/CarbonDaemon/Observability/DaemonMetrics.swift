@@ -13,6 +13,8 @@ public enum DaemonMetrics {
     static let openConnections = "carbonledger_open_connections"
     static let degraded = "carbonledger_degraded"
     static let closeFailures = "carbonledger_period_close_failures_total"
+    static let cosignedSize = "carbonledger_cosigned_checkpoint_size"
+    static let witnessPolicyMet = "carbonledger_witness_policy_met"
 
     /// Metric names with their Prometheus HELP text: the daemon's and the store's.
     static let help: [String: String] = StoreMetrics.help.merging([
@@ -24,6 +26,8 @@ public enum DaemonMetrics {
         openConnections: "Connections open on the socket.",
         degraded: "1 while /v1/health reports degraded (a reason in its problems), else 0.",
         closeFailures: "Automatic period closes that failed for a reason of the store's (each is retried).",
+        cosignedSize: "Entries in the latest checkpoint whose witness cosignatures meet the witness policy.",
+        witnessPolicyMet: "1 while the latest checkpoint pushed to the witnesses met the witness policy, else 0.",
     ]) { $1 }
 
     /// Histogram buckets of every duration: a group commit is milliseconds (an fsync), a

@@ -194,6 +194,10 @@ enum APIDescription {
             method: "get", path: "/v1/ledger/checkpoint", roles: granted, summary: "The latest signed checkpoint",
             answer: (type: "text/plain", schema: string), problems: [404]),
         Operation(
+            method: "get", path: "/v1/ledger/checkpoint/cosigned", roles: granted,
+            summary: "The latest checkpoint whose witness cosignatures meet the witness policy",
+            answer: (type: "text/plain", schema: string), problems: [404]),
+        Operation(
             method: "get", path: "/v1/ledger/key", roles: granted, summary: "Every key the ledger was signed with",
             answer: json(object(["origin": string, "keys": array(string)], required: ["origin", "keys"]))),
         Operation(

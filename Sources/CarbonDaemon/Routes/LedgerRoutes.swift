@@ -14,9 +14,23 @@ struct LedgerRoutes {
     let keyOverlap: Int64
     let limits: LimitsInForce
     let costly: CostlyWork
+    /// The witnesses' cosignatures, nil when no witness policy is set.
+    let witnessing: Witnessing?
 
     func register(on router: Router<DaemonContext>) {
         let ledger = router.group("/v1/ledger")
+        ledger.get("checkpoint/cosigned") { _, context in
+            try context.requireGranted()
+            guard let witnessing else { throw Problem.notFound("no witness policy is set (ledger.witness_policy)") }
+            guard let note = witnessing.cosignedNote else {
+                throw Problem.notFound(
+                    "no checkpoint has met the witness policy (\(witnessing.policy.quorumDescription)) yet"
+                        + (witnessing.problem.map { ": \($0)" } ?? ""))
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: note)))
+        }
         ledger.get("checkpoint") { _, context in
             try context.requireGranted()
             guard let checkpoint = try await store.reader.latestCheckpoint() else {

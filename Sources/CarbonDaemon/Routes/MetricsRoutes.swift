@@ -13,6 +13,8 @@ struct MetricsRoutes {
     let database: String
     /// The open connections, counted at each scrape.
     let connections: Connections
+    /// The witnesses' cosignatures, nil when no witness policy is set.
+    let witnessing: Witnessing?
 
     func register(on router: Router<DaemonContext>) {
         let gauges = ScrapedGauges(registry: registry)
@@ -25,6 +27,10 @@ struct MetricsRoutes {
             gauges.walBytes.set(Double(Self.fileSize(database + "-wal")))
             gauges.openConnections.set(Double(connections.count))
             gauges.degraded.set(Double(health.problems(of: store).isEmpty ? 0 : 1))
+            if let witnessing {
+                gauges.cosignedSize.set(Double(witnessing.cosignedSize))
+                gauges.witnessPolicyMet.set(Double(witnessing.problem == nil ? 1 : 0))
+            }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
@@ -44,6 +50,8 @@ private struct ScrapedGauges: Sendable {
     let walBytes: Gauge
     let openConnections: Gauge
     let degraded: Gauge
+    let cosignedSize: Gauge
+    let witnessPolicyMet: Gauge
 
     init(registry: PrometheusCollectorRegistry) {
         func gauge(_ name: String) -> Gauge {
@@ -55,5 +63,7 @@ private struct ScrapedGauges: Sendable {
         walBytes = gauge(DaemonMetrics.walBytes)
         openConnections = gauge(DaemonMetrics.openConnections)
         degraded = gauge(DaemonMetrics.degraded)
+        cosignedSize = gauge(DaemonMetrics.cosignedSize)
+        witnessPolicyMet = gauge(DaemonMetrics.witnessPolicyMet)
     }
 }

@@ -1,0 +1,239 @@
+import CarbonClient
+import CarbonStore
+import Foundation
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import TransparencyLog
+
+/// The witness policy in force (`ledger.witness_policy`) and what the witnesses
+/// have cosigned: the latest checkpoint whose cosignatures meet the policy, served
+/// beside the plain one. A policy the witnesses cannot meet holds that checkpoint
+/// back (and shows in health and metrics); ingest and signing never wait for it.
+public final class Witnessing: Sendable {
+    public let policy: WitnessPolicy
+    private let state = Mutex(Progress())
+
+    struct Progress {
+        /// The latest checkpoint meeting the policy: the log's note with the witnesses' lines.
+        var cosigned: (size: UInt64, note: String)?
+        /// The size of the latest checkpoint pushed, and whether its round met the policy.
+        var pushed: UInt64?
+        /// Why each witness failed in the last round it failed, cleared when it cosigns.
+        var failures: [String: String] = [:]
+    }
+
+    public init(policy: WitnessPolicy) {
+        self.policy = policy
+    }
+
+    /// The latest cosigned checkpoint note, nil before one met the policy.
+    public var cosignedNote: String? { state.withLock { $0.cosigned?.note } }
+
+    /// Its size (0 before one met the policy).
+    var cosignedSize: UInt64 { state.withLock { $0.cosigned?.size ?? 0 } }
+
+    /// The policy not met for the latest checkpoint pushed, in a sentence; nil when met.
+    var problem: String? {
+        state.withLock { progress in
+            guard let pushed = progress.pushed, pushed != progress.cosigned?.size else { return nil }
+            let why = progress.failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+            return "the witness policy (\(policy.quorumDescription)) is not met for the checkpoint of size \(pushed); "
+                + "the cosigned checkpoint stays at size \(progress.cosigned?.size ?? 0)" + (why.isEmpty ? "" : " (\(why))")
+        }
+    }
+
+    /// Records a round for the checkpoint `note` of `size`: the cosignature lines each
+    /// witness returned, and why the others failed.
+    func record(size: UInt64, note: String, text: String, lines: [String: String], failures: [String: String]) {
+        let verified = policy.witnesses.filter { witness in
+            guard let line = lines[witness.name] else { return false }
+            return witness.verifier.cosignatureTime(of: text, among: Self.signatures(in: line)) != nil
+        }
+        let met = policy.isMet(byWitnessesNamed: verified.map(\.name))
+        let cosignedNote = note + verified.compactMap { lines[$0.name] }.joined()
+        state.withLock { progress in
+            progress.pushed = size
+            for witness in verified { progress.failures[witness.name] = nil }
+            progress.failures.merge(failures) { $1 }
+            if met && size >= progress.cosigned?.size ?? 0 { progress.cosigned = (size, cosignedNote) }
+        }
+    }
+
+    /// The signature lines of a witness's answer, none of them checked yet.
+    private static func signatures(in lines: String) -> [NoteSignature] {
+        // A one-line note text makes the answer a note whose signatures can be read.
+        do throws(NoteError) {
+            return try SignedNote.open("x\n\n" + lines, verifiers: []).unverified
+        } catch {
+            guard case .unverified(let opened) = error else { return [] }
+            return opened.unverified
+        }
+    }
+}
+
+/// Pushes each new checkpoint to the policy's witnesses (C2SP tlog-witness
+/// `add-checkpoint`) and records what they cosign in `Witnessing`.
+///
+/// The writer's latest durable checkpoint is read from memory every `interval`;
+/// checkpoints signed while a round is under way are skipped for the newest, which
+/// extends them. A round that does not meet the policy is tried again after a pause
+/// that doubles up to a minute.
+struct WitnessPusher: Service {
+    let witnessing: Witnessing
+    let store: CarbonStore
+    let logger: Logger
+    var interval: Duration = .milliseconds(100)
+
+    func run() async throws {
+        let links = witnessing.policy.witnesses.compactMap { witness -> WitnessLink? in
+            guard let url = witness.url else {
+                logger.warning("witness \(witness.name) has no URL in the policy: checkpoints are not pushed to it")
+                return nil
+            }
+            do {
+                return try WitnessLink(name: witness.name, url: url)
+            } catch {
+                logger.warning("witness \(witness.name): \(error)")
+                return nil
+            }
+        }
+        var retryAt = ContinuousClock.now
+        var pause = Duration.seconds(1)
+        var lastPushed: UInt64?
+        while !Task.isShuttingDownGracefully {
+            try await Task.sleep(for: interval)
+            guard let checkpoint = store.writer.latestCheckpoint else { continue }
+            let fresh = checkpoint.size != lastPushed
+            guard fresh || (witnessing.problem != nil && ContinuousClock.now >= retryAt) else { continue }
+            lastPushed = checkpoint.size
+            await push(checkpoint, to: links)
+            if witnessing.problem == nil {
+                pause = .seconds(1)
+            } else {
+                retryAt = ContinuousClock.now + pause
+                pause = min(pause * 2, .seconds(60))
+            }
+        }
+    }
+
+    /// One round: every witness asked for its cosignature of `checkpoint` at once.
+    private func push(_ checkpoint: StoredCheckpoint, to links: [WitnessLink]) async {
+        let text: String
+        do {
+            text = try SignedCheckpoint.unverified(checkpoint.note).text
+        } catch {
+            return logger.error("the latest checkpoint does not parse: \(error)")
+        }
+        let outcomes = await withTaskGroup(of: (String, Result<String, WitnessPushError>).self) { group in
+            for link in links {
+                group.addTask { (link.name, await self.ask(link, checkpoint)) }
+            }
+            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        var lines: [String: String] = [:]
+        var failures: [String: String] = [:]
+        for (name, outcome) in outcomes {
+            switch outcome {
+            case .success(let line): lines[name] = line
+            case .failure(let error):
+                failures[name] = error.description
+                logger.notice("witness \(name) did not cosign the checkpoint of size \(checkpoint.size): \(error)")
+            }
+        }
+        witnessing.record(size: checkpoint.size, note: checkpoint.note, text: text, lines: lines, failures: failures)
+    }
+
+    /// Asks one witness, starting from the size it was last known to hold and, when it
+    /// answers 409 with another, once more from that one.
+    private func ask(_ link: WitnessLink, _ checkpoint: StoredCheckpoint) async -> Result<String, WitnessPushError> {
+        for _ in 0..<2 {
+            let old = link.knownSize
+            guard old <= checkpoint.size else {
+                return .failure(.init("it holds size \(old), larger than the ledger's \(checkpoint.size)"))
+            }
+            let proof: [Hash256]
+            do {
+                proof = old == 0 || old == checkpoint.size
+                    ? [] : try await store.reader.consistencyProof(from: old, to: checkpoint.size).hashes
+            } catch {
+                return .failure(.init("no consistency proof from size \(old): \(error)"))
+            }
+            let body = Array(AddCheckpointRequest(oldSize: old, proof: proof, note: checkpoint.note).body.utf8)
+            let response: HTTPResponse
+            do {
+                response = try await NIOThreadPool.singleton.runIfActive { try link.post(body) }
+            } catch {
+                return .failure(.init("\(error)"))
+            }
+            let answer = String(decoding: response.body, as: UTF8.self)
+            switch response.status {
+            case 200:
+                link.knownSize = checkpoint.size
+                return .success(answer)
+            case 409:
+                guard let held = UInt64(answer.trimmingCharacters(in: .newlines)) else {
+                    return .failure(.init("409 without a size: \(answer)"))
+                }
+                link.knownSize = held
+            default:
+                return .failure(.init("\(response.status): \(answer.trimmingCharacters(in: .whitespacesAndNewlines))"))
+            }
+        }
+        return .failure(.init("its size kept changing under the requests"))
+    }
+}
+
+/// Why a witness did not cosign, in words for health and the log.
+struct WitnessPushError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// One witness's connection and what the daemon knows of it: kept-alive HTTP to its
+/// submission prefix, `unix:PATH` or `http://HOST:PORT[/PREFIX]`.
+///
+/// `@unchecked Sendable`: only the pusher's round uses a link, one request at a time.
+final class WitnessLink: @unchecked Sendable {
+    let name: String
+    /// The tree size the witness was last known to hold (0: unknown, and 409 tells).
+    var knownSize: UInt64 = 0
+    private let endpoint: Endpoint
+    private let path: String
+    private var client: UnixHTTPClient?
+
+    private enum Endpoint {
+        case unix(String)
+        case tcp(host: String, port: Int)
+    }
+
+    init(name: String, url: String) throws {
+        self.name = name
+        if url.hasPrefix("unix:") {
+            endpoint = .unix(String(url.dropFirst(5)))
+            path = "/add-checkpoint"
+        } else if url.hasPrefix("http://"), let components = URLComponents(string: url), let host = components.host {
+            endpoint = .tcp(host: host, port: components.port ?? 80)
+            path = (components.path.hasSuffix("/") ? String(components.path.dropLast()) : components.path) + "/add-checkpoint"
+        } else {
+            throw WitnessPushError("its URL \(url) is neither unix:PATH nor http://HOST:PORT/PREFIX (for https, run a TLS tunnel)")
+        }
+    }
+
+    /// POSTs an add-checkpoint body, connecting first if need be.
+    func post(_ body: [UInt8]) throws -> HTTPResponse {
+        if client == nil {
+            switch endpoint {
+            case .unix(let socket): client = try UnixHTTPClient(socketPath: socket, timeout: .seconds(10))
+            case .tcp(let host, let port): client = try UnixHTTPClient(host: host, port: port, timeout: .seconds(10))
+            }
+        }
+        do {
+            return try client!.request("POST", path, headers: [("Content-Type", "text/plain")], body: body)
+        } catch {
+            client = nil
+            throw error
+        }
+    }
+}
