@@ -40,7 +40,7 @@ let package = Package(
 
         // Pure core.
         .target(name: "CarbonModel"),
-        .target(name: "CarbonAPI", dependencies: ["CarbonModel"]),
+        .target(name: "CarbonAPI", dependencies: ["CarbonModel", "CarbonAccounting"]),
         .target(name: "TransparencyLog", dependencies: ["CSodium", "CSHA256"]),
         .target(name: "CarbonLedger", dependencies: ["CarbonModel", "CarbonAccounting", "TransparencyLog"]),
         .target(name: "CarbonAccounting", dependencies: ["CarbonModel"]),

@@ -336,6 +336,10 @@ public struct InventoryPeriodAnswer: Codable, Sendable, Equatable {
     public var energy_wh: Int64?
     public var loc_g: Int64?
     public var mkt_g: Int64?
+    /// The exact sums behind `loc_g` and `mkt_g`, in ug, as decimal strings (they may
+    /// pass 2^63): what inventories of several shards add up from (docs/scaling.md).
+    public var loc_ug: String?
+    public var mkt_ug: String?
     public var consumers: Int
     public var intensity_mg_per_kwh: Int64?
     /// Consumers per grade `"1"` ... `"5"`, and `"none"`.
@@ -343,7 +347,8 @@ public struct InventoryPeriodAnswer: Codable, Sendable, Equatable {
     public var suppressed: Bool
 
     public init(
-        period: String, provisional: Bool, energy_wh: Int64?, loc_g: Int64?, mkt_g: Int64?, consumers: Int,
+        period: String, provisional: Bool, energy_wh: Int64?, loc_g: Int64?, mkt_g: Int64?,
+        loc_ug: String? = nil, mkt_ug: String? = nil, consumers: Int,
         intensity_mg_per_kwh: Int64?, grades: [String: Int]?, suppressed: Bool = false
     ) {
         self.period = period
@@ -351,6 +356,8 @@ public struct InventoryPeriodAnswer: Codable, Sendable, Equatable {
         self.energy_wh = energy_wh
         self.loc_g = loc_g
         self.mkt_g = mkt_g
+        self.loc_ug = loc_ug
+        self.mkt_ug = mkt_ug
         self.consumers = consumers
         self.intensity_mg_per_kwh = intensity_mg_per_kwh
         self.grades = grades
@@ -358,7 +365,7 @@ public struct InventoryPeriodAnswer: Codable, Sendable, Equatable {
     }
 
     private enum Key: String, CodingKey {
-        case period, provisional, energy_wh, loc_g, mkt_g, consumers, intensity_mg_per_kwh, grades, suppressed
+        case period, provisional, energy_wh, loc_g, mkt_g, loc_ug, mkt_ug, consumers, intensity_mg_per_kwh, grades, suppressed
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -368,6 +375,8 @@ public struct InventoryPeriodAnswer: Codable, Sendable, Equatable {
         try c.encode(energy_wh, forKey: .energy_wh)
         try c.encode(loc_g, forKey: .loc_g)
         try c.encode(mkt_g, forKey: .mkt_g)
+        try c.encode(loc_ug, forKey: .loc_ug)
+        try c.encode(mkt_ug, forKey: .mkt_ug)
         try c.encode(consumers, forKey: .consumers)
         try c.encode(intensity_mg_per_kwh, forKey: .intensity_mg_per_kwh)
         try c.encode(grades, forKey: .grades)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CarbonAPI
 import Foundation
+import TransparencyLog
 
 struct Certificates: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -191,9 +192,21 @@ struct Directory: ParsableCommand {
 
 struct Inventory: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "A zone's consumption-side emission inventory, period by period.")
+        abstract: "A zone's consumption-side emission inventory, period by period.",
+        discussion: """
+            With --shard (repeated, each with a --shard-key in the same order), the inventory
+            of a zone served by several daemons, one per part of it (docs/scaling.md): each
+            shard's checkpoint is verified with its key, its inventory of the zone fetched, and
+            the figures added up exactly. A period a shard withholds is withheld in the sum.
+            """)
 
     @OptionGroup var options: ClientOptions
+
+    @Option(name: .long, help: "The socket of one shard's daemon; repeat for every shard.")
+    var shard: [String] = []
+
+    @Option(name: .long, help: "The verifier key of each --shard's ledger, in the same order.")
+    var shardKey: [String] = []
 
     @Argument(help: "The zone, e.g. CN-ZJ (its sub-zones included).")
     var zone: String
@@ -204,12 +217,26 @@ struct Inventory: ParsableCommand {
     @Option(name: .long, help: "The last period (default: --from).")
     var to: String?
 
+    func validate() throws {
+        guard shard.count == shardKey.count else { throw ValidationError("give one --shard-key for each --shard") }
+    }
+
     func run() throws {
-        let response = try options.connect().get(
-            "/v1/zones/\(percentEncoded(zone))/inventory?from=\(from)&to=\(to ?? from)")
-        if options.json { return print(response.text) }
-        let answer = try decode(InventoryAnswer.self, from: response)
-        print("inventory of \(answer.zone)")
+        let path = "/v1/zones/\(percentEncoded(zone))/inventory?from=\(from)&to=\(to ?? from)"
+        let answer: InventoryAnswer
+        if shard.isEmpty {
+            let response = try options.connect().get(path)
+            if options.json { return print(response.text) }
+            answer = try decode(InventoryAnswer.self, from: response)
+        } else {
+            answer = try merged(path)
+            if options.json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                return print(String(decoding: try encoder.encode(answer), as: UTF8.self))
+            }
+        }
+        print("inventory of \(answer.zone)" + (shard.isEmpty ? "" : " from \(shard.count) shards"))
         printColumns(
             ["period", "energy kWh", "location t", "market t", "consumers", "mg/kWh", "grades 1/2/3/4/5/none"],
             answer.periods.map { p in
@@ -226,6 +253,19 @@ struct Inventory: ParsableCommand {
         if answer.periods.contains(where: \.suppressed) {
             print("(few): fewer consumers than program.min_peers, or a difference of fewer to a sub-zone: figures withheld")
         }
+    }
+
+    /// Every shard's inventory at `path`, each after its checkpoint verified with its key, added up.
+    private func merged(_ path: String) throws -> InventoryAnswer {
+        let answers = try zip(shard, shardKey).map { socket, key in
+            let verifier: NoteVerifier
+            do { verifier = try NoteVerifier(key) } catch { throw CommandFailure("--shard-key \(key): \(error)") }
+            let daemon = try Daemon.connect(socket)
+            let checkpoint = try openCheckpoint(try daemon.get("/v1/ledger/checkpoint").text, verifier: verifier)
+            FileHandle.standardError.write(Data("shard \(checkpoint.origin): checkpoint of size \(checkpoint.size) verified\n".utf8))
+            return try decode(InventoryAnswer.self, from: try daemon.get(path))
+        }
+        do { return try InventoryMerge.merge(answers) } catch { throw CommandFailure("\(error)", exitCode: 3) }
     }
 
     private func tonnes(_ grams: Int64?) -> String {

@@ -16,17 +16,22 @@ struct ClientOptions: ParsableArguments {
     }
 
     func connect() throws -> Daemon {
-        do {
-            return Daemon(client: try UnixHTTPClient(socketPath: socketPath))
-        } catch {
-            throw CommandFailure("\(error)")
-        }
+        try Daemon.connect(socketPath)
     }
 }
 
 /// The daemon as seen from carbonctl: requests that fail with a problem+json become a readable error.
 struct Daemon {
     let client: UnixHTTPClient
+
+    /// The daemon on the socket at `path`.
+    static func connect(_ path: String) throws -> Daemon {
+        do {
+            return Daemon(client: try UnixHTTPClient(socketPath: path))
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+    }
 
     /// GET `path`, failing unless the answer is 2xx.
     func get(_ path: String, headers: [(String, String)] = []) throws -> HTTPResponse {

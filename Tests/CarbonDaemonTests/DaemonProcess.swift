@@ -14,7 +14,8 @@ final class DaemonProcess: @unchecked Sendable {
     let directory: URL
     let vkey: String
     let verifier: NoteVerifier
-    let origin = "test.carbonledger.local/daemon"
+    /// The ledger's origin (every test daemon has the same unless it runs as a shard of its own).
+    let origin: String
     private(set) var process: Process?
     /// A daemon started by `start(passing:)` instead (Foundation's Process cannot pass descriptors).
     private var spawned: pid_t?
@@ -33,7 +34,10 @@ final class DaemonProcess: @unchecked Sendable {
     var logPath: String { directory.appendingPathComponent("daemon.log").path }
 
     /// `grants`: TOML `[[access.grant]]` tables; the default makes the test itself admin.
-    init(grants: String = DaemonProcess.selfAdmin, extraConfig: String = "") throws {
+    init(
+        origin: String = "test.carbonledger.local/daemon", grants: String = DaemonProcess.selfAdmin, extraConfig: String = ""
+    ) throws {
+        self.origin = origin
         directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("cld-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // Other users (the role tests' throwaway users) must reach the socket inside.

@@ -27,6 +27,10 @@ public struct InventoryPeriod: Sendable, Hashable {
     public var locG: Int64
     /// Market-based emissions, g (rounded down from the ug sum).
     public var mktG: Int64
+    /// The exact location-based sum, ug: what shards' inventories add up from.
+    public var locUg: Int128
+    /// The exact market-based sum, ug.
+    public var mktUg: Int128
     /// Consumers with a score.
     public var consumers: Int
     /// `floor(loc_ug / energy_wh)` mg/kWh; nil when no energy was imported.
@@ -64,7 +68,7 @@ public enum ZoneInventory {
         return InventoryPeriod(
             period: period, energyWh: IntegerMath.saturating(energy),
             locG: IntegerMath.saturating(IntegerMath.floorDiv(loc, 1_000_000)),
-            mktG: IntegerMath.saturating(IntegerMath.floorDiv(mkt, 1_000_000)), consumers: consumers,
+            mktG: IntegerMath.saturating(IntegerMath.floorDiv(mkt, 1_000_000)), locUg: loc, mktUg: mkt, consumers: consumers,
             intensityMgPerKWh: energy == 0 ? nil : IntegerMath.saturating(IntegerMath.floorDiv(loc, energy)),
             grades: grades,
             suppressed: SmallGroups(period, scores: scores, zoneTree: zoneTree, minPeers: minPeers).reveal(zone))

@@ -176,7 +176,8 @@ struct AccountingRoutes {
             periods.append(InventoryPeriodAnswer(
                 period: current.description, provisional: scores.provisional,
                 energy_wh: shown ? figures.energyWh : nil, loc_g: shown ? figures.locG : nil,
-                mkt_g: shown ? figures.mktG : nil, consumers: figures.consumers,
+                mkt_g: shown ? figures.mktG : nil, loc_ug: shown ? String(figures.locUg) : nil,
+                mkt_ug: shown ? String(figures.mktUg) : nil, consumers: figures.consumers,
                 intensity_mg_per_kwh: shown ? figures.intensityMgPerKWh : nil, grades: shown ? grades : nil,
                 suppressed: figures.suppressed))
         }
