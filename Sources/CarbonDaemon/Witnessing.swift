@@ -47,9 +47,12 @@ public final class Witnessing: Sendable {
     /// Records a round for the checkpoint `note` of `size`: the cosignature lines each
     /// witness returned, and why the others failed.
     func record(size: UInt64, note: String, text: String, lines: [String: String], failures: [String: String]) {
+        var failures = failures
         let verified = policy.witnesses.filter { witness in
             guard let line = lines[witness.name] else { return false }
-            return witness.verifier.cosignatureTime(of: text, among: Self.signatures(in: line)) != nil
+            let valid = witness.verifier.cosignatureTime(of: text, among: Self.signatures(in: line)) != nil
+            if !valid { failures[witness.name] = "its answer holds no valid cosignature of the checkpoint by its key" }
+            return valid
         }
         let met = policy.isMet(byWitnessesNamed: verified.map(\.name))
         let cosignedNote = note + verified.compactMap { lines[$0.name] }.joined()
@@ -103,7 +106,7 @@ struct WitnessPusher: Service {
         var pause = Duration.seconds(1)
         var lastPushed: UInt64?
         while !Task.isShuttingDownGracefully {
-            try await Task.sleep(for: interval)
+            do { try await Task.sleep(for: interval) } catch { return }  // cancelled: the daemon is stopping
             guard let checkpoint = store.writer.latestCheckpoint else { continue }
             let fresh = checkpoint.size != lastPushed
             guard fresh || (witnessing.problem != nil && ContinuousClock.now >= retryAt) else { continue }

@@ -163,16 +163,17 @@ struct Proof: ParsableCommand {
         if policy != nil {
             // The entry's path to the latest cosigned checkpoint instead of the latest one.
             note = try daemon.get(checkpointPath(policy)).text
-            let cosigned = try openCheckpoint(note, verifier: verifier)
-            guard proof.entry_index < cosigned.size else {
-                throw CommandFailure(
-                    "the reading's entry \(proof.entry_index) is not yet in a checkpoint the witnesses cosigned "
-                        + "(the latest cosigned has size \(cosigned.size)); try again once they have", exitCode: 3)
-            }
-            entryPath = try decode(InclusionAnswer.self, from: try daemon.get(
-                "/v1/ledger/proof/inclusion?index=\(proof.entry_index)&size=\(cosigned.size)")).hashes
         }
         let checkpoint = try openCheckpoint(note, verifier: verifier)
+        if policy != nil {
+            guard proof.entry_index < checkpoint.size else {
+                throw CommandFailure(
+                    "the reading's entry \(proof.entry_index) is not yet in a checkpoint the witnesses cosigned "
+                        + "(the latest cosigned has size \(checkpoint.size)); try again once they have", exitCode: 3)
+            }
+            entryPath = try decode(InclusionAnswer.self, from: try daemon.get(
+                "/v1/ledger/proof/inclusion?index=\(proof.entry_index)&size=\(checkpoint.size)")).hashes
+        }
         let cosigners = try witnessed(note, checkpoint, policy: policy)
         try checkInclusion(
             leaf: RFC6962.leafHash(Array(proof.entry.utf8)), index: proof.entry_index, size: checkpoint.size,
