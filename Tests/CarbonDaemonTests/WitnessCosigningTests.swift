@@ -9,10 +9,13 @@ import TransparencyLog
 import Glibc
 #endif
 
-/// A `carbonctl witness` process on a Unix socket of its own, with its own key and state.
+/// A `carbonctl witness` process with its own key and state, on a Unix socket of its
+/// own or, given a port, on TCP at 127.0.0.1.
 final class WitnessProcess {
     let name: String
     let socket: String
+    /// The TCP port it listens on; nil: the Unix socket.
+    let port: Int?
     let keyPath: String
     let statePath: String
     let logPath: String
@@ -21,8 +24,9 @@ final class WitnessProcess {
     private let logKey: String
     private var process: Process?
 
-    init(name: String, in directory: URL, logKey: String) throws {
+    init(name: String, in directory: URL, logKey: String, port: Int? = nil) throws {
         self.name = name
+        self.port = port
         self.logKey = logKey
         socket = directory.appendingPathComponent("\(name).sock").path
         keyPath = directory.appendingPathComponent("\(name).key").path
@@ -31,12 +35,39 @@ final class WitnessProcess {
         vkey = try WitnessVerifier(try KeyFile.create(path: keyPath, origin: "witness.example/\(name)")).vkey
     }
 
-    /// Starts the witness and returns once its socket accepts a connection.
+    /// Where it listens, as `--listen` takes it.
+    var listen: String { port.map { "127.0.0.1:\($0)" } ?? "unix:\(socket)" }
+
+    /// Its submission prefix, as a policy names it.
+    var url: String { port.map { "http://127.0.0.1:\($0)/" } ?? "unix:\(socket)" }
+
+    func client() throws -> UnixHTTPClient {
+        try port.map { try UnixHTTPClient(host: "127.0.0.1", port: $0) } ?? UnixHTTPClient(socketPath: socket)
+    }
+
+    /// A TCP port nothing listens on now (the kernel's pick for port 0).
+    static func freePort() throws -> Int {
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard bound else { throw DaemonTestFailure("no free TCP port: \(String(cString: strerror(errno)))") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Starts the witness and returns once it accepts a connection.
     func start() throws {
         try? FileManager.default.removeItem(atPath: socket)
         let process = Process()
         process.executableURL = DaemonProcess.binary("carbonctl")
-        process.arguments = ["witness", "--key", keyPath, "--state", statePath, "--log", logKey, "--listen", "unix:\(socket)"]
+        process.arguments = ["witness", "--key", keyPath, "--state", statePath, "--log", logKey, "--listen", listen]
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
@@ -45,7 +76,7 @@ final class WitnessProcess {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             guard process.isRunning else { throw DaemonTestFailure("witness \(name) exited: \(log)") }
-            if (try? UnixHTTPClient(socketPath: socket)) != nil { return }
+            if (try? client()) != nil { return }
             usleep(10_000)
         }
         throw DaemonTestFailure("witness \(name) did not listen within 60 s: \(log)")
@@ -61,13 +92,14 @@ final class WitnessProcess {
 
     /// Sends an add-checkpoint request straight to the witness.
     func addCheckpoint(_ request: AddCheckpointRequest) throws -> HTTPResponse {
-        try UnixHTTPClient(socketPath: socket).request("POST", "/add-checkpoint", body: Array(request.body.utf8))
+        try client().request("POST", "/add-checkpoint", body: Array(request.body.utf8))
     }
 
     deinit { stop() }
 }
 
-/// Two witnesses with a 2-of-2 policy in front of a daemon (docs/operations.md).
+/// Two witnesses with a 2-of-2 policy in front of a daemon (docs/operations.md), one
+/// on a Unix socket and one on TCP.
 @Suite(.serialized) struct WitnessCosigningTests {
     let daemon: DaemonProcess
     let witnesses: [WitnessProcess]
@@ -76,14 +108,17 @@ final class WitnessProcess {
     init() throws {
         daemon = try DaemonProcess(extraConfig: AccountingTests.manualClose)
         let (directory, logKey) = (daemon.directory, daemon.vkey)
-        let witnesses = try ["w1", "w2"].map { try WitnessProcess(name: $0, in: directory, logKey: logKey) }
+        let witnesses = [
+            try WitnessProcess(name: "w1", in: directory, logKey: logKey),
+            try WitnessProcess(name: "w2", in: directory, logKey: logKey, port: try WitnessProcess.freePort()),
+        ]
         self.witnesses = witnesses
         policyPath = daemon.directory.appendingPathComponent("witnesses.policy").path
         try """
             # Both witnesses must cosign.
             log \(daemon.vkey)
-            witness w1 \(witnesses[0].vkey) unix:\(witnesses[0].socket)
-            witness w2 \(witnesses[1].vkey) unix:\(witnesses[1].socket)
+            witness w1 \(witnesses[0].vkey) \(witnesses[0].url)
+            witness w2 \(witnesses[1].vkey) \(witnesses[1].url)
             group both all w1 w2
             quorum both
 
