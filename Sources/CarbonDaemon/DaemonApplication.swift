@@ -31,7 +31,11 @@ public struct DaemonApplication {
         config: Config, store: CarbonStore, calendar: TZifCalendar, metrics: PrometheusCollectorRegistry,
         logger: Logger, resolver: any IdentityResolver = SystemIdentityResolver(), witnessPolicy: WitnessPolicy? = nil
     ) async throws {
-        let witnessing = witnessPolicy.map(Witnessing.init)
+        // The cosigned checkpoint is kept beside the highest signed one, by the key.
+        let cosignedFile = String(
+            HighestCheckpoint.path(keyPath: config.ledger.key, origin: config.ledger.origin).dropLast(".checkpoint".count))
+            + ".cosigned"
+        let witnessing = witnessPolicy.map { Witnessing(policy: $0, file: cosignedFile) }
         let health = DaemonHealth(witnessing: witnessing)
         let costly = CostlyWork()
         let access = AccessControl(Access(grants: config.grants, daemonUID: getuid(), resolver: resolver))

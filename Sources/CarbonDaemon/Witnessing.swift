@@ -13,6 +13,8 @@ import TransparencyLog
 /// back (and shows in health and metrics); ingest and signing never wait for it.
 public final class Witnessing: Sendable {
     public let policy: WitnessPolicy
+    /// Where the latest cosigned checkpoint is kept across restarts (nil: nowhere).
+    let file: String?
     private let state = Mutex(Progress())
 
     struct Progress {
@@ -24,8 +26,29 @@ public final class Witnessing: Sendable {
         var failures: [String: String] = [:]
     }
 
-    public init(policy: WitnessPolicy) {
+    public init(policy: WitnessPolicy, file: String? = nil) {
         self.policy = policy
+        self.file = file
+    }
+
+    /// Takes back the cosigned checkpoint kept in `file` if it still stands: signed by
+    /// a key of `keys`, meeting the policy in force, and with the root the ledger has
+    /// at its size (`root`). Returns why it was set aside, nil when taken or absent.
+    func restore(keys: [NoteVerifier], root: (UInt64) async throws -> Hash256?) async -> String? {
+        guard let file, let note = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        do {
+            let opened = try SignedNote.open(note, verifiers: keys)
+            let checkpoint = try Checkpoint(text: opened.text)
+            let cosigners = policy.cosigners(of: opened.text, among: opened.unverified).map(\.witness.name)
+            guard policy.isMet(byWitnessesNamed: cosigners) else { return "it does not meet the witness policy in force" }
+            guard try await root(checkpoint.size) == checkpoint.rootHash else {
+                return "the ledger has another root at its size \(checkpoint.size)"
+            }
+            state.withLock { $0.cosigned = (checkpoint.size, note) }
+            return nil
+        } catch {
+            return "\(error)"
+        }
     }
 
     /// The latest cosigned checkpoint note, nil before one met the policy.
@@ -56,12 +79,15 @@ public final class Witnessing: Sendable {
         }
         let met = policy.isMet(byWitnessesNamed: verified.map(\.name))
         let cosignedNote = note + verified.compactMap { lines[$0.name] }.joined()
-        state.withLock { progress in
+        let advanced = state.withLock { progress in
             progress.pushed = size
             for witness in verified { progress.failures[witness.name] = nil }
             progress.failures.merge(failures) { $1 }
-            if met && size >= progress.cosigned?.size ?? 0 { progress.cosigned = (size, cosignedNote) }
+            guard met && size >= progress.cosigned?.size ?? 0 else { return false }
+            progress.cosigned = (size, cosignedNote)
+            return true
         }
+        if advanced, let file { try? Data(cosignedNote.utf8).write(to: URL(fileURLWithPath: file), options: .atomic) }
     }
 
     /// The signature lines of a witness's answer, none of them checked yet.
@@ -90,6 +116,13 @@ struct WitnessPusher: Service {
     var interval: Duration = .milliseconds(100)
 
     func run() async throws {
+        let reader = store.reader
+        let setAside = await witnessing.restore(keys: (try? await reader.keys()) ?? []) { size in
+            size == 0 ? RFC6962.emptyRoot : try await reader.inclusionProof(index: 0, size: size).root
+        }
+        if let setAside, let file = witnessing.file {
+            logger.notice("the cosigned checkpoint kept in \(file) is set aside: \(setAside)")
+        }
         let links = witnessing.policy.witnesses.compactMap { witness -> WitnessLink? in
             guard let url = witness.url else {
                 logger.warning("witness \(witness.name) has no URL in the policy: checkpoints are not pushed to it")

@@ -212,6 +212,15 @@ final class WitnessProcess {
         #expect(try SignedCheckpoint.unverified(try cosigned(atLeast: held.size)).rootHash == held.rootHash)
     }
 
+    @Test func theCosignedCheckpointOutlivesARestartWhileAWitnessIsAway() throws {
+        let before = try cosigned(atLeast: try latestSize())
+        witnesses[1].stop()
+        #expect(daemon.stop() == 0)
+        try daemon.start()
+        // Taken back from beside the key: still served, though w2 cannot cosign again.
+        #expect(try cosigned(atLeast: try SignedCheckpoint.unverified(before).size) == before)
+    }
+
     @Test func aPolicyNotMetHoldsTheCosignedCheckpointBackWhileIngestGoesOn() throws {
         let before = try cosigned(atLeast: try latestSize())
         let cosignedSize = try SignedCheckpoint.unverified(before).size
