@@ -61,13 +61,19 @@ struct CheckpointCommand: ParsableCommand {
         guard policy != nil || keyOption.key != nil else { return print(note, terminator: "") }
         let verifier = try keyOption.requiredVerifier(policy: policy)
         let checkpoint = try openCheckpoint(note, verifier: verifier)
-        let cosigners = try witnessed(note, checkpoint, policy: policy)
+        let cosigners = try policy?.check(note, checkpoint: checkpoint)
         try state.advance(to: checkpoint, note: note, verifiers: [verifier]) { try daemon.consistencyFailure(of: checkpoint, from: $0) }
         if options.json {
-            print("{\"origin\":\"\(checkpoint.origin)\",\"size\":\(checkpoint.size),\"root\":\"\(checkpoint.rootHash.base64)\",\"verified\":true}")
+            var answer: [String: JSONValue] = [
+                "origin": .string(checkpoint.origin), "size": .int(Int64(checkpoint.size)),
+                "root": .string(checkpoint.rootHash.base64), "verified": .bool(true),
+            ]
+            if let cosigners { answer["cosigned_by"] = .array(cosigners.map(JSONValue.string)) }
+            print(String(decoding: JSONValue.object(answer).canonicalBytes(), as: UTF8.self))
         } else {
             print(note, terminator: "")
-            print("verified: size \(checkpoint.size), signed by \(verifier.name)\(cosigners)")
+            print("verified: size \(checkpoint.size), signed by \(verifier.name)"
+                  + (cosigners.map { ", cosigned by " + $0.joined(separator: ", ") } ?? ""))
         }
     }
 }

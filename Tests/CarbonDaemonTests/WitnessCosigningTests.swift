@@ -156,6 +156,8 @@ final class WitnessProcess {
 
         let shown = try daemon.carbonctl(["checkpoint", "--policy", policyPath])
         #expect(shown.status == 0 && shown.out.contains("cosigned by w1, w2"), "\(shown.err)")
+        let json = try daemon.carbonctl(["checkpoint", "--policy", policyPath, "--json"])
+        #expect(json.out.contains(#""cosigned_by":["w1","w2"]"#) && json.out.contains(#""verified":true"#), "\(json.out) \(json.err)")
         let proofFile = daemon.directory.appendingPathComponent("reading.tlog-proof").path
         let proof = try daemon.carbonctl([
             "proof", "--policy", policyPath, "--reading", LyingDaemonTests.key("m2", hour: 1), "--out", proofFile,
