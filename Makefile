@@ -54,7 +54,8 @@ fuzz-http: deps $(SCHEMATHESIS)
 	$(SWIFT) build --build-tests
 	CARBONLEDGER_HTTP_FUZZ_EXAMPLES=$(HTTP_FUZZ_EXAMPLES) $(SWIFT) test --skip-build --filter OpenAPITests/schemathesis
 
-# Ingest end to end over the socket against the raw SQLite floor, closing a month
+# Ingest end to end over the socket against the raw SQLite floor (and again with two
+# witnesses cosigning every checkpoint), closing a month
 # of 10,000 consumers, the read path (scores, proofs, emissions at 8 connections
 # beside a bare Hummingbird floor, Tools/uload.c) and the offline audit of a
 # million-entry ledger. The first run builds its databases under var/bench

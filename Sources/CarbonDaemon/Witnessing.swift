@@ -199,7 +199,7 @@ struct WitnessPusher: Service {
             let body = Array(AddCheckpointRequest(oldSize: old, proof: proof, note: checkpoint.note).body.utf8)
             let response: HTTPResponse
             do {
-                response = try await NIOThreadPool.singleton.runIfActive { try link.post(body) }
+                response = try await link.post(body)
             } catch {
                 return .failure(.init("\(error)"))
             }
@@ -230,6 +230,8 @@ struct WitnessPushError: Error, CustomStringConvertible {
 /// One witness's connection and what the daemon knows of it: kept-alive HTTP to its
 /// submission prefix, `unix:PATH` or `http://HOST:PORT[/PREFIX]`.
 ///
+/// The blocking client runs on a thread of the link's own, always the same one (its
+/// response parser is bound to the thread that made it), off the cooperative pool.
 /// `@unchecked Sendable`: only the pusher's round uses a link, one request at a time.
 final class WitnessLink: @unchecked Sendable {
     let name: String
@@ -238,6 +240,7 @@ final class WitnessLink: @unchecked Sendable {
     private let endpoint: Endpoint
     private let path: String
     private var client: UnixHTTPClient?
+    private let thread = NIOThreadPool(numberOfThreads: 1)
 
     private enum Endpoint {
         case unix(String)
@@ -255,10 +258,20 @@ final class WitnessLink: @unchecked Sendable {
         } else {
             throw WitnessPushError("its URL \(url) is neither unix:PATH nor http://HOST:PORT/PREFIX (for https, run a TLS tunnel)")
         }
+        thread.start()
+    }
+
+    deinit {
+        thread.shutdownGracefully { _ in }
+    }
+
+    /// POSTs an add-checkpoint body on the link's thread.
+    func post(_ body: [UInt8]) async throws -> HTTPResponse {
+        try await thread.runIfActive { try self.postBlocking(body) }
     }
 
     /// POSTs an add-checkpoint body, connecting first if need be.
-    func post(_ body: [UInt8]) throws -> HTTPResponse {
+    private func postBlocking(_ body: [UInt8]) throws -> HTTPResponse {
         if client == nil {
             switch endpoint {
             case .unix(let socket): client = try UnixHTTPClient(socketPath: socket, timeout: .seconds(10))

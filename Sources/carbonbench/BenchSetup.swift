@@ -99,9 +99,14 @@ struct BenchSetup {
     }
 
     /// End to end: a real daemon, `clients` threads posting the batches.
-    func measureDaemon(database: URL, batches: [[UInt8]], clients: Int) throws -> Measurement {
+    /// `ledgerConfig` adds lines to the daemon's `[ledger]`; `beforeStopping` runs once
+    /// every batch is answered, with the daemon's socket.
+    func measureDaemon(
+        database: URL, batches: [[UInt8]], clients: Int, ledgerConfig: String = "",
+        beforeStopping: (String) throws -> Void = { _ in }
+    ) throws -> Measurement {
         let run = try copy(database, to: "run.db")
-        let (daemon, socket) = try startDaemon(database: run)
+        let (daemon, socket) = try startDaemon(database: run, ledgerConfig: ledgerConfig)
         defer {
             daemon.terminate()
             daemon.waitUntilExit()
@@ -136,6 +141,7 @@ struct BenchSetup {
         done.wait()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         if let failure = failures.first { throw BenchFailure(failure) }
+        try beforeStopping(socket)
         let walAfter = try metric(socket, "carbonledger_wal_bytes_written_total")
         return Measurement(
             seconds: seconds, bytesWritten: try ProcessIO.writeBytes(pid: daemon.processIdentifier) - writtenBefore,
@@ -217,7 +223,7 @@ struct BenchSetup {
     }
 
     /// A real carbonledgerd (built beside this binary) on `database`, answering on its socket.
-    func startDaemon(database: URL) throws -> (Process, String) {
+    func startDaemon(database: URL, ledgerConfig: String = "") throws -> (Process, String) {
         // Every bench database is a ledger of its own under the one bench key: the
         // record of the highest checkpoint signed belongs to whichever ran last, and
         // the daemon would rightly refuse to sign on from another.
@@ -231,6 +237,7 @@ struct BenchSetup {
             [ledger]
             origin = "\(origin)"
             key = "\(keyPath)"
+            \(ledgerConfig)
             [program]
             factors = []
             close_after = "36500d"

@@ -42,6 +42,9 @@ struct CarbonBench: AsyncParsableCommand {
     var auditOnly = false
     @Flag(help: "Measure only the read path (scores, proofs, emissions beside a bare Hummingbird floor).")
     var readOnly = false
+    @Flag(help: "Measure only what two witnesses (2-of-2) cost ingest, and how soon they cosign.")
+    var witnessesOnly = false
+
     @Flag(help: "Measure only corrections against ingest of the same batches.")
     var correctionsOnly = false
     @Option(help: "Seconds each read-path load runs.")
@@ -57,6 +60,10 @@ struct CarbonBench: AsyncParsableCommand {
             try await measureReads(setup: setup, prefilled: try await setup.prefilledDatabase())
             return
         }
+        if witnessesOnly {
+            try measureWitnesses(setup: setup, prefilled: try await setup.prefilledDatabase())
+            return
+        }
         if correctionsOnly {
             try measureCorrections(setup: setup, prefilled: try await setup.prefilledDatabase())
             return
@@ -66,6 +73,7 @@ struct CarbonBench: AsyncParsableCommand {
             if !closeOnly {
                 try measureIngest(setup: setup, prefilled: prefilled)
                 try measureCorrections(setup: setup, prefilled: prefilled)
+                try measureWitnesses(setup: setup, prefilled: prefilled)
             }
             try await measureClose(setup: setup, prefilled: prefilled)
             if !closeOnly { try await measureReads(setup: setup, prefilled: prefilled) }
@@ -113,6 +121,22 @@ struct CarbonBench: AsyncParsableCommand {
             | floor (SQLite C API, same rows and indexes) | \(rate(floor.seconds)) | \(floor.bytesWritten / readings) | \
             \(floor.walBytes / readings) | \(floor.databaseGrowth / readings) |
             ratio end to end / floor: \(String(format: "%.2f", floor.seconds / endToEnd.seconds))
+            """)
+    }
+
+    private func measureWitnesses(setup: BenchSetup, prefilled: URL) throws {
+        let batches = (0..<hours).map { setup.ndjsonBatch(hour: prefillHours + $0) }
+        let r = try WitnessBench(setup: setup).run(prefilled: prefilled, batches: batches, clients: clients)
+        func rate(_ m: Measurement) -> Int { Int(Double(hours * meters) / m.seconds) }
+        print("""
+
+            witness benchmark: the ingest above, without witnesses and with two carbonctl witness processes (2-of-2)
+            | ingest | readings/s |
+            |---|---:|
+            | without witnesses | \(rate(r.plain)) |
+            | two witnesses, each checkpoint pushed | \(rate(r.witnessed)) |
+            with / without: \(String(format: "%.2f", r.plain.seconds / r.witnessed.seconds)); \
+            the cosigned checkpoint covered the last batch \(String(format: "%.0f", r.catchUpSeconds * 1000)) ms after its answer
             """)
     }
 
