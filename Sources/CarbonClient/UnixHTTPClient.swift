@@ -15,6 +15,8 @@ public final class UnixHTTPClient {
     /// The TCP host and port, nil for a Unix socket.
     private let tcp: (host: String, port: Int)?
     private let timeout: Duration?
+    /// The largest response body read into memory (nil: no limit); past it the request fails.
+    private let maxBodyBytes: Int?
     private var connection: UnixSocketConnection?
     private var parser: ResponseParser?
     /// Where received bytes land, reused across reads.
@@ -24,18 +26,20 @@ public final class UnixHTTPClient {
 
     /// Connects to the daemon at `socketPath`. `timeout`, if given, bounds each wait
     /// for the socket to accept or deliver data (not the whole request).
-    public init(socketPath: String, timeout: Duration? = nil) throws {
+    public init(socketPath: String, timeout: Duration? = nil, maxBodyBytes: Int? = nil) throws {
         self.socketPath = socketPath
         self.timeout = timeout
+        self.maxBodyBytes = maxBodyBytes
         tcp = nil
         try connect()
     }
 
     /// Connects to `host`:`port` over TCP (plain HTTP: for a peer on another machine,
     /// run it behind a TLS tunnel).
-    public init(host: String, port: Int, timeout: Duration? = nil) throws {
+    public init(host: String, port: Int, timeout: Duration? = nil, maxBodyBytes: Int? = nil) throws {
         socketPath = "\(host):\(port)"
         self.timeout = timeout
+        self.maxBodyBytes = maxBodyBytes
         tcp = (host, port)
         try connect()
     }
@@ -146,6 +150,9 @@ public final class UnixHTTPClient {
                         try bytes.withUnsafeReadableBytes { try sink($0) }
                     } else {
                         responseBody += bytes.readableBytesView
+                        if let maxBodyBytes, responseBody.count > maxBodyBytes {
+                            throw ClientError.malformedResponse("the body is larger than \(maxBodyBytes) bytes")
+                        }
                     }
                 case .end:
                     complete = true

@@ -241,6 +241,8 @@ final class WitnessLink: @unchecked Sendable {
     private let path: String
     private var client: UnixHTTPClient?
     private let thread = NIOThreadPool(numberOfThreads: 1)
+    /// A witness answers a few signature lines or a size: more is refused, not buffered.
+    static let maxAnswerBytes = 64 * 1024
 
     private enum Endpoint {
         case unix(String)
@@ -274,8 +276,10 @@ final class WitnessLink: @unchecked Sendable {
     private func postBlocking(_ body: [UInt8]) throws -> HTTPResponse {
         if client == nil {
             switch endpoint {
-            case .unix(let socket): client = try UnixHTTPClient(socketPath: socket, timeout: .seconds(10))
-            case .tcp(let host, let port): client = try UnixHTTPClient(host: host, port: port, timeout: .seconds(10))
+            case .unix(let socket):
+                client = try UnixHTTPClient(socketPath: socket, timeout: .seconds(10), maxBodyBytes: Self.maxAnswerBytes)
+            case .tcp(let host, let port):
+                client = try UnixHTTPClient(host: host, port: port, timeout: .seconds(10), maxBodyBytes: Self.maxAnswerBytes)
             }
         }
         do {

@@ -43,6 +43,19 @@ struct UnixHTTPClientTests {
         }
     }
 
+    @Test func aBodyPastTheLimitIsRefusedAndTheNextRequestWorks() throws {
+        try withServer({ request, _, _ in
+            .respond(chunkedResponse(patternBytes(request.target == "/big" ? 100_000 : 10), chunkSize: 4_096))
+        }) { server in
+            let client = try UnixHTTPClient(socketPath: server.socketPath, timeout: timeout, maxBodyBytes: 1_000)
+            #expect(throws: ClientError.malformedResponse("the body is larger than 1000 bytes")) {
+                try client.request("GET", "/big")
+            }
+            #expect(try client.request("GET", "/small").body == patternBytes(10))
+            #expect(try client.request("GET", "/edge").body.count == 10)
+        }
+    }
+
     @Test func requestHeadersAndBodyAreSent() throws {
         try withServer({ request, _, _ in .respond(fixedResponse(200, request.body)) }) { server in
             let client = try UnixHTTPClient(socketPath: server.socketPath, timeout: timeout)
