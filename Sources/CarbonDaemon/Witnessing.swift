@@ -20,7 +20,7 @@ public final class Witnessing: Sendable {
     struct Progress {
         /// The latest checkpoint meeting the policy: the log's note with the witnesses' lines.
         var cosigned: (size: UInt64, note: String)?
-        /// The size of the latest checkpoint pushed, and whether its round met the policy.
+        /// The size of the latest checkpoint pushed (nil before the first round).
         var pushed: UInt64?
         /// Why each witness failed in the last round it failed, cleared when it cosigns.
         var failures: [String: String] = [:]
@@ -68,8 +68,9 @@ public final class Witnessing: Sendable {
     }
 
     /// Records a round for the checkpoint `note` of `size`: the cosignature lines each
-    /// witness returned, and why the others failed.
-    func record(size: UInt64, note: String, text: String, lines: [String: String], failures: [String: String]) {
+    /// witness returned, and why the others failed. Throws when a new cosigned
+    /// checkpoint could not be kept in `file` (it is served all the same).
+    func record(size: UInt64, note: String, text: String, lines: [String: String], failures: [String: String]) throws {
         var failures = failures
         let verified = policy.witnesses.filter { witness in
             guard let line = lines[witness.name] else { return false }
@@ -87,7 +88,7 @@ public final class Witnessing: Sendable {
             progress.cosigned = (size, cosignedNote)
             return true
         }
-        if advanced, let file { try? Data(cosignedNote.utf8).write(to: URL(fileURLWithPath: file), options: .atomic) }
+        if advanced, let file { try Data(cosignedNote.utf8).write(to: URL(fileURLWithPath: file), options: .atomic) }
     }
 
     /// The signature lines of a witness's answer, none of them checked yet.
@@ -178,7 +179,11 @@ struct WitnessPusher: Service {
                 logger.notice("witness \(name) did not cosign the checkpoint of size \(checkpoint.size): \(error)")
             }
         }
-        witnessing.record(size: checkpoint.size, note: checkpoint.note, text: text, lines: lines, failures: failures)
+        do {
+            try witnessing.record(size: checkpoint.size, note: checkpoint.note, text: text, lines: lines, failures: failures)
+        } catch {
+            logger.warning("the cosigned checkpoint could not be kept for a restart: \(error)")
+        }
     }
 
     /// Asks one witness, starting from the size it was last known to hold and, when it
@@ -204,17 +209,19 @@ struct WitnessPusher: Service {
                 return .failure(.init("\(error)"))
             }
             let answer = String(decoding: response.body, as: UTF8.self)
+            // What a refusing witness says goes into health and the log, cut short.
+            let said = answer.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200)
             switch response.status {
             case 200:
                 link.knownSize = checkpoint.size
                 return .success(answer)
             case 409:
                 guard let held = UInt64(answer.trimmingCharacters(in: .newlines)) else {
-                    return .failure(.init("409 without a size: \(answer)"))
+                    return .failure(.init("409 without a size: \(said)"))
                 }
                 link.knownSize = held
             default:
-                return .failure(.init("\(response.status): \(answer.trimmingCharacters(in: .whitespacesAndNewlines))"))
+                return .failure(.init("\(response.status): \(said)"))
             }
         }
         return .failure(.init("its size kept changing under the requests"))
