@@ -26,6 +26,17 @@ public enum SignedNote {
         return note
     }
 
+    /// Parses `note` without checking any signature: its text, and every signature line
+    /// (deduplicated) as `unverified`. For a reader that learns the keys from the note
+    /// itself, or checks other signatures than the log's (a witness's cosignatures).
+    public static func read(_ note: String) throws(NoteError) -> OpenedNote {
+        do throws(NoteError) {
+            return try open(note, verifiers: [])
+        } catch .unverified(let opened) {
+            return opened
+        }
+    }
+
     /// Opens a note received as bytes, refusing invalid UTF-8.
     public static func open(_ note: [UInt8], verifiers: [NoteVerifier]) throws(NoteError) -> OpenedNote {
         guard let text = String(validating: note, as: UTF8.self) else { throw .invalidCharacter }

@@ -43,11 +43,8 @@ extension WitnessPolicy {
     /// meet the quorum; otherwise the failure says who cosigned and what was needed.
     func check(_ note: String, checkpoint: Checkpoint) throws -> [String] {
         let signatures: [NoteSignature]
-        do throws(NoteError) {
-            signatures = try SignedNote.open(note, verifiers: []).unverified
-        } catch {
-            guard case .unverified(let opened) = error else { throw CommandFailure("the checkpoint: \(error)", exitCode: 3) }
-            signatures = opened.unverified
+        do { signatures = try SignedNote.read(note).unverified } catch {
+            throw CommandFailure("the checkpoint: \(error)", exitCode: 3)
         }
         let cosigners = cosigners(of: checkpoint.text, among: signatures).map(\.witness.name)
         guard isMet(byWitnessesNamed: cosigners) else {

@@ -57,7 +57,7 @@ struct CosignatureTests {
         for text in vectors.texts {
             let line = witness.cosign(checkpointText: text, time: 1_727_964_367)
             let note = text + "\n" + line
-            let opened = unknownSignatures(of: note)
+            let opened = try SignedNote.read(note).unverified
             #expect(witness.verifier.cosignatureTime(of: text, among: opened) == 1_727_964_367)
             // One byte of the text changed (the extension line too): the cosignature no longer verifies.
             var changed = Array(text.utf8)
@@ -78,7 +78,7 @@ struct CosignatureTests {
         #expect(throws: NoteError.self) { try SignedNote.open(cosigned, verifiers: [signer.verifier]) }
         // A plain signature carried under the witness's name and ID is not a cosignature.
         let plain = try SignedNote.sign(text: text, signers: [signer])
-        #expect(witness.verifier.cosignatureTime(of: text, among: unknownSignatures(of: plain)) == nil)
+        #expect(witness.verifier.cosignatureTime(of: text, among: try SignedNote.read(plain).unverified) == nil)
     }
 
     @Test func aTimePastTwoToTheSixtyThirdIsRefused() throws {
@@ -86,8 +86,8 @@ struct CosignatureTests {
         let witness = WitnessSigner(try NoteSigner(skey: skey))
         let text = vectors.texts[0]
         let line = witness.cosign(checkpointText: text, time: UInt64(Int64.max) + 1)
-        #expect(witness.verifier.cosignatureTime(of: text, among: unknownSignatures(of: text + "\n" + line)) == nil)
+        #expect(witness.verifier.cosignatureTime(of: text, among: try SignedNote.read(text + "\n" + line).unverified) == nil)
         let edge = witness.cosign(checkpointText: text, time: UInt64(Int64.max))
-        #expect(witness.verifier.cosignatureTime(of: text, among: unknownSignatures(of: text + "\n" + edge)) == UInt64(Int64.max))
+        #expect(witness.verifier.cosignatureTime(of: text, among: try SignedNote.read(text + "\n" + edge).unverified) == UInt64(Int64.max))
     }
 }

@@ -106,6 +106,17 @@ struct SignedNoteTests {
         #expect(throws: NoteError.self) { try SignedNote.open(vectors.goWant, verifiers: []) }
     }
 
+    @Test func readingANoteChecksNoSignatureAndListsEveryLine() throws {
+        let read = try SignedNote.read(vectors.goWant)
+        #expect(read.text == vectors.goText)
+        #expect(read.verified.isEmpty && read.unverified.map(\.name) == ["PeterNeumann"])
+        // A forged signature is read, not judged; a note with no signature block is still refused.
+        var forged = Array(vectors.goWant.utf8)
+        forged[forged.count - 3] = forged[forged.count - 3] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        #expect(try SignedNote.read(String(decoding: forged, as: UTF8.self)).unverified.count == 1)
+        #expect(throws: NoteError.self) { try SignedNote.read(vectors.goText) }
+    }
+
     @Test func sameNameDifferentIDIsAnUnknownKey() throws {
         // C2SP: ignore signatures sharing only the name (or only the ID) with a known key.
         let (_, impostorVkey) = try NoteSigner.generate(name: "PeterNeumann")

@@ -69,7 +69,7 @@ struct WitnessPolicyTests {
         var note = text + "\n" + signers[0].cosign(checkpointText: text, time: 7)
         // w3's line is a cosignature of another text: it does not count.
         note += signers[2].cosign(checkpointText: "example.org/log\n4\n\(Hash256.zero.base64)\n", time: 8)
-        let cosigners = policy.cosigners(of: text, among: unknownSignatures(of: note))
+        let cosigners = policy.cosigners(of: text, among: try SignedNote.read(note).unverified)
         #expect(cosigners.map(\.witness.name) == ["w1"] && cosigners.map(\.time) == [7])
         #expect(!policy.isMet(byWitnessesNamed: cosigners.map(\.witness.name)))
     }
