@@ -47,11 +47,10 @@ public enum InventoryMerge {
             mkt += partMkt
             grades.merge(partGrades, uniquingKeysWith: +)
         }
+        let totals = ZoneInventory.Totals(energyWh: energy, locUg: loc, mktUg: mkt)
         return InventoryPeriodAnswer(
-            period: period, provisional: provisional, energy_wh: IntegerMath.saturating(energy),
-            loc_g: IntegerMath.saturating(IntegerMath.floorDiv(loc, 1_000_000)), mkt_g: IntegerMath.saturating(IntegerMath.floorDiv(mkt, 1_000_000)),
-            loc_ug: String(loc), mkt_ug: String(mkt), consumers: consumers,
-            intensity_mg_per_kwh: energy == 0 ? nil : IntegerMath.saturating(IntegerMath.floorDiv(loc, energy)), grades: grades,
-            suppressed: false)
+            period: period, provisional: provisional, energy_wh: totals.shownEnergyWh, loc_g: totals.locG,
+            mkt_g: totals.mktG, loc_ug: String(loc), mkt_ug: String(mkt), consumers: consumers,
+            intensity_mg_per_kwh: totals.intensityMgPerKWh, grades: grades, suppressed: false)
     }
 }

@@ -57,6 +57,11 @@ public final class Witnessing: Sendable {
     /// Its size (0 before one met the policy).
     var cosignedSize: UInt64 { state.withLock { $0.cosigned?.size ?? 0 } }
 
+    /// Whether the latest checkpoint pushed met the policy (true before the first round).
+    var isMet: Bool {
+        state.withLock { progress in progress.pushed.map { $0 == progress.cosigned?.size } ?? true }
+    }
+
     /// The policy not met for the latest checkpoint pushed, in a sentence; nil when met.
     var problem: String? {
         state.withLock { progress in
@@ -134,10 +139,10 @@ struct WitnessPusher: Service {
             do { try await Task.sleep(for: interval) } catch { return }  // cancelled: the daemon is stopping
             guard let checkpoint = store.writer.latestCheckpoint else { continue }
             let fresh = checkpoint.size != lastPushed
-            guard fresh || (witnessing.problem != nil && ContinuousClock.now >= retryAt) else { continue }
+            guard fresh || (ContinuousClock.now >= retryAt && !witnessing.isMet) else { continue }
             lastPushed = checkpoint.size
             await push(checkpoint, to: links)
-            if witnessing.problem == nil {
+            if witnessing.isMet {
                 pause = .seconds(1)
             } else {
                 retryAt = ContinuousClock.now + pause

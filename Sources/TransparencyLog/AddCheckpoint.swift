@@ -112,19 +112,18 @@ public enum AddCheckpoint {
     public static func check(
         _ request: AddCheckpointRequest, keys: (String) -> [NoteVerifier]?, held: (String) -> WitnessedTree?
     ) throws(WitnessRefusal) -> (checkpoint: Checkpoint, text: String) {
-        let claimed: Checkpoint
-        do { claimed = try SignedCheckpoint.unverified(request.note) } catch {
+        // The origin names the keys to check the note with; the text they sign is this checkpoint.
+        let checkpoint: Checkpoint
+        do { checkpoint = try SignedCheckpoint.unverified(request.note) } catch {
             throw .malformed("the checkpoint: \(error)")
         }
-        guard let trusted = keys(claimed.origin) else { throw .unknownOrigin(claimed.origin) }
+        guard let trusted = keys(checkpoint.origin) else { throw .unknownOrigin(checkpoint.origin) }
         let opened: OpenedNote
         do {
             opened = try SignedNote.open(request.note, verifiers: trusted)
         } catch {
             throw .notSigned("\(error)")
         }
-        // The note verified with the origin's keys, so its text is the checkpoint claimed.
-        let checkpoint = claimed
         guard request.oldSize <= checkpoint.size else {
             throw .oldSizeTooLarge(old: request.oldSize, new: checkpoint.size)
         }

@@ -65,13 +65,34 @@ public enum ZoneInventory {
             consumers += 1
             grades[s.figures.grade] += 1
         }
+        let totals = Totals(energyWh: energy, locUg: loc, mktUg: mkt)
         return InventoryPeriod(
-            period: period, energyWh: IntegerMath.saturating(energy),
-            locG: IntegerMath.saturating(IntegerMath.floorDiv(loc, 1_000_000)),
-            mktG: IntegerMath.saturating(IntegerMath.floorDiv(mkt, 1_000_000)), locUg: loc, mktUg: mkt, consumers: consumers,
-            intensityMgPerKWh: energy == 0 ? nil : IntegerMath.saturating(IntegerMath.floorDiv(loc, energy)),
-            grades: grades,
+            period: period, energyWh: totals.shownEnergyWh, locG: totals.locG, mktG: totals.mktG, locUg: loc, mktUg: mkt,
+            consumers: consumers, intensityMgPerKWh: totals.intensityMgPerKWh, grades: grades,
             suppressed: SmallGroups(period, scores: scores, zoneTree: zoneTree, minPeers: minPeers).reveal(zone))
+    }
+
+    /// A zone's exact sums and the figures published from them (methodology section 8):
+    /// grams rounded down from the microgram sums, intensity `floor(loc_ug / energy_wh)`.
+    /// One daemon's inventory and the merge of shards' inventories derive them alike.
+    public struct Totals: Sendable {
+        public var energyWh: Int128
+        public var locUg: Int128
+        public var mktUg: Int128
+
+        public init(energyWh: Int128, locUg: Int128, mktUg: Int128) {
+            self.energyWh = energyWh
+            self.locUg = locUg
+            self.mktUg = mktUg
+        }
+
+        public var shownEnergyWh: Int64 { IntegerMath.saturating(energyWh) }
+        public var locG: Int64 { IntegerMath.saturating(IntegerMath.floorDiv(locUg, 1_000_000)) }
+        public var mktG: Int64 { IntegerMath.saturating(IntegerMath.floorDiv(mktUg, 1_000_000)) }
+        /// nil when no energy was imported.
+        public var intensityMgPerKWh: Int64? {
+            energyWh == 0 ? nil : IntegerMath.saturating(IntegerMath.floorDiv(locUg, energyWh))
+        }
     }
 
     /// The inventory of `zone` for each of `periods`, from scores of any of them.

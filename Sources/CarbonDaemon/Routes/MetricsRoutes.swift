@@ -29,7 +29,7 @@ struct MetricsRoutes {
             gauges.degraded.set(Double(health.problems(of: store).isEmpty ? 0 : 1))
             if let witnessing {
                 gauges.cosignedSize.set(Double(witnessing.cosignedSize))
-                gauges.witnessPolicyMet.set(Double(witnessing.problem == nil ? 1 : 0))
+                gauges.witnessPolicyMet.set(Double(witnessing.isMet ? 1 : 0))
             }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
