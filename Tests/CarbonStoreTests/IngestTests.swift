@@ -225,6 +225,27 @@ import TransparencyLog
             return true
         }
     }
+
+    /// A child spawned while the store was open shares its lock from fork to exec. A store
+    /// closed and opened again in this process waits that out instead of calling the lock
+    /// another daemon's.
+    @Test func aLockLeftWithAChildOfThisProcessIsWaitedFor() async throws {
+        let ledger = try await ledgerWithConsumers()
+        ledger.store.close()
+        // Another holder keeps the lock a moment, while the lock file still names this process.
+        let lockPath = ledger.path + ".lock"
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = ["--exclusive", lockPath, "sleep", "0.3"]
+        try holder.run()
+        let probe = open(lockPath, O_RDWR | O_CLOEXEC)
+        defer { close(probe) }
+        while flock(probe, LOCK_EX | LOCK_NB) == 0 { flock(probe, LOCK_UN) }
+        let store = try CarbonStore(path: ledger.path, signer: ledger.signer, zones: nil)
+        #expect(try await store.reader.latestCheckpoint() != nil)
+        store.close()
+        holder.waitUntilExit()
+    }
 }
 
 @Suite struct OutOfOrderTests {
