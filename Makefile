@@ -6,7 +6,7 @@ KEY     ?= var/lib/carbonledger.key
 PREFIX  ?= /usr/local
 RELEASE := .build/release
 
-.PHONY: deps build run test bench fuzz fuzz-smoke fuzz-build fuzz-http install clean
+.PHONY: deps postgres-deps build run test bench fuzz fuzz-smoke fuzz-build fuzz-http install clean
 
 # Installs the system libraries that pkg-config cannot find (Debian names).
 deps:
@@ -21,6 +21,18 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# The PostgreSQL server the store's tests start throwaway clusters of (initdb in a
+# temporary folder); `make run` needs none of it. Debian's package would create and
+# start a cluster of its own: createcluster.conf says not to, before it is installed.
+postgres-deps:
+	@if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then \
+		echo "installing: postgresql-15"; \
+		mkdir -p /etc/postgresql-common; \
+		[ -e /etc/postgresql-common/createcluster.conf ] || \
+			echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; \
 	fi
 
 build: deps
@@ -43,7 +55,7 @@ $(SCHEMATHESIS):
 	python3 -m venv .build-venv
 	.build-venv/bin/pip install -q schemathesis==4.32.5
 
-test: deps $(SCHEMATHESIS)
+test: deps postgres-deps $(SCHEMATHESIS)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

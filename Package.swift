@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         // System libraries and the C shim for fast SHA-256.
@@ -68,6 +69,13 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOExtras", package: "swift-nio-extras"),
+        ]),
+        // The PostgreSQL store's pieces: connection, migrations, COPY of readings, the
+        // ledger's tables for the append path, and the single writer's lock.
+        .target(name: "CarbonPostgres", dependencies: [
+            "CarbonLedger", "TransparencyLog", "CarbonModel",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // A tlog-witness: cosigns a log's checkpoints (run by `carbonctl witness`).
         .target(name: "CarbonWitness", dependencies: [
@@ -120,6 +128,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "CarbonWitnessTests", dependencies: ["CarbonWitness", "TransparencyLog"]),
+        // Each test starts a throwaway cluster (initdb in a temporary folder, Unix socket only).
+        .testTarget(name: "CarbonPostgresTests", dependencies: ["CarbonPostgres", "CarbonLedger", "TransparencyLog"]),
         .testTarget(name: "CarbonStoreTests", dependencies: ["CarbonStore", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,130 @@
+import CarbonPostgres
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A throwaway PostgreSQL cluster for one test: `initdb` in a temporary folder, a
+/// server listening on a Unix socket only (no TCP port), run as `nobody` when the
+/// tests run as root (PostgreSQL refuses root), stopped and removed on deinit.
+///
+/// Programs are started with posix_spawn and waited for with waitpid: `pg_ctl start`
+/// leaves the server holding whatever the caller gave it as output, so anything that
+/// waits for output to end (Foundation's `Process` with pipes) would wait for the
+/// server to stop.
+final class PostgresCluster: @unchecked Sendable {
+    static let bin = "/usr/lib/postgresql/15/bin"
+    static let user = "carbon"
+
+    let folder: String
+    let data: String
+    let sockets: String
+    private var running = false
+
+    /// Whether the server binaries are installed (`make deps` installs them).
+    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: bin + "/initdb") }
+
+    init() throws {
+        folder = NSTemporaryDirectory() + "carbonpg-\(UUID().uuidString)"
+        data = folder + "/data"
+        sockets = folder + "/sockets"
+        for path in [folder, sockets] {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try Self.handToServerUser(path)
+        }
+        try run(["initdb", "-D", data, "-U", Self.user, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"])
+        try start()
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    func start() throws {
+        try run([
+            "pg_ctl", "-D", data, "-l", folder + "/server.log", "-w", "-t", "60",
+            "-o", "-k \(sockets) -c listen_addresses='' -c max_connections=40", "start",
+        ])
+        running = true
+    }
+
+    /// Stops the server at once (no checkpoint), as a crash would.
+    func stop() throws {
+        guard running else { return }
+        try run(["pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"])
+        running = false
+    }
+
+    func location(database: String = "postgres") -> PostgresLocation {
+        PostgresLocation(endpoint: .unixSocket(path: sockets + "/.s.PGSQL.5432"), user: Self.user, database: database)
+    }
+
+    var url: String { "postgresql://\(Self.user)@/postgres?host=\(sockets)" }
+
+    func connect(logger: Logger = Logger(label: "test")) async throws -> PostgresSession {
+        try await PostgresSession.connect(to: location(), logger: logger)
+    }
+
+    deinit {
+        try? stop()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// The server's log, for a failing test's message.
+    var serverLog: String { (try? String(contentsOfFile: folder + "/server.log", encoding: .utf8)) ?? "" }
+
+    /// Runs a PostgreSQL program as the server's user; throws with its output if it fails.
+    @discardableResult
+    func run(_ arguments: [String]) throws -> String {
+        let output = folder + "/command-\(UUID().uuidString).log"
+        var argv = [Self.bin + "/" + arguments[0]] + arguments.dropFirst()
+        if getuid() == 0 {
+            argv = ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"] + argv
+        }
+        let status = try Self.spawnAndWait(argv, output: output)
+        let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: output)
+        guard status == 0 else {
+            throw ClusterError("\(arguments.joined(separator: " ")) exited with \(status): \(printed)\n\(serverLog)")
+        }
+        return printed
+    }
+
+    struct ClusterError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    private static func handToServerUser(_ path: String) throws {
+        guard getuid() == 0 else { return }
+        guard let nobody = getpwnam("nobody") else { throw ClusterError("no user nobody to run PostgreSQL as") }
+        guard chown(path, nobody.pointee.pw_uid, nobody.pointee.pw_gid) == 0, chmod(path, 0o700) == 0 else {
+            throw ClusterError("cannot hand \(path) to nobody: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// posix_spawn with stdin from /dev/null and stdout and stderr into `output`.
+    private static func spawnAndWait(_ argv: [String], output: String) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
+        cArgs.append(nil)
+        defer { cArgs.forEach { free($0) } }
+        let variables = ["PATH=/usr/bin:/bin", "LC_ALL=C", "TZ=UTC"]
+        var environment: [UnsafeMutablePointer<CChar>?] = variables.map { strdup($0) }
+        environment.append(nil)
+        defer { environment.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environment)
+        guard spawned == 0 else { throw ClusterError("cannot start \(argv[0]): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw ClusterError("waitpid: \(String(cString: strerror(errno)))") }
+        }
+        // WIFEXITED / WEXITSTATUS
+        return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    }
+}
