@@ -26,7 +26,27 @@ final class PostgresCluster: @unchecked Sendable {
     /// Whether the server binaries are installed (`make deps` installs them).
     static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: bin + "/initdb") }
 
-    init() throws {
+    /// A new primary.
+    convenience init() throws {
+        try self.init { cluster in
+            try cluster.run([
+                "initdb", "-D", cluster.data, "-U", Self.user, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync",
+            ])
+        }
+    }
+
+    /// A streaming replica of `primary`, copied with pg_basebackup (`-R` writes its
+    /// standby.signal and primary_conninfo).
+    convenience init(replicaOf primary: PostgresCluster) throws {
+        try self.init { cluster in
+            try cluster.run([
+                "pg_basebackup", "-D", cluster.data, "-R", "-X", "stream", "--no-sync", "--checkpoint=fast",
+                "-d", "host=\(primary.sockets) user=\(Self.user)",
+            ])
+        }
+    }
+
+    private init(create: (PostgresCluster) throws -> Void) throws {
         folder = NSTemporaryDirectory() + "carbonpg-\(UUID().uuidString)"
         data = folder + "/data"
         sockets = folder + "/sockets"
@@ -34,8 +54,20 @@ final class PostgresCluster: @unchecked Sendable {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             try Self.handToServerUser(path)
         }
-        try run(["initdb", "-D", data, "-U", Self.user, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"])
+        try create(self)
         try start()
+    }
+
+    /// Waits until this replica has replayed everything `primary` has written so far.
+    func waitForReplay(of primary: PostgresCluster) async throws {
+        let (writer, reader) = (try await primary.connect(), try await connect())
+        let target = try await writer.rows("SELECT pg_current_wal_lsn()::text")[0].decode(String.self)
+        try await waitUntil {
+            let rows = try? await reader.rows("SELECT pg_last_wal_replay_lsn() >= \(target)::pg_lsn")
+            return (try? rows?.first?.decode(Bool?.self)) == true
+        }
+        await writer.close()
+        await reader.close()
     }
 
     /// Starts the server and waits until it accepts connections.
