@@ -105,8 +105,10 @@ let package = Package(
         // The read-path benchmark's floor: a bare Hummingbird answer on a Unix socket.
         .executableTarget(name: "benchhello", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "carbonbench", dependencies: [
-            "CarbonAPI", "CarbonClient", "CarbonStore", "CarbonAccounting", "CarbonLedger",
+            "CarbonAPI", "CarbonClient", "CarbonStore", "CarbonAccounting", "CarbonLedger", "CarbonPostgres",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

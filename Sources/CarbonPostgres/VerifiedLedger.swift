@@ -172,58 +172,14 @@ public actor VerifiedLedger {
         return Verified(checkpoint: checkpoint, note: note)
     }
 
-    /// Runs a synchronous proof computation over the stored tree with one query: a
-    /// first pass records which nodes it reads (the positions depend only on sizes and
-    /// indices), the nodes are fetched together, and a second pass computes with them.
+    /// Runs a proof computation over the stored tree with one query (`NodePrefetch`).
     static func withNodes<T: Sendable>(_ session: PostgresSession, _ compute: (any NodeSource) throws -> T) async throws -> T {
-        let recorder = NodeRecorder()
-        _ = try? compute(recorder)
-        let wanted = recorder.wanted
-        var nodes: [NodePosition: Hash256] = [:]
-        if !wanted.isEmpty {
-            let levels = wanted.map { Int32($0.level) }
-            let indices = wanted.map { Int64(bitPattern: $0.index) }
-            for row in try await session.rows("""
-                SELECT t.level, t.idx, t.hash FROM tree t
-                JOIN unnest(\(levels)::integer[], \(indices)::bigint[]) AS w(level, idx)
-                  ON t.level = w.level AND t.idx = w.idx
-                """)
-            {
-                let (level, index, buffer) = try row.decode((Int32, Int64, ByteBuffer).self)
-                guard let hash = Hash256(bytes: Array(buffer.readableBytesView)) else {
-                    throw Refusal("tree node at level \(level), index \(index) is malformed")
-                }
-                nodes[NodePosition(level: Int(level), index: UInt64(index))] = hash
-            }
+        let positions = NodePrefetch.positions { _ = try compute($0) }
+        let nodes = try await PostgresTree.nodes(at: positions, session: session)
+        do {
+            return try NodePrefetch.run(compute, over: nodes)
+        } catch let missing as NodePrefetch.Missing {
+            throw Refusal("\(missing)")
         }
-        return try compute(FetchedNodes(nodes: nodes))
-    }
-}
-
-struct NodePosition: Hashable, Sendable {
-    let level: Int
-    let index: UInt64
-}
-
-/// Records the nodes a computation asks for, answering each with a placeholder.
-final class NodeRecorder: NodeSource, @unchecked Sendable {
-    private(set) var wanted: [NodePosition] = []
-    private var seen: Set<NodePosition> = []
-
-    func node(level: Int, index: UInt64) throws -> Hash256 {
-        let position = NodePosition(level: level, index: index)
-        if seen.insert(position).inserted { wanted.append(position) }
-        return .zero
-    }
-}
-
-struct FetchedNodes: NodeSource {
-    let nodes: [NodePosition: Hash256]
-
-    func node(level: Int, index: UInt64) throws -> Hash256 {
-        guard let hash = nodes[NodePosition(level: level, index: index)] else {
-            throw VerifiedLedger.Refusal("tree node at level \(level), index \(index) is not stored")
-        }
-        return hash
     }
 }

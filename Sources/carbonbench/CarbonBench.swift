@@ -47,6 +47,8 @@ struct CarbonBench: AsyncParsableCommand {
 
     @Flag(help: "Measure only corrections against ingest of the same batches.")
     var correctionsOnly = false
+    @Flag(help: "Measure only the PostgreSQL write path against its COPY floor (and the SQLite floor beside them).")
+    var postgresOnly = false
     @Option(help: "Seconds each read-path load runs.")
     var readSeconds = 10
     @Option(help: "Entries of the audited ledger (a smaller one is audited too, to compare memory).")
@@ -64,6 +66,11 @@ struct CarbonBench: AsyncParsableCommand {
             try measureWitnesses(setup: setup, prefilled: try await setup.prefilledDatabase())
             return
         }
+        if postgresOnly {
+            let prefilled = try await setup.prefilledDatabase()
+            try await onOwnThread { try measurePostgres(setup: setup, prefilled: prefilled) }
+            return
+        }
         if correctionsOnly {
             try measureCorrections(setup: setup, prefilled: try await setup.prefilledDatabase())
             return
@@ -74,6 +81,7 @@ struct CarbonBench: AsyncParsableCommand {
                 try measureIngest(setup: setup, prefilled: prefilled)
                 try measureCorrections(setup: setup, prefilled: prefilled)
                 try measureWitnesses(setup: setup, prefilled: prefilled)
+                try await onOwnThread { try measurePostgres(setup: setup, prefilled: prefilled) }
             }
             try await measureClose(setup: setup, prefilled: prefilled)
             if !closeOnly { try await measureReads(setup: setup, prefilled: prefilled) }
@@ -121,6 +129,25 @@ struct CarbonBench: AsyncParsableCommand {
             | floor (SQLite C API, same rows and indexes) | \(rate(floor.seconds)) | \(floor.bytesWritten / readings) | \
             \(floor.walBytes / readings) | \(floor.databaseGrowth / readings) |
             ratio end to end / floor: \(String(format: "%.2f", floor.seconds / endToEnd.seconds))
+            """)
+    }
+
+    private func measurePostgres(setup: BenchSetup, prefilled: URL) throws {
+        let r = try PostgresBench(setup: setup, hours: hours).run()
+        let sqlite = try setup.measureFloor(database: prefilled, hours: prefillHours..<(prefillHours + hours))
+        let readings = hours * meters
+        func rate(_ seconds: Double) -> Int { Int(Double(readings) / seconds) }
+        print("""
+            PostgreSQL benchmark: \(readings) readings (\(hours) batches of \(meters), one transaction each) onto \
+            \(prefillHours * meters) prefilled, PostgreSQL 15 with fsync on, a throwaway cluster on a Unix socket
+            | path | readings/s |
+            |---|---:|
+            | PostgreSQL floor: one COPY a batch | \(rate(r.floor)) |
+            | PostgreSQL ledger write path: COPY, batch row, signed entry, tree, checkpoint | \(rate(r.ledger)) |
+            | SQLite floor (C API, same rows, same run) | \(rate(sqlite.seconds)) |
+            ledger write path / COPY floor: \(String(format: "%.2f", r.floor / r.ledger)); median ms a batch: \
+            COPY \(String(format: "%.1f", r.copyMs)), ledger \(String(format: "%.1f", r.ledgerMs)), \
+            commit \(String(format: "%.1f", r.commitMs))
             """)
     }
 
@@ -202,4 +229,12 @@ struct Measurement {
     /// WAL frames appended, in bytes (page plus frame header).
     var walBytes: Int
     var databaseGrowth: Int
+}
+
+/// Runs blocking work (the PostgreSQL benchmark waits for its server on the calling
+/// thread) on a thread of its own, off Swift's cooperative pool.
+func onOwnThread(_ work: @escaping @Sendable () throws -> Void) async throws {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
 }

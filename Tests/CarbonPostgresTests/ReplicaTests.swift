@@ -66,7 +66,7 @@ struct ReplicaTests {
     }
 
     @Test func theReplicaServesOnlyVerifiedCheckpointsLagsSafelyAndOutlivesTheWriter() async throws {
-        let primary = try PostgresCluster()
+        let primary = try LocalCluster()
         let writerSession = try await primary.connect()
         try await PostgresSchema.migrate(writerSession)
         let first = try NoteSigner(skey: NoteSigner.generate(name: Self.origin).skey)
@@ -74,7 +74,7 @@ struct ReplicaTests {
         let writer = try await Writer(session: writerSession, signer: first)
         try await writer.append(5)
 
-        let replica = try PostgresCluster(replicaOf: primary)
+        let replica = try LocalCluster(replicaOf: primary)
         // After the copy: more entries, a key rotation, and entries signed by the new key.
         try await writer.append(4, rotatingTo: second)
         let latest = try await writer.append(6)
@@ -135,7 +135,7 @@ struct ReplicaTests {
     }
 
     @Test func aTreeThatIsNotTheSignedOneOrAnotherPublishedKeyIsRefused() async throws {
-        let primary = try PostgresCluster()
+        let primary = try LocalCluster()
         let session = try await primary.connect()
         try await PostgresSchema.migrate(session)
         let first = try NoteSigner(skey: NoteSigner.generate(name: Self.origin).skey)

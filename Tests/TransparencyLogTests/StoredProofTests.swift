@@ -99,4 +99,32 @@ struct StoredProofTests {
             try RFC6962.verifyConsistency(size1: old, size2: size, root1: oldRoot, root2: root, proof: proof)
         }
     }
+
+    /// Every root, inclusion and consistency proof of the 70-leaf tree, computed from
+    /// nodes fetched up front, equals the one read node by node, and reads exactly the
+    /// positions the recording pass named.
+    @Test func prefetchedNodesGiveTheSameProofsFromTheRecordedPositions() throws {
+        let store = Self.filledStore()
+        func fetched(_ positions: [NodePosition]) throws -> [NodePosition: Hash256] {
+            var nodes: [NodePosition: Hash256] = [:]
+            for p in positions { nodes[p] = try store.node(level: p.level, index: p.index) }
+            return nodes
+        }
+        for size in UInt64(1)...UInt64(Self.count) {
+            let compute = { (nodes: any NodeSource) throws -> [Hash256] in
+                var hashes = [try MerkleProofs.rootHash(size: size, nodes: nodes)]
+                hashes += try MerkleProofs.inclusionProof(index: size / 3, size: size, nodes: nodes)
+                hashes += try MerkleProofs.consistencyProof(from: (size + 1) / 2, to: size, nodes: nodes)
+                return hashes
+            }
+            let positions = NodePrefetch.positions { _ = try compute($0) }
+            #expect(Set(positions).count == positions.count)
+            store.resetReads()
+            let direct = try compute(store)
+            #expect(store.reads >= positions.count)
+            #expect(try NodePrefetch.run(compute, over: fetched(positions)) == direct)
+            // One position fewer: the computation names the node it lacks.
+            #expect(throws: NodePrefetch.Missing.self) { try NodePrefetch.run(compute, over: fetched(Array(positions.dropLast()))) }
+        }
+    }
 }

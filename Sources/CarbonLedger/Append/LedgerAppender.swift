@@ -53,11 +53,17 @@ public struct LedgerAppender: Sendable {
     public mutating func publishCheckpoint(time: Int64, to storage: some LedgerStorage) throws -> String {
         let size = frontier.size
         let root = frontier.rootHash()
-        guard try MerkleProofs.rootHash(size: size, nodes: storage) == root else {
+        let last = lastCheckpoint.size
+        let (storedRoot, proof) = try storage.readingNodes { nodes in
+            (
+                try MerkleProofs.rootHash(size: size, nodes: nodes),
+                last > 0 ? try MerkleProofs.consistencyProof(from: last, to: size, nodes: nodes) : []
+            )
+        }
+        guard storedRoot == root else {
             throw LedgerAppendError.corrupt("the stored tree of size \(size) does not hash to the appended root")
         }
         if lastCheckpoint.size > 0 {
-            let proof = try MerkleProofs.consistencyProof(from: lastCheckpoint.size, to: size, nodes: storage)
             do {
                 try RFC6962.verifyConsistency(
                     size1: lastCheckpoint.size, size2: size,

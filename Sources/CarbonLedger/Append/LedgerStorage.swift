@@ -15,6 +15,16 @@ public protocol LedgerStorage: NodeSource {
     func entryCount() throws -> UInt64
     /// The note of the largest checkpoint stored; nil before the first.
     func latestCheckpointNote() throws -> String?
+    /// Runs `compute` over the stored tree. A storage whose every read is a round trip
+    /// fetches the nodes it will read in one (`NodePrefetch`); the default reads each
+    /// from `self`.
+    func readingNodes<T>(_ compute: (any NodeSource) throws -> T) throws -> T
+}
+
+extension LedgerStorage {
+    public func readingNodes<T>(_ compute: (any NodeSource) throws -> T) throws -> T {
+        try compute(self)
+    }
 }
 
 /// Why the append path refuses to go on: the stored ledger contradicts itself, or

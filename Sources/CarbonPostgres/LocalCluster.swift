@@ -1,33 +1,33 @@
-import CarbonPostgres
 import Foundation
 import Logging
+import PostgresNIO
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A throwaway PostgreSQL cluster for one test: `initdb` in a temporary folder, a
-/// server listening on a Unix socket only (no TCP port), run as `nobody` when the
-/// tests run as root (PostgreSQL refuses root), stopped and removed on deinit.
+/// A throwaway PostgreSQL cluster, for tests and benchmarks: `initdb` in a temporary
+/// folder, a server listening on a Unix socket only (no TCP port), run as `nobody`
+/// when started by root (PostgreSQL refuses root), stopped and removed on deinit.
 ///
 /// Programs are started with posix_spawn and waited for with waitpid: `pg_ctl start`
 /// leaves the server holding whatever the caller gave it as output, so anything that
 /// waits for output to end (Foundation's `Process` with pipes) would wait for the
 /// server to stop.
-final class PostgresCluster: @unchecked Sendable {
-    static let bin = "/usr/lib/postgresql/15/bin"
-    static let user = "carbon"
+public final class LocalCluster: @unchecked Sendable {
+    public static let bin = "/usr/lib/postgresql/15/bin"
+    public static let user = "carbon"
 
-    let folder: String
-    let data: String
-    let sockets: String
+    public let folder: String
+    public let data: String
+    public let sockets: String
     private var running = false
 
     /// Whether the server binaries are installed (`make deps` installs them).
-    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: bin + "/initdb") }
+    public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: bin + "/initdb") }
 
     /// A new primary.
-    convenience init() throws {
+    public convenience init() throws {
         try self.init { cluster in
             try cluster.run([
                 "initdb", "-D", cluster.data, "-U", Self.user, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync",
@@ -37,7 +37,7 @@ final class PostgresCluster: @unchecked Sendable {
 
     /// A streaming replica of `primary`, copied with pg_basebackup (`-R` writes its
     /// standby.signal and primary_conninfo).
-    convenience init(replicaOf primary: PostgresCluster) throws {
+    public convenience init(replicaOf primary: LocalCluster) throws {
         try self.init { cluster in
             try cluster.run([
                 "pg_basebackup", "-D", cluster.data, "-R", "-X", "stream", "--no-sync", "--checkpoint=fast",
@@ -46,7 +46,7 @@ final class PostgresCluster: @unchecked Sendable {
         }
     }
 
-    private init(create: (PostgresCluster) throws -> Void) throws {
+    private init(create: (LocalCluster) throws -> Void) throws {
         folder = NSTemporaryDirectory() + "carbonpg-\(UUID().uuidString)"
         data = folder + "/data"
         sockets = folder + "/sockets"
@@ -59,19 +59,22 @@ final class PostgresCluster: @unchecked Sendable {
     }
 
     /// Waits until this replica has replayed everything `primary` has written so far.
-    func waitForReplay(of primary: PostgresCluster) async throws {
+    public func waitForReplay(of primary: LocalCluster) async throws {
         let (writer, reader) = (try await primary.connect(), try await connect())
         let target = try await writer.rows("SELECT pg_current_wal_lsn()::text")[0].decode(String.self)
-        try await waitUntil {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
             let rows = try? await reader.rows("SELECT pg_last_wal_replay_lsn() >= \(target)::pg_lsn")
-            return (try? rows?.first?.decode(Bool?.self)) == true
+            if (try? rows?.first?.decode(Bool?.self)) == true { break }
+            guard ContinuousClock.now < deadline else { throw ClusterError("the replica did not catch up in a minute") }
+            try await Task.sleep(for: .milliseconds(1))
         }
         await writer.close()
         await reader.close()
     }
 
     /// Starts the server and waits until it accepts connections.
-    func start() throws {
+    public func start() throws {
         try run([
             "pg_ctl", "-D", data, "-l", folder + "/server.log", "-w", "-t", "60",
             "-o", "-k \(sockets) -c listen_addresses='' -c max_connections=40", "start",
@@ -80,19 +83,19 @@ final class PostgresCluster: @unchecked Sendable {
     }
 
     /// Stops the server at once (no checkpoint), as a crash would.
-    func stop() throws {
+    public func stop() throws {
         guard running else { return }
         try run(["pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"])
         running = false
     }
 
-    func location(database: String = "postgres") -> PostgresLocation {
+    public func location(database: String = "postgres") -> PostgresLocation {
         PostgresLocation(endpoint: .unixSocket(path: sockets + "/.s.PGSQL.5432"), user: Self.user, database: database)
     }
 
-    var url: String { "postgresql://\(Self.user)@/postgres?host=\(sockets)" }
+    public var url: String { "postgresql://\(Self.user)@/postgres?host=\(sockets)" }
 
-    func connect(logger: Logger = Logger(label: "test")) async throws -> PostgresSession {
+    public func connect(logger: Logger = Logger(label: "test")) async throws -> PostgresSession {
         try await PostgresSession.connect(to: location(), logger: logger)
     }
 
@@ -102,11 +105,11 @@ final class PostgresCluster: @unchecked Sendable {
     }
 
     /// The server's log, for a failing test's message.
-    var serverLog: String { (try? String(contentsOfFile: folder + "/server.log", encoding: .utf8)) ?? "" }
+    public var serverLog: String { (try? String(contentsOfFile: folder + "/server.log", encoding: .utf8)) ?? "" }
 
     /// Runs a PostgreSQL program as the server's user; throws with its output if it fails.
     @discardableResult
-    func run(_ arguments: [String]) throws -> String {
+    public func run(_ arguments: [String]) throws -> String {
         let output = folder + "/command-\(UUID().uuidString).log"
         var argv = [Self.bin + "/" + arguments[0]] + arguments.dropFirst()
         if getuid() == 0 {
@@ -121,9 +124,9 @@ final class PostgresCluster: @unchecked Sendable {
         return printed
     }
 
-    struct ClusterError: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
+    public struct ClusterError: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
     }
 
     private static func handToServerUser(_ path: String) throws {

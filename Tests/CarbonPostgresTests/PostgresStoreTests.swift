@@ -10,7 +10,7 @@ import TransparencyLog
 @Suite("The PostgreSQL store's pieces, against a throwaway cluster")
 struct PostgresStoreTests {
     @Test func migrationsApplyOnceAndANewerSchemaIsRefused() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try LocalCluster()
         let session = try await cluster.connect()
         #expect(try await PostgresSchema.migrate(session) == [1])
         #expect(try await PostgresSchema.migrate(session) == [])
@@ -31,7 +31,7 @@ struct PostgresStoreTests {
     }
 
     @Test func aFailedMigrationLeavesNothingBehind() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try LocalCluster()
         let session = try await cluster.connect()
         let broken = [PostgresSchema.Migration(version: 1, name: "broken", statements: [
             "CREATE TABLE first(x BIGINT)", "CREATE TABLE second(x NOSUCHTYPE)",
@@ -46,7 +46,7 @@ struct PostgresStoreTests {
     }
 
     @Test func copiedReadingsComeBackExactlyAndARefusedCopyLeavesNothing() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try LocalCluster()
         let session = try await cluster.connect()
         try await PostgresSchema.migrate(session)
         let refs: [String?] = [nil, "", "plain", "tab\there", "new\nline", "back\\slash", "\\N", "cr\r", "收据 ✓"]
@@ -87,7 +87,7 @@ struct PostgresStoreTests {
     }
 
     @Test func theAppendPathSignsIntoPostgreSQLAndEveryEntryProves() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try LocalCluster()
         let session = try await cluster.connect()
         try await PostgresSchema.migrate(session)
         let origin = "test.example/ledger"
@@ -145,7 +145,7 @@ struct PostgresStoreTests {
     }
 
     @Test func oneWriterAtATimeAndTheNextTakesOverWhenItsConnectionEnds() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try LocalCluster()
         let first = try await cluster.connect()
         let second = try await cluster.connect()
         try await WriterLock.acquire(on: first)
@@ -186,7 +186,7 @@ func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async 
 func waitUntil(_ condition: () async -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(60)
     while !(await condition()) {
-        guard ContinuousClock.now < deadline else { throw PostgresCluster.ClusterError("condition not met in a minute") }
+        guard ContinuousClock.now < deadline else { throw LocalCluster.ClusterError("condition not met in a minute") }
         try await Task.sleep(for: .milliseconds(1))
     }
 }
