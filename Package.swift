@@ -70,10 +70,12 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOExtras", package: "swift-nio-extras"),
         ]),
-        // The PostgreSQL store's pieces: connection, migrations, COPY of readings, the
-        // ledger's tables for the append path, and the single writer's lock.
+        // The PostgreSQL store's pieces: connection, migrations, the store's tables
+        // (IngestTables, the ledger's LedgerStorage) with COPY on the hot path, the single
+        // writer's lock, and the replica's verified view of the ledger.
         .target(name: "CarbonPostgres", dependencies: [
-            "CarbonLedger", "TransparencyLog", "CarbonModel",
+            "CarbonStore", "CarbonLedger", "TransparencyLog", "CarbonModel",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -131,7 +133,10 @@ let package = Package(
         ]),
         .testTarget(name: "CarbonWitnessTests", dependencies: ["CarbonWitness", "TransparencyLog"]),
         // Each test starts a throwaway cluster (initdb in a temporary folder, Unix socket only).
-        .testTarget(name: "CarbonPostgresTests", dependencies: ["CarbonPostgres", "CarbonLedger", "TransparencyLog"]),
+        .testTarget(name: "CarbonPostgresTests", dependencies: [
+            "CarbonPostgres", "CarbonStore", "CarbonLedger", "CarbonModel", "TransparencyLog",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "CarbonStoreTests", dependencies: ["CarbonStore", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]

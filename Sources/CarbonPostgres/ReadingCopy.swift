@@ -1,36 +1,7 @@
+import CarbonStore
 import Logging
 import NIOCore
 import PostgresNIO
-
-/// One row of the `readings` table, as the writer stores it.
-public struct ReadingRow: Sendable, Equatable {
-    public var start: Int64
-    public var meter: Int64
-    public var consumer: Int64
-    public var durationS: Int64
-    public var importWh: Int64
-    public var exportWh: Int64
-    public var quality: Int64
-    public var ref: String?
-    public var batch: Int64
-    public var position: Int64
-
-    public init(
-        start: Int64, meter: Int64, consumer: Int64, durationS: Int64, importWh: Int64, exportWh: Int64,
-        quality: Int64, ref: String?, batch: Int64, position: Int64
-    ) {
-        self.start = start
-        self.meter = meter
-        self.consumer = consumer
-        self.durationS = durationS
-        self.importWh = importWh
-        self.exportWh = exportWh
-        self.quality = quality
-        self.ref = ref
-        self.batch = batch
-        self.position = position
-    }
-}
 
 /// Writes readings with `COPY readings FROM STDIN`: one statement a batch, rows
 /// streamed in COPY's text format, about ten times fewer round trips and parses than

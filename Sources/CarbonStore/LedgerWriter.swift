@@ -289,7 +289,7 @@ public final class LedgerWriter: @unchecked Sendable {
         switch job {
         case .readings(let batch):
             if let key = BatchKey(job), let earlier = try earlierResult(key, db: db) { return .committed(earlier) }
-            answer = try ReadingIngest(batch: batch, db: db, program: program).run(cache: &cache, appender: &appender, time: time)
+            answer = try ReadingIngest(batch: batch, tables: StoredLedger(db: db), program: program).run(cache: &cache, appender: &appender, time: time)
         case .corrections(let batch):
             if let key = BatchKey(job), let earlier = try earlierResult(key, db: db) { return .committed(earlier) }
             answer = try CorrectionIngest(batch: batch, db: db, program: program).run(cache: cache, appender: &appender, time: time)

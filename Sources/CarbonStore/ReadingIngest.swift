@@ -1,8 +1,6 @@
 import CarbonLedger
 import Foundation
 import CarbonModel
-import GRDB
-import GRDBSQLite
 import TransparencyLog
 
 /// Deciding and storing one batch of readings inside the writer's transaction.
@@ -11,9 +9,9 @@ import TransparencyLog
 /// lookups (consumer, meter) and one row appended to the readings B-tree. Only
 /// a reading that starts before its meter's last stored end is checked against
 /// stored rows, with one bounded range query.
-struct ReadingIngest {
+struct ReadingIngest<Tables: IngestTables> {
     let batch: ReadingBatch
-    let db: Database
+    let tables: Tables
     let program: Program
 
     private enum Status: UInt8 { case accepted, duplicate, rejected }
@@ -157,22 +155,16 @@ struct ReadingIngest {
         let readings = batch.hashed.readings
         let batchUtility = decided.utility
         // Meters new to the ledger get their ids now, in order of first appearance.
-        let insertMeter = try db.cachedStatement(sql: "INSERT INTO meters(utility, meter) VALUES (?, ?)")
-        var newMeterPositions: [Int] = []
-        for name in decided.newMeterNames {
-            try insertMeter.execute(arguments: [batchUtility, name])
-            newMeterPositions.append(cache.addMeter(id: db.lastInsertedRowID, utility: batchUtility, meter: name))
+        let newMeterIDs = try tables.insertMeters(utility: batchUtility, names: decided.newMeterNames)
+        let newMeterPositions = zip(newMeterIDs, decided.newMeterNames).map { id, name in
+            cache.addMeter(id: id, utility: batchUtility, meter: name)
         }
         let entryIndex = appender.nextIndex
         var firstStart = Int64.max
         var lastStart = Int64.min
         var lastEnd = Int64.min
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO readings(start, meter, consumer, duration_s, import_wh, export_wh, quality, ref, batch, position)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let handle = insert.sqliteStatement
-        sqlite3_bind_int64(handle, 9, Int64(entryIndex))
+        var rows: [ReadingRow] = []
+        rows.reserveCapacity(accepted.count)
         var hours = ConsumerHoursBatch()
         var chunkKeys = ChunkKeys()
         for (position, i) in accepted.enumerated() {
@@ -182,39 +174,20 @@ struct ReadingIngest {
             case .known(let known): meter = known
             case .new(let slot): meter = newMeterPositions[slot]
             }
-            sqlite3_bind_int64(handle, 1, reading.start)
-            sqlite3_bind_int64(handle, 2, cache.meters[meter].id)
-            sqlite3_bind_int64(handle, 3, decided.consumerRow[i])
-            sqlite3_bind_int64(handle, 4, reading.durationS)
-            sqlite3_bind_int64(handle, 5, reading.importWh)
-            sqlite3_bind_int64(handle, 6, reading.exportWh)
-            sqlite3_bind_int64(handle, 7, QualityCode.code(reading.quality))
-            sqlite3_bind_int64(handle, 10, Int64(position))
-            let code: Int32
-            if var ref = reading.id {
-                code = ref.withUTF8 { text in
-                    // Static: SQLite reads the text during this step, while the buffer is alive.
-                    sqlite3_bind_text(handle, 8, text.baseAddress, Int32(text.count), nil)
-                    let code = sqlite3_step(handle)
-                    sqlite3_bind_null(handle, 8)
-                    return code
-                }
-            } else {
-                sqlite3_bind_null(handle, 8)
-                code = sqlite3_step(handle)
-            }
-            sqlite3_reset(handle)
-            guard code == SQLITE_DONE else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
-            }
+            let meterID = cache.meters[meter].id
+            rows.append(ReadingRow(
+                start: reading.start, meter: meterID, consumer: decided.consumerRow[i], durationS: reading.durationS,
+                importWh: reading.importWh, exportWh: reading.exportWh, quality: QualityCode.code(reading.quality),
+                ref: reading.id, batch: Int64(entryIndex), position: Int64(position)))
             cache.extendMeter(at: meter, start: reading.start, duration: reading.durationS)
             hours.add(reading, consumerRow: decided.consumerRow[i])
-            chunkKeys.add(position: position, start: reading.start, meter: cache.meters[meter].id)
+            chunkKeys.add(position: position, start: reading.start, meter: meterID)
             firstStart = min(firstStart, reading.start)
             lastStart = max(lastStart, reading.start)
             lastEnd = max(lastEnd, reading.end)
         }
-        try hours.write(db: db)
+        try tables.insertReadings(rows)
+        try hours.write(to: tables)
         var (chunkRoots, root) = (batch.hashed.chunkRootsOfAll, batch.hashed.rootOfAll)
         if accepted.count < readings.count {
             chunkRoots = BatchChunks.roots(of: accepted.map { batch.hashed.leafHashes[$0] })
@@ -223,14 +196,11 @@ struct ReadingIngest {
         let entry = ReadingsEntry(
             utility: batchUtility, count: accepted.count, root: root, firstStart: firstStart, lastEnd: lastEnd,
             batch: batch.batchID)
-        let index = try appender.append(.readings(entry), time: time, db: db)
+        let index = try StoreError.mapping { try appender.append(.readings(entry), time: time, to: tables) }
         guard index == entryIndex else { throw StoreError.corrupt("readings entry got index \(index), expected \(entryIndex)") }
-        try db.cachedStatement(sql: """
-            INSERT INTO reading_batches(entry, first_start, last_start, count, chunks) VALUES (?, ?, ?, ?, ?)
-            """)
-            .execute(arguments: [
-                Int64(index), firstStart, lastStart, accepted.count, Data(StoredChunk.encode(chunkKeys.chunks(roots: chunkRoots))),
-            ])
+        try tables.insertReadingBatch(
+            entry: index, firstStart: firstStart, lastStart: lastStart, count: accepted.count,
+            chunks: StoredChunk.encode(chunkKeys.chunks(roots: chunkRoots)))
         return index
     }
 
@@ -267,20 +237,15 @@ struct ReadingIngest {
 
     /// Compares a reading with the stored readings of its meter that could overlap it.
     private func compareWithStored(_ reading: Reading, consumerRow: Int64, meter: MeterState) throws -> StoredMatch {
-        let statement = try db.cachedStatement(sql: """
-            SELECT start, duration_s, consumer, import_wh, export_wh, quality, ref FROM readings
-            WHERE start > ? AND start < ? AND meter = ?
-            """)
-        let rows = try Row.fetchCursor(
-            statement, arguments: [reading.start - meter.maxDuration, reading.end, meter.id])
-        while let row = try rows.next() {
-            let start: Int64 = row[0]
-            let duration: Int64 = row[1]
-            guard start + duration > reading.start else { continue }
-            guard start == reading.start else {
-                return .conflict(field: "start", message: Self.overlapMessage(reading, storedStart: start, storedEnd: start + duration))
+        let rows = try tables.storedReadings(
+            meter: meter.id, startAfter: reading.start - meter.maxDuration, startBefore: reading.end)
+        for row in rows where row.start + row.durationS > reading.start {
+            guard row.start == reading.start else {
+                return .conflict(
+                    field: "start",
+                    message: Self.overlapMessage(reading, storedStart: row.start, storedEnd: row.start + row.durationS))
             }
-            let stored: (Int64, Int64, Int64, Int64, Int64, String?) = (duration, row[2], row[3], row[4], row[5], row[6])
+            let stored = (row.durationS, row.consumer, row.importWh, row.exportWh, row.quality, row.ref)
             let sent = (reading.durationS, consumerRow, reading.importWh, reading.exportWh,
                         QualityCode.code(reading.quality), reading.id)
             if stored == sent { return .duplicate }

@@ -1,5 +1,6 @@
 import CarbonLedger
 import CarbonPostgres
+import CarbonStore
 import Foundation
 import Logging
 import PostgresNIO

@@ -135,15 +135,10 @@ extension HourSums {
 
 /// The hour sums of one batch, added to `consumer_hours` in the batch's transaction.
 struct ConsumerHoursBatch {
-    private struct Key: Hashable, Comparable {
-        var hour: Int64
-        var block: Int64
-        static func < (a: Key, b: Key) -> Bool { (a.hour, a.block) < (b.hour, b.block) }
-    }
-    private var blocks: [Key: [HourSums]] = [:]
+    private var blocks: [HourBlock: [HourSums]] = [:]
     /// The block readings are being added to: a head-end's batch brings a block's
     /// consumers one after the other, so most readings skip the dictionary.
-    private var current: (key: Key, sums: [HourSums])?
+    private var current: (key: HourBlock, sums: [HourSums])?
 
     mutating func add(_ reading: Reading, consumerRow: Int64) {
         withSums(of: consumerRow, hourOf: reading.start) { $0.add(reading) }
@@ -155,7 +150,7 @@ struct ConsumerHoursBatch {
     }
 
     private mutating func withSums(of consumerRow: Int64, hourOf start: Int64, _ change: (inout HourSums) -> Void) {
-        let key = Key(hour: HourSums.hour(of: start), block: consumerRow / HourSums.blockSize)
+        let key = HourBlock(hour: HourSums.hour(of: start), block: consumerRow / HourSums.blockSize)
         if current?.key != key {
             if let current { blocks[current.key] = current.sums }
             current = (key, blocks.removeValue(forKey: key) ?? Array(repeating: HourSums(), count: Int(HourSums.blockSize)))
@@ -165,21 +160,26 @@ struct ConsumerHoursBatch {
 
     /// Adds the sums to the stored blocks, in key order (a head-end's batch appends at
     /// the table's right edge).
-    func write(db: Database) throws {
+    func write(to tables: some IngestTables) throws {
         var blocks = self.blocks
         if let current { blocks[current.key] = current.sums }
-        let select = try db.cachedStatement(sql: "SELECT sums FROM consumer_hours WHERE hour = ? AND block = ?")
-        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO consumer_hours(hour, block, sums) VALUES (?, ?, ?)")
-        for key in blocks.keys.sorted() {
+        guard !blocks.isEmpty else { return }
+        let keys = blocks.keys.sorted()
+        let stored = try tables.hourSums(of: keys)
+        try tables.storeHourSums(try keys.map { key in
             var block = blocks[key]!
-            if let stored = try Data.fetchOne(select, arguments: [key.hour, key.block]) {
-                guard let old = stored.withUnsafeBytes({ HourSums.decode($0) }) else {
+            if let bytes = stored[key] {
+                guard let old = bytes.withUnsafeBytes({ HourSums.decode($0) }) else {
                     throw StoreError.corrupt("the hour sums of block \(key.block) at \(key.hour)")
                 }
                 for slot in block.indices { block[slot].merge(old[slot]) }
             }
-            try upsert.execute(arguments: [key.hour, key.block, Data(HourSums.encode(block))])
-        }
+            return (key, HourSums.encode(block))
+        })
+    }
+
+    func write(db: Database) throws {
+        try write(to: StoredLedger(db: db))
     }
 
     /// Builds every row from the stored readings (the migration that adds the table).
