@@ -1,12 +1,11 @@
 import CarbonLedger
 import CarbonModel
-import GRDB
 
 /// Deciding and storing one batch of consumer registrations inside the writer's
 /// transaction. Each new or changed consumer is one `consumer` entry.
-struct ConsumerRegistration {
+struct ConsumerRegistration<Tables: RegistryTables> {
     let batch: ConsumerBatch
-    let db: Database
+    let tables: Tables
 
     func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (BatchResult?, [Rejection]) {
         var rejections = batch.parseErrors.map { Rejection(.invalid, index: $0.index, field: $0.field, $0.message) }
@@ -50,22 +49,10 @@ struct ConsumerRegistration {
         guard rejections.isEmpty || batch.partial else { return (nil, rejections) }
 
         var entries: [UInt64] = []
-        let upsert = try db.cachedStatement(sql: """
-            INSERT INTO consumers(consumer, utility, zone, class, normalizer, entry) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT(consumer) DO UPDATE SET
-                zone = excluded.zone, class = excluded.class, normalizer = excluded.normalizer, entry = excluded.entry
-            """)
-        let rowID = try db.cachedStatement(sql: "SELECT id FROM consumers WHERE consumer = ?")
         for consumer in changes {
-            let index = try appender.append(.consumer(consumer), time: time, db: db)
-            try upsert.execute(arguments: [
-                consumer.id, consumer.utility, consumer.zone, consumer.consumerClass.rawValue,
-                consumer.normalizer, Int64(index),
-            ])
-            guard let id = try Int64.fetchOne(rowID, arguments: [consumer.id]) else {
-                throw StoreError.corrupt("consumer \(consumer.id) vanished after its upsert")
-            }
-            cache.consumers[consumer.id] = ConsumerState(rowID: id, record: consumer)
+            let index = try StoreError.mapping { try appender.append(.consumer(consumer), time: time, to: tables) }
+            let rowID = try tables.upsertConsumer(consumer, entry: index)
+            cache.consumers[consumer.id] = ConsumerState(rowID: rowID, record: consumer)
             entries.append(index)
         }
         let result = BatchResult(

@@ -296,7 +296,7 @@ public final class LedgerWriter: @unchecked Sendable {
         case .restate(let restatement):
             return try restatement.run(cache: &cache, appender: &appender, time: time, db: db)
         case .consumers(let batch):
-            answer = try ConsumerRegistration(batch: batch, db: db).run(cache: &cache, appender: &appender, time: time)
+            answer = try ConsumerRegistration(batch: batch, tables: StoredLedger(db: db)).run(cache: &cache, appender: &appender, time: time)
         case .certificates(let batch):
             answer = try CertificateRegistration(batch: batch, db: db, program: program).run(cache: cache, appender: &appender, time: time)
         case .rotateKey(let rotation):

@@ -112,77 +112,48 @@ struct RegistryCache: Sendable {
     var unsavedMeterCount: Int { dirtyMeters.count }
 
     /// Writes the changed meters' state and marks the snapshot as covering entries below `asOf`.
-    mutating func saveMeterState(db: Database, asOf: UInt64) throws {
-        let upsert = try db.cachedStatement(sql: """
-            INSERT INTO meter_state(meter, last_end, max_duration) VALUES (?, ?, ?)
-            ON CONFLICT(meter) DO UPDATE SET
-                last_end = max(last_end, excluded.last_end), max_duration = max(max_duration, excluded.max_duration)
-            """)
-        for position in dirtyMeters {
-            let state = meters[position]
-            try upsert.execute(arguments: [state.id, state.lastEnd, state.maxDuration])
-            isDirty[position] = false
-        }
+    mutating func saveMeterState(to tables: some RegistryTables, asOf: UInt64) throws {
+        try tables.saveMeterStates(
+            dirtyMeters.map { StoredMeterState(meter: meters[$0].id, lastEnd: meters[$0].lastEnd, maxDuration: meters[$0].maxDuration) },
+            asOf: asOf)
+        for position in dirtyMeters { isDirty[position] = false }
         dirtyMeters.removeAll(keepingCapacity: true)
-        try db.execute(
-            sql: """
-                INSERT INTO meta(key, value) VALUES ('meter_state_as_of', ?) ON CONFLICT(key) DO UPDATE SET
-                    value = CASE WHEN CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER) THEN excluded.value ELSE value END
-                """,
-            arguments: [String(asOf)])
+    }
+
+    mutating func saveMeterState(db: Database, asOf: UInt64) throws {
+        try saveMeterState(to: StoredLedger(db: db), asOf: asOf)
     }
 
     static func load(db: Database) throws -> RegistryCache {
-        let zoneRows = try Row.fetchAll(db, sql: "SELECT zone, parent, name FROM zones")
-        let zones = try ZoneTree(zoneRows.map { Zone(zone: $0["zone"], parent: $0["parent"], name: $0["name"]) })
-        var cache = RegistryCache(zones: zones)
-        var positionOfID: [Int64: Int] = [:]
-        let meters = try Row.fetchCursor(db, sql: """
-            SELECT m.id, m.utility, m.meter, s.last_end, s.max_duration
-            FROM meters m LEFT JOIN meter_state s ON s.meter = m.id ORDER BY m.id
-            """)
-        while let row = try meters.next() {
-            let position = cache.addMeter(id: row[0], utility: row[1], meter: row[2])
-            cache.meters[position].lastEnd = row[3] ?? .min
-            cache.meters[position].maxDuration = row[4] ?? 0
-            cache.meters[position].recent = RecentIntervals(floor: cache.meters[position].lastEnd)
-            positionOfID[row[0]] = position
-        }
-        try cache.replayBatchesAfterSnapshot(db: db, positionOfID: positionOfID)
-        cache.closedThrough = try Int64.fetchOne(db, sql: "SELECT max(end) FROM periods") ?? .min
-        let reopened = try Row.fetchCursor(db, sql: """
-            SELECT p.period, p.start, p.end FROM restatements r JOIN periods p ON p.period = r.period
-            WHERE r.closed_by IS NULL
-            """)
-        while let row = try reopened.next() {
-            guard let period = Period(row[0] as String) else { throw StoreError.corrupt("restated period \(row[0] as String)") }
-            cache.reopened[period] = (row[1] as Int64)..<(row[2] as Int64)
-        }
-        let consumers = try Row.fetchCursor(
-            db, sql: "SELECT id, consumer, utility, zone, class, normalizer FROM consumers")
-        while let row = try consumers.next() {
-            let record = try ConsumerRow.consumer(from: row)
-            cache.consumers[record.id] = ConsumerState(rowID: row["id"], record: record)
-        }
-        return cache
+        try load(from: StoredLedger(db: db))
     }
 
-    /// Brings meter state up to date with the readings of entries the snapshot does not cover.
-    private mutating func replayBatchesAfterSnapshot(db: Database, positionOfID: [Int64: Int]) throws {
-        let asOf = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'meter_state_as_of'").flatMap { Int64($0) } ?? 0
-        guard let from = try Int64.fetchOne(
-            db, sql: "SELECT min(first_start) FROM reading_batches WHERE entry >= ?", arguments: [asOf])
-        else { return }
-        let rows = try Row.fetchCursor(
-            db, sql: "SELECT meter, start, duration_s FROM readings WHERE start >= ? AND batch >= ?", arguments: [from, asOf])
-        while let row = try rows.next() {
-            guard let position = positionOfID[row[0]] else {
-                throw StoreError.corrupt("a reading names meter id \(row[0] as Int64), which is not registered")
-            }
-            let start: Int64 = row[1]
-            let duration: Int64 = row[2]
-            extendMeter(at: position, start: start, duration: duration)
+    static func load(from tables: some RegistryTables) throws -> RegistryCache {
+        var cache = RegistryCache(zones: try ZoneTree(tables.zones()))
+        var positionOfID: [Int64: Int] = [:]
+        for meter in try tables.meters() {
+            let position = cache.addMeter(id: meter.id, utility: meter.utility, meter: meter.meter)
+            cache.meters[position].lastEnd = meter.state?.lastEnd ?? .min
+            cache.meters[position].maxDuration = meter.state?.maxDuration ?? 0
+            cache.meters[position].recent = RecentIntervals(floor: cache.meters[position].lastEnd)
+            positionOfID[meter.id] = position
         }
+        // Brings meter state up to date with the readings of entries the snapshot does not cover.
+        for span in try tables.readingSpans(ofEntriesFrom: tables.meterStateAsOf()) {
+            guard let position = positionOfID[span.meter] else {
+                throw StoreError.corrupt("a reading names meter id \(span.meter), which is not registered")
+            }
+            cache.extendMeter(at: position, start: span.start, duration: span.duration)
+        }
+        cache.closedThrough = try tables.closedThrough() ?? .min
+        for reopened in try tables.reopenedPeriods() {
+            guard let period = Period(reopened.period) else { throw StoreError.corrupt("restated period \(reopened.period)") }
+            cache.reopened[period] = reopened.start..<reopened.end
+        }
+        for (rowID, consumer) in try tables.consumers() {
+            cache.consumers[consumer.id] = ConsumerState(rowID: rowID, record: consumer)
+        }
+        return cache
     }
 }
 

@@ -15,6 +15,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case io(String)
     /// The database's ledger does not extend the highest checkpoint this daemon signed.
     case rollback(String)
+    /// A job this engine's writer does not carry out yet (named).
+    case notOnThisEngine(String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .entryTooLarge(let kind, let bytes): "a \(kind) entry of \(bytes) bytes exceeds the 65535-byte limit"
         case .stopped: "the ledger writer has stopped"
         case .locked(let message): message
+        case .notOnThisEngine(let job): "\(job) is not yet carried out by this storage engine's writer"
         }
     }
 }

@@ -1,4 +1,5 @@
 import CarbonLedger
+import CarbonModel
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -161,5 +162,92 @@ extension StoredLedger: IngestTables {
             INSERT INTO reading_batches(entry, first_start, last_start, count, chunks) VALUES (?, ?, ?, ?, ?)
             """)
             .execute(arguments: [Int64(entry), firstStart, lastStart, count, Data(chunks)])
+    }
+}
+
+/// The registry's tables in SQLite.
+extension StoredLedger: RegistryTables {
+    func zones() throws -> [Zone] {
+        try Row.fetchAll(db, sql: "SELECT zone, parent, name FROM zones").map {
+            Zone(zone: $0["zone"], parent: $0["parent"], name: $0["name"])
+        }
+    }
+
+    func insertZones(_ zones: [Zone]) throws {
+        let insert = try db.cachedStatement(sql: "INSERT INTO zones(zone, parent, name) VALUES (?, ?, ?)")
+        for zone in zones { try insert.execute(arguments: [zone.zone, zone.parent, zone.name]) }
+    }
+
+    func consumers() throws -> [(rowID: Int64, consumer: Consumer)] {
+        try Row.fetchAll(db, sql: "SELECT id, consumer, utility, zone, class, normalizer FROM consumers").map {
+            (rowID: $0["id"], consumer: try ConsumerRow.consumer(from: $0))
+        }
+    }
+
+    func upsertConsumer(_ consumer: Consumer, entry: UInt64) throws -> Int64 {
+        try db.cachedStatement(sql: """
+            INSERT INTO consumers(consumer, utility, zone, class, normalizer, entry) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(consumer) DO UPDATE SET
+                zone = excluded.zone, class = excluded.class, normalizer = excluded.normalizer, entry = excluded.entry
+            """)
+            .execute(arguments: [
+                consumer.id, consumer.utility, consumer.zone, consumer.consumerClass.rawValue, consumer.normalizer, Int64(entry),
+            ])
+        guard let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM consumers WHERE consumer = ?"), arguments: [consumer.id])
+        else { throw StoreError.corrupt("consumer \(consumer.id) vanished after its upsert") }
+        return id
+    }
+
+    func meters() throws -> [StoredMeter] {
+        try Row.fetchAll(db, sql: """
+            SELECT m.id, m.utility, m.meter, s.last_end, s.max_duration
+            FROM meters m LEFT JOIN meter_state s ON s.meter = m.id ORDER BY m.id
+            """).map { row in
+            let lastEnd: Int64? = row[3]
+            let maxDuration: Int64? = row[4]
+            return StoredMeter(
+                id: row[0], utility: row[1], meter: row[2],
+                state: lastEnd.map { StoredMeterState(meter: row[0], lastEnd: $0, maxDuration: maxDuration ?? 0) })
+        }
+    }
+
+    func readingSpans(ofEntriesFrom entry: UInt64) throws -> [(meter: Int64, start: Int64, duration: Int64)] {
+        guard let from = try Int64.fetchOne(
+            db, sql: "SELECT min(first_start) FROM reading_batches WHERE entry >= ?", arguments: [Int64(entry)])
+        else { return [] }
+        return try Row.fetchAll(
+            db, sql: "SELECT meter, start, duration_s FROM readings WHERE start >= ? AND batch >= ?",
+            arguments: [from, Int64(entry)]
+        ).map { (meter: $0[0], start: $0[1], duration: $0[2]) }
+    }
+
+    func meterStateAsOf() throws -> UInt64 {
+        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'meter_state_as_of'").flatMap { UInt64($0) } ?? 0
+    }
+
+    func saveMeterStates(_ states: [StoredMeterState], asOf: UInt64) throws {
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO meter_state(meter, last_end, max_duration) VALUES (?, ?, ?)
+            ON CONFLICT(meter) DO UPDATE SET
+                last_end = max(last_end, excluded.last_end), max_duration = max(max_duration, excluded.max_duration)
+            """)
+        for state in states { try upsert.execute(arguments: [state.meter, state.lastEnd, state.maxDuration]) }
+        try db.execute(
+            sql: """
+                INSERT INTO meta(key, value) VALUES ('meter_state_as_of', ?) ON CONFLICT(key) DO UPDATE SET
+                    value = CASE WHEN CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER) THEN excluded.value ELSE value END
+                """,
+            arguments: [String(asOf)])
+    }
+
+    func closedThrough() throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT max(end) FROM periods")
+    }
+
+    func reopenedPeriods() throws -> [(period: String, start: Int64, end: Int64)] {
+        try Row.fetchAll(db, sql: """
+            SELECT p.period, p.start, p.end FROM restatements r JOIN periods p ON p.period = r.period
+            WHERE r.closed_by IS NULL
+            """).map { (period: $0[0], start: $0[1], end: $0[2]) }
     }
 }

@@ -1,0 +1,87 @@
+import CarbonLedger
+import CarbonModel
+import TransparencyLog
+
+/// The writer's work on any engine's tables, one job a call, inside the transaction
+/// the caller opened and commits (or rolls back, then `reload`s): what the writer
+/// keeps in memory (the registry, meter states, the append path) and the jobs that go
+/// through the engine-neutral interfaces (`RegistryTables`, `IngestTables`).
+///
+/// SQLite's `LedgerWriter` runs the same job code over its own tables with group
+/// commit around it; the PostgreSQL store's writer is built on this. Jobs whose code
+/// still speaks SQLite only (corrections, restatements, certificates, factor
+/// datasets, key rotation, batch ids, closing periods) are refused with
+/// `StoreError.notOnThisEngine` until they move behind the interfaces too.
+public struct TableWriter: Sendable {
+    var cache: RegistryCache
+    public private(set) var appender: LedgerAppender
+    let program: Program
+    /// Entries below this are covered by the stored meter-state snapshot.
+    private var meterStateSavedAt: UInt64
+
+    /// Loads the writer's state from `tables`; on an empty ledger, records the zone tree
+    /// as the first entry and signs the first checkpoint, as the SQLite store does.
+    public static func open(
+        tables: some RegistryTables & IngestTables, signer: NoteSigner, zones: ZoneTree?, program: Program, time: Int64
+    ) throws -> TableWriter {
+        var appender = try StoreError.mapping {
+            try LedgerAppender.load(from: tables, signer: signer, signerPath: "", previous: nil, origin: signer.name)
+        }
+        if appender.lastNote == nil {
+            if let zones {
+                try tables.insertZones(zones.zones)
+                _ = try StoreError.mapping { try appender.append(.zones(ZonesEntry(tree: zones)), time: time, to: tables) }
+            }
+            _ = try StoreError.mapping { try appender.publishCheckpoint(time: time, to: tables) }
+        }
+        return TableWriter(
+            cache: try RegistryCache.load(from: tables), appender: appender, program: program,
+            meterStateSavedAt: appender.nextIndex)
+    }
+
+    /// Carries out `job` into `tables`; a committed job's entries are signed into a
+    /// checkpoint by `publishCheckpoint` before the caller commits.
+    public mutating func run(_ job: LedgerWriter.Job, time: Int64, tables: some RegistryTables & IngestTables) throws -> BatchOutcome {
+        let answer: (BatchResult?, [Rejection])
+        switch job {
+        case .readings(let batch):
+            guard batch.batchID == nil else { throw StoreError.notOnThisEngine("a batch id") }
+            answer = try ReadingIngest(batch: batch, tables: tables, program: program)
+                .run(cache: &cache, appender: &appender, time: time)
+        case .consumers(let batch):
+            answer = try ConsumerRegistration(batch: batch, tables: tables).run(cache: &cache, appender: &appender, time: time)
+        case .corrections: throw StoreError.notOnThisEngine("a correction")
+        case .restate: throw StoreError.notOnThisEngine("a restatement")
+        case .factors: throw StoreError.notOnThisEngine("a factor dataset")
+        case .certificates: throw StoreError.notOnThisEngine("a certificate")
+        case .rotateKey: throw StoreError.notOnThisEngine("a key rotation")
+        }
+        if let result = answer.0 { return .committed(result) }
+        let summary = answer.1.summarized() ?? (.invalid, [])
+        return .rejected(kind: summary.kind, errors: summary.errors)
+    }
+
+    /// Signs a checkpoint for the entries appended since the last one, and saves meter
+    /// state when enough entries have passed since the last snapshot. Returns the latest
+    /// checkpoint, new or not: every answer carries one, as the SQLite writer's do.
+    public mutating func publishCheckpoint(time: Int64, tables: some RegistryTables & IngestTables) throws -> String? {
+        guard appender.hasUnpublishedEntries else { return appender.lastNote }
+        if cache.unsavedMeterCount > 0, appender.nextIndex >= meterStateSavedAt + LedgerWriter.meterStateInterval {
+            try cache.saveMeterState(to: tables, asOf: appender.nextIndex)
+            meterStateSavedAt = appender.nextIndex
+        }
+        return try StoreError.mapping { try appender.publishCheckpoint(time: time, to: tables) }
+    }
+
+    /// Reloads the writer's state from `tables`: after a rolled-back transaction, what
+    /// was kept in memory may hold the rolled-back work.
+    public mutating func reload(from tables: some RegistryTables & IngestTables) throws {
+        appender = try StoreError.mapping {
+            try LedgerAppender.load(
+                from: tables, signer: appender.signer, signerPath: appender.signerPath, previous: appender.previous,
+                origin: appender.lastCheckpoint.origin)
+        }
+        cache = try RegistryCache.load(from: tables)
+        meterStateSavedAt = appender.nextIndex
+    }
+}

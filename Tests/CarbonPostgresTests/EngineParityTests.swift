@@ -1,0 +1,182 @@
+import CarbonLedger
+import CarbonModel
+import CarbonPostgres
+import CarbonStore
+import Foundation
+import GRDB
+import PostgresNIO
+import Testing
+import TransparencyLog
+
+/// The same jobs through the SQLite store and through `TableWriter` on PostgreSQL, with
+/// the same key, zones and clock: every answer is the same, every checkpoint is the
+/// same note byte for byte (Ed25519 signing is deterministic), and the stored readings
+/// and hour sums are the same rows. The ingest path's decisions are the store's own in
+/// both engines; only the tables differ.
+@Suite("SQLite and PostgreSQL sign the same ledger")
+struct EngineParityTests {
+    static let time: Int64 = 1_790_000_000
+    static let hour: Int64 = 1_790_000_000 / 3600 * 3600
+    static let zones = try! ZoneTree([
+        Zone(zone: "CN", parent: nil, name: "China"),
+        Zone(zone: "CN-EAST", parent: "CN", name: "East"),
+        Zone(zone: "CN-ZJ", parent: "CN-EAST", name: "Zhejiang"),
+    ])
+
+    /// PostgreSQL's side: a writer on its own thread, a transaction a job.
+    final class PostgresSide: @unchecked Sendable {
+        let session: PostgresSession
+        let tables: PostgresLedgerStorage
+        var writer: TableWriter
+
+        init(session: PostgresSession, signer: NoteSigner) async throws {
+            self.session = session
+            tables = PostgresLedgerStorage(session: session)
+            let tables = self.tables
+            writer = try await onOwnThread {
+                try blocking { try await session.execute("BEGIN") }
+                let writer = try TableWriter.open(
+                    tables: tables, signer: signer, zones: EngineParityTests.zones, program: Program(), time: EngineParityTests.time)
+                try blocking { try await session.execute("COMMIT") }
+                return writer
+            }
+        }
+
+        /// The job's outcome, with the checkpoint it signed in place of SQLite's.
+        func submit(_ job: LedgerWriter.Job) async throws -> BatchOutcome {
+            try await onOwnThread { [self] in
+                try blocking { try await self.session.execute("BEGIN") }
+                var outcome = try writer.run(job, time: EngineParityTests.time, tables: tables)
+                let note = try writer.publishCheckpoint(time: EngineParityTests.time, tables: tables)
+                try blocking { try await self.session.execute("COMMIT") }
+                if case .committed(var result) = outcome {
+                    result.checkpoint = note
+                    outcome = .committed(result)
+                }
+                return outcome
+            }
+        }
+    }
+
+    static func consumers(_ ids: [String], utility: String = "u1", zone: String = "CN-ZJ", partial: Bool = false) -> LedgerWriter.Job {
+        let records = ids.map { Consumer(id: $0, utility: utility, zone: zone, consumerClass: .residential, normalizer: 1) }
+        return .consumers(ConsumerBatch(
+            submitter: Submitter(utility: nil), partial: partial, consumers: records, recordIndex: Array(records.indices),
+            parseErrors: []))
+    }
+
+    static func readings(_ list: [(meter: String, consumer: String, hours: Int64, wh: Int64)], partial: Bool = false)
+        -> LedgerWriter.Job
+    {
+        let readings = list.map { r in
+            Reading(
+                utility: "u1", meter: r.meter, consumer: r.consumer, start: hour + r.hours * 3600 / 2, durationS: 1800,
+                importWh: r.wh, exportWh: 0, quality: .actual, id: "\(r.meter)-\(r.hours)")
+        }
+        return .readings(ReadingBatch(
+            submitter: Submitter(utility: "u1"), batchID: nil, partial: partial,
+            hashed: HashedReadings(readings: readings, recordIndex: Array(readings.indices)), parseErrors: []))
+    }
+
+    /// Registrations, in-order and out-of-order hours, duplicates, conflicts, overlaps,
+    /// a partial batch, unknown consumers and a zone not in the tree; then both engines
+    /// reopen (the registry and meter state reloaded from their tables) and go on.
+    static let jobs: [LedgerWriter.Job] = [
+        consumers(["c1", "c2", "c3"]),
+        consumers(["c4", "c5"], zone: "XX-NOWHERE", partial: true),
+        consumers(["c1", "c6"]),
+        readings([("m1", "c1", 0, 500), ("m2", "c2", 0, 700), ("m3", "c3", 0, 900)]),
+        readings([("m1", "c1", 1, 510), ("m2", "c2", 1, 710)]),
+        readings([("m1", "c1", 4, 540), ("m1", "c1", 3, 530), ("m2", "c2", 3, 730)]),
+        readings([("m1", "c1", 1, 510)]),
+        readings([("m1", "c1", 1, 999)]),
+        readings([("m1", "c1", 2, 520), ("m2", "c2", 2, 1), ("m2", "c2", 3, 731), ("m9", "nobody", 2, 1)], partial: true),
+        readings([("m3", "c3", 1, 910), ("m3", "c3", 1, 911)]),
+        readings([("m4", "c6", 0, 100), ("m4", "c6", 1, 101), ("m5", "c6", 0, 50)]),
+    ]
+
+    static let afterReopening: [LedgerWriter.Job] = [
+        readings([("m1", "c1", 4, 540), ("m1", "c1", 5, 550), ("m3", "c3", 0, 1)]),
+        readings([("m1", "c1", 6, 560), ("m2", "c2", 6, 760), ("m4", "c6", 2, 102)]),
+        consumers(["c7"]),
+    ]
+
+    @Test func theSameJobsGiveTheSameAnswersCheckpointsAndRows() async throws {
+        let signer = try NoteSigner(skey: NoteSigner.generate(name: "test.example/ledger").skey)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("carbonledger-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("ledger.db").path
+        var sqlite = try CarbonStore(path: path, signer: signer, zones: Self.zones, clock: { Self.time })
+
+        let cluster = try LocalCluster()
+        let session = try await cluster.connect()
+        try await PostgresSchema.migrate(session)
+        var postgres = try await PostgresSide(session: session, signer: signer)
+        #expect(postgres.writer.appender.lastNote == sqlite.writer.latestCheckpoint?.note)
+
+        var committed = 0
+        for (number, job) in (Self.jobs + Self.afterReopening).enumerated() {
+            if number == Self.jobs.count {
+                sqlite.close()
+                sqlite = try CarbonStore(path: path, signer: signer, zones: Self.zones, clock: { Self.time })
+                postgres = try await PostgresSide(session: session, signer: signer)
+                #expect(postgres.writer.appender.lastNote == sqlite.writer.latestCheckpoint?.note)
+            }
+            let expected = try await sqlite.writer.submit(job)
+            let got = try await postgres.submit(job)
+            #expect(got == expected, "job \(number)")
+            if case .committed(let result) = expected, result.accepted > 0 { committed += 1 }
+        }
+        #expect(committed >= 8)
+        #expect(postgres.writer.appender.lastNote == sqlite.writer.latestCheckpoint?.note)
+        sqlite.close()
+
+        // The stored rows the accounting reads are the same.
+        let queue = try DatabaseQueue(path: path)
+        let sqliteReadings = try await queue.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT start, meter, consumer, duration_s, import_wh, export_wh, quality, ref, batch, position
+                FROM readings ORDER BY start, meter
+                """).map { "\($0)" }
+        }
+        let postgresReadings = try await session.rows("""
+            SELECT start, meter, consumer, duration_s, import_wh, export_wh, quality, ref, batch, position
+            FROM readings ORDER BY start, meter
+            """).map { row in
+            let (a, b, c, d, e, f, g, h, i, j) = try row.decode(
+                (Int64, Int64, Int64, Int64, Int64, Int64, Int16, String?, Int64, Int64).self)
+            return "[start:\(a) meter:\(b) consumer:\(c) duration_s:\(d) import_wh:\(e) export_wh:\(f) quality:\(g) "
+                + "ref:\(h.map { "\"\($0)\"" } ?? "NULL") batch:\(i) position:\(j)]"
+        }
+        #expect(!sqliteReadings.isEmpty && postgresReadings == sqliteReadings)
+
+        let sqliteHours = try await queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT hour, block, sums FROM consumer_hours ORDER BY hour, block").map {
+                "\($0[0] as Int64)/\($0[1] as Int64)/\(Array($0[2] as Data))"
+            }
+        }
+        let postgresHours = try await session.rows("SELECT hour, block, sums FROM consumer_hours ORDER BY hour, block").map { row in
+            let (hour, block, sums) = try row.decode((Int64, Int64, ByteBuffer).self)
+            return "\(hour)/\(block)/\(Array(sums.readableBytesView))"
+        }
+        #expect(!sqliteHours.isEmpty && postgresHours == sqliteHours)
+        await session.close()
+    }
+
+    @Test func jobsNotYetOnPostgreSQLAreRefusedNamingThem() async throws {
+        let signer = try NoteSigner(skey: NoteSigner.generate(name: "test.example/ledger").skey)
+        let cluster = try LocalCluster()
+        let session = try await cluster.connect()
+        try await PostgresSchema.migrate(session)
+        let postgres = try await PostgresSide(session: session, signer: signer)
+        let withBatchID = LedgerWriter.Job.readings(ReadingBatch(
+            submitter: Submitter(utility: "u1"), batchID: "b1", partial: false,
+            hashed: HashedReadings(readings: [], recordIndex: []), parseErrors: []))
+        await #expect { _ = try await postgres.submit(withBatchID) } throws: { error in
+            "\(error)" == "a batch id is not yet carried out by this storage engine's writer"
+        }
+        try await session.execute("ROLLBACK")
+        await session.close()
+    }
+}
