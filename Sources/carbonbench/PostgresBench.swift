@@ -1,4 +1,5 @@
 import CarbonLedger
+import CarbonModel
 import CarbonPostgres
 import CarbonStore
 import Foundation
@@ -6,94 +7,106 @@ import Logging
 import PostgresNIO
 import TransparencyLog
 
-/// The PostgreSQL write path against its floor, on a throwaway cluster (fsync on):
+/// Ingest into PostgreSQL against its floor, on a throwaway cluster (fsync on):
 ///
 /// - floor: each hour of all meters as one `COPY readings FROM STDIN`, one
 ///   transaction a batch;
-/// - ledger write path: the same COPY plus what the writer adds to each batch's
-///   transaction: its `reading_batches` row, the signed `readings` entry, its tree
-///   nodes and a signed checkpoint (`LedgerAppender` over `PostgresLedgerStorage`).
+/// - ingest: the same batches through the store's writer code on PostgreSQL
+///   (`TableWriter`): each reading decided against the registry and its meter's
+///   state, the readings copied, the consumers' hour sums merged, the batch's row, the
+///   signed `readings` entry, its tree nodes and a signed checkpoint, one transaction
+///   a batch.
 ///
-/// Both start from the same prefill (loaded by COPY, not timed) in databases of their
-/// own in one cluster. What the daemon does before its writer (parsing, hashing the
-/// readings) is not in either.
+/// Both start from the same prefilled hours in databases of their own in one cluster,
+/// and take turns batch by batch so both see the same machine and server. What the
+/// daemon does before its writer (parsing, hashing the readings) is not in either.
 struct PostgresBench {
     let setup: BenchSetup
     let hours: Int
 
     struct Result {
         var floor: Double
-        var ledger: Double
-        /// The ledger path's median milliseconds a batch in its parts.
-        var copyMs: Double
-        var ledgerMs: Double
-        var commitMs: Double
+        var ingest: Double
+        /// Median milliseconds a batch.
+        var floorMs: Double
+        var ingestMs: Double
     }
 
     func run() throws -> Result {
         let cluster = try LocalCluster()
         let logger = Logger(label: "carbonbench.postgres")
         let admin = try blocking { try await cluster.connect() }
-        for database in ["floor", "ledger"] {
+        for database in ["floor", "ingest"] {
             try blocking { try await admin.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)")) }
         }
         let floor = try blocking { try await PostgresSession.connect(to: cluster.location(database: "floor"), logger: logger) }
-        let ledger = try blocking { try await PostgresSession.connect(to: cluster.location(database: "ledger"), logger: logger) }
-        for session in [floor, ledger] {
-            try blocking { try await PostgresSchema.migrate(session) }
-            try prefill(session)
-        }
-        let batches = (0..<hours).map { rows(hour: setup.prefillHours + $0, batch: Int64(1_000_000 + $0)) }
+        let ingest = try blocking { try await PostgresSession.connect(to: cluster.location(database: "ingest"), logger: logger) }
+        for session in [floor, ingest] { try blocking { try await PostgresSchema.migrate(session) } }
 
-        // The two paths take turns, batch by batch, so both see the same state of the
-        // machine and of the server (checkpoints, autovacuum).
+        // The store: consumers registered, then the prefilled hours ingested (untimed).
+        let tables = PostgresLedgerStorage(session: ingest)
         let signer = try NoteSigner(skey: NoteSigner.generate(name: setup.origin).skey)
-        let storage = PostgresLedgerStorage(session: ledger)
-        var appender = try LedgerAppender.load(from: storage, signer: signer, signerPath: "", previous: nil, origin: setup.origin)
-        var (floorSeconds, ledgerSeconds) = (0.0, 0.0)
-        var (copyMs, ledgerMs, commitMs) = ([Double](), [Double](), [Double]())
-        for batch in batches {
-            floorSeconds += try timed {
-                try blocking { try await floor.transaction { try await ReadingCopy.copy(batch, into: $0) } }
-            }
-            let started = DispatchTime.now()
-            try blocking { try await ledger.execute("BEGIN") }
-            let index = Int64(appender.nextIndex)
-            let stamped = batch.map { row in
-                var row = row
-                row.batch = index
-                return row
-            }
-            try blocking { try await ReadingCopy.copy(stamped, into: ledger) }
-            let copied = DispatchTime.now()
-            let (first, last) = (batch[0].start, batch[batch.count - 1].start)
-            try blocking {
-                try await ledger.execute("""
-                    INSERT INTO reading_batches(entry, first_start, last_start, count)
-                    VALUES (\(index), \(first), \(last), \(Int64(batch.count)))
-                    """)
-            }
-            let entry = ReadingsEntry(
-                utility: "bench-grid", count: batch.count, root: RFC6962.leafHash(Array("batch \(index)".utf8)),
-                firstStart: first, lastEnd: last + 3600, batch: nil)
-            _ = try appender.append(.readings(entry), time: first, to: storage)
-            _ = try appender.publishCheckpoint(time: first, to: storage)
-            let signed = DispatchTime.now()
-            try blocking { try await ledger.execute("COMMIT") }
-            let committed = DispatchTime.now()
-            ledgerSeconds += Self.milliseconds(started, committed) / 1000
-            copyMs.append(Self.milliseconds(started, copied))
-            ledgerMs.append(Self.milliseconds(copied, signed))
-            commitMs.append(Self.milliseconds(signed, committed))
+        let zones = try ZoneTree([Zone(zone: "CN", parent: nil, name: "China"), Zone(zone: "CN-ZJ", parent: "CN", name: "Zhejiang")])
+        var writer = try inTransaction(ingest) {
+            try TableWriter.open(tables: tables, signer: signer, zones: zones, program: Program(), time: setup.firstHour)
         }
-        for session in [floor, ledger, admin] { try blocking { await session.close() } }
+        let consumers = (0..<setup.meters).map {
+            Consumer(id: "c\($0)", utility: "bench-grid", zone: "CN-ZJ", consumerClass: .residential, normalizer: 1)
+        }
+        try submit(.consumers(ConsumerBatch(
+            submitter: Submitter(utility: nil), partial: false, consumers: consumers, recordIndex: Array(consumers.indices),
+            parseErrors: [])), to: &writer, tables: tables)
+        for hour in 0..<setup.prefillHours {
+            try submit(batch(hour: hour), to: &writer, tables: tables)
+            let rows = rows(hour: hour, batch: Int64(hour))
+            try blocking { try await floor.transaction { try await ReadingCopy.copy(rows, into: $0) } }
+        }
+        for session in [floor, ingest] { try blocking { try await session.execute("VACUUM ANALYZE") } }
+
+        // Built before the clock starts, as the daemon's requests arrive parsed and hashed.
+        let measured = (0..<hours).map { setup.prefillHours + $0 }
+        let floorBatches = measured.map { rows(hour: $0, batch: Int64($0)) }
+        let ingestBatches = measured.map { batch(hour: $0) }
+        var (floorMs, ingestMs) = ([Double](), [Double]())
+        for (rows, job) in zip(floorBatches, ingestBatches) {
+            floorMs.append(try timed { try blocking { try await floor.transaction { try await ReadingCopy.copy(rows, into: $0) } } })
+            ingestMs.append(try timed { try submit(job, to: &writer, tables: tables) })
+        }
+        for session in [floor, ingest, admin] { try blocking { await session.close() } }
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         return Result(
-            floor: floorSeconds, ledger: ledgerSeconds, copyMs: median(copyMs), ledgerMs: median(ledgerMs),
-            commitMs: median(commitMs))
+            floor: floorMs.reduce(0, +) / 1000, ingest: ingestMs.reduce(0, +) / 1000, floorMs: median(floorMs),
+            ingestMs: median(ingestMs))
     }
 
-    /// The bench's readings of `hour` as rows (meter and consumer ids as the registry numbers them).
+    /// One job in a transaction of its own, as the writer commits it.
+    private func submit(_ job: LedgerWriter.Job, to writer: inout TableWriter, tables: PostgresLedgerStorage) throws {
+        let outcome = try inTransaction(tables.session) { () throws -> BatchOutcome in
+            let outcome = try writer.run(job, time: setup.firstHour, tables: tables)
+            _ = try writer.publishCheckpoint(time: setup.firstHour, tables: tables)
+            return outcome
+        }
+        guard case .committed(let result) = outcome, result.errors.isEmpty else {
+            throw BenchFailure("a bench batch was refused: \(outcome)")
+        }
+    }
+
+    private func inTransaction<T>(_ session: PostgresSession, _ work: () throws -> T) throws -> T {
+        try blocking { try await session.execute("BEGIN") }
+        let value = try work()
+        try blocking { try await session.execute("COMMIT") }
+        return value
+    }
+
+    /// The bench's readings of `hour`, parsed and hashed as the daemon hands them to its writer.
+    private func batch(hour: Int) -> LedgerWriter.Job {
+        let readings = (0..<setup.meters).map { setup.reading(meter: $0, hour: hour) }
+        return .readings(ReadingBatch(
+            submitter: Submitter(utility: "bench-grid"), batchID: nil, partial: false,
+            hashed: HashedReadings(readings: readings, recordIndex: Array(readings.indices)), parseErrors: []))
+    }
+
+    /// The same readings as rows (meter and consumer ids as the registry numbers them).
     private func rows(hour: Int, batch: Int64) -> [ReadingRow] {
         (0..<setup.meters).map { meter in
             let reading = setup.reading(meter: meter, hour: hour)
@@ -104,22 +117,9 @@ struct PostgresBench {
         }
     }
 
-    /// The prefilled hours, a COPY each (untimed).
-    private func prefill(_ session: PostgresSession) throws {
-        for hour in 0..<setup.prefillHours {
-            let batch = rows(hour: hour, batch: Int64(hour))
-            try blocking { try await session.transaction { try await ReadingCopy.copy(batch, into: $0) } }
-        }
-        try blocking { try await session.execute("VACUUM ANALYZE readings") }
-    }
-
     private func timed(_ work: () throws -> Void) throws -> Double {
         let started = DispatchTime.now()
         try work()
-        return Self.milliseconds(started, DispatchTime.now()) / 1000
-    }
-
-    private static func milliseconds(_ from: DispatchTime, _ to: DispatchTime) -> Double {
-        Double(to.uptimeNanoseconds - from.uptimeNanoseconds) / 1e6
+        return Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
     }
 }
