@@ -87,17 +87,7 @@ public final class CarbonStore: Sendable {
     ) throws -> (RegistryCache, LedgerAppender) {
         var appender: LedgerAppender! = nil
         try db.inTransaction(.immediate) {
-            let vkey = signer.verifier.vkey
-            if let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'vkey'") {
-                guard stored == vkey else {
-                    let rotated = try KeyRecord.chain(db: db).contains(signer.verifier)
-                    throw StoreError.keyMismatch(
-                        "this database belongs to the ledger key \(stored), but the key file holds \(vkey)"
-                            + (rotated ? " (a key it has since rotated away from: point ledger.key at the newest key file)" : ""))
-                }
-            } else {
-                try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('vkey', ?), ('origin', ?)", arguments: [vkey, origin])
-            }
+            try KeyRecord.claim(for: signer, origin: origin, tables: StoredLedger(db: db))
             let (previous, problem) = try KeyRecord.previous(db: db, current: signer.verifier, time: time)
             if let problem { logger.warning("\(problem)") }
             appender = try LedgerAppender.load(
@@ -114,7 +104,7 @@ public final class CarbonStore: Sendable {
                     _ = try appender.append(.zones(ZonesEntry(tree: zones)), time: time, db: db)
                 }
                 for dataset in factorDatasets {
-                    try FactorDatasets.record(dataset, appender: &appender, time: time, db: db)
+                    try FactorDatasets.record(dataset, appender: &appender, time: time, tables: StoredLedger(db: db))
                 }
                 _ = try appender.publishCheckpoint(time: time, db: db)
             }

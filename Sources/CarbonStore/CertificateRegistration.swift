@@ -1,6 +1,5 @@
 import CarbonLedger
 import CarbonModel
-import GRDB
 
 /// A batch of certificates on its way to the ledger writer.
 public struct CertificateBatch: Sendable {
@@ -19,15 +18,14 @@ public struct CertificateBatch: Sendable {
 
 /// Registering certificates inside the writer's transaction: each id is used once,
 /// each names a registered consumer of the submitting utility; one entry each.
-struct CertificateRegistration {
+struct CertificateRegistration<Tables: RecordTables> {
     let batch: CertificateBatch
-    let db: Database
+    let tables: Tables
     let program: Program
 
     func run(cache: RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> (BatchResult?, [Rejection]) {
         var rejections = batch.parseErrors.map { Rejection(.invalid, index: $0.index, field: $0.field, $0.message) }
         var seen: [String: Int] = [:]
-        let used = try db.cachedStatement(sql: "SELECT 1 FROM certificates WHERE id = ?")
         for (k, certificate) in batch.certificates.enumerated() {
             let index = batch.recordIndex[k]
             guard let consumer = cache.consumers[certificate.consumer] else {
@@ -53,22 +51,16 @@ struct CertificateRegistration {
                         + "which is closed"))
                 continue
             }
-            if try Bool.fetchOne(used, arguments: [certificate.id]) ?? false {
+            if try tables.certificateExists(certificate.id) {
                 rejections.append(Rejection(.conflict, index: index, field: "id",
                                             "certificate \"\(certificate.id)\" is registered already: a certificate is used once"))
             }
         }
         guard rejections.isEmpty else { return (nil, rejections) }
         var entries: [UInt64] = []
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO certificates(id, consumer, start, end, wh, technology, issuer, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
         for certificate in batch.certificates {
-            let index = try appender.append(.certificate(certificate), time: time, db: db)
-            try insert.execute(arguments: [
-                certificate.id, cache.consumers[certificate.consumer]!.rowID, certificate.start, certificate.end,
-                certificate.wh, certificate.technology, certificate.issuer, Int64(index),
-            ])
+            let index = try StoreError.mapping { try appender.append(.certificate(certificate), time: time, to: tables) }
+            try tables.insertCertificate(certificate, consumerRow: cache.consumers[certificate.consumer]!.rowID, entry: index)
             entries.append(index)
         }
         return (BatchResult(accepted: entries.count, duplicates: 0, entry: entries.first, entries: entries), [])

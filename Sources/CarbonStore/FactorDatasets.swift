@@ -17,28 +17,14 @@ public struct FactorDataset: Sendable {
 enum FactorDatasets {
     /// Stores `dataset` (rows in ledger order) and appends its `factors` entry.
     @discardableResult
-    static func record(_ dataset: FactorDataset, appender: inout LedgerAppender, time: Int64, db: Database) throws -> UInt64 {
+    static func record(
+        _ dataset: FactorDataset, appender: inout LedgerAppender, time: Int64, tables: some RecordTables
+    ) throws -> UInt64 {
         let rows = dataset.rows.sorted(by: FactorRow.ledgerOrder)
-        let index = try appender.append(
-            .factors(FactorsEntry(dataset: dataset.name, rowLeaves: rows.map(\.leafBytes))), time: time, db: db)
-        try db.execute(
-            sql: "INSERT INTO factor_datasets(dataset, entry, count) VALUES (?, ?, ?)",
-            arguments: [dataset.name, Int64(index), rows.count])
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO factor_rows(dataset, position, zone, kind, start, end, mg_per_kwh, source)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for (position, row) in rows.enumerated() {
-            try insert.execute(arguments: [
-                dataset.name, position, row.zone, row.kind.rawValue, row.start, row.end, row.mgPerKWh, row.source,
-            ])
-        }
+        let entry = FactorsEntry(dataset: dataset.name, rowLeaves: rows.map(\.leafBytes))
+        let index = try StoreError.mapping { try appender.append(.factors(entry), time: time, to: tables) }
+        try tables.insertFactorDataset(dataset.name, entry: index, rows: rows)
         return index
-    }
-
-    /// Whether a dataset of that name was loaded already.
-    static func exists(_ name: String, db: Database) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM factor_datasets WHERE dataset = ?", arguments: [name]) ?? false
     }
 
     /// Every stored row, datasets in the order they were loaded.

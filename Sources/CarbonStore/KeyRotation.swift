@@ -22,14 +22,14 @@ public struct KeyRotation: Sendable {
     /// Appends the `key` entry announcing `signer` (signed by the key in force) and hands
     /// the ledger over to it; the old key co-signs checkpoints for `overlapSeconds`.
     /// Records in `meta` what a restart needs.
-    func run(appender: inout LedgerAppender, time: Int64, db: Database) throws -> BatchOutcome {
+    func run(appender: inout LedgerAppender, time: Int64, tables: some RecordTables) throws -> BatchOutcome {
         let current = appender.signer
         guard signer.name == current.name else {
             return .rejected(kind: .invalid, errors: [RecordError(
                 index: 0, field: "key",
                 message: "the key is for \"\(signer.name)\", not this ledger's origin \"\(current.name)\"")])
         }
-        let chain = try KeyRecord.chain(db: db)
+        let chain = try KeyRecord.chain(tables: tables)
         guard !chain.contains(signer.verifier) else {
             return .rejected(kind: .invalid, errors: [RecordError(
                 index: 0, field: "key", message: "the key \(signer.verifier.vkey) has signed this ledger already; make a new one")])
@@ -37,9 +37,9 @@ public struct KeyRotation: Sendable {
         let previousPath = appender.signerPath
         let until = time + overlapSeconds
         let index = try StoreError.mapping {
-            try appender.handOver(to: signer, path: path, overlapUntil: until, time: time, storage: StoredLedger(db: db))
+            try appender.handOver(to: signer, path: path, overlapUntil: until, time: time, storage: tables)
         }
-        try KeyRecord.save(chain: chain + [signer.verifier], previousPath: previousPath, previousUntil: until, db: db)
+        try KeyRecord.save(chain: chain + [signer.verifier], previousPath: previousPath, previousUntil: until, tables: tables)
         return .committed(BatchResult(accepted: 1, duplicates: 0, entry: index, entries: [index], errors: []))
     }
 }
@@ -49,10 +49,29 @@ public struct KeyRotation: Sendable {
 /// line; absent until the first rotation) and, after a rotation, the replaced key's
 /// file and the end of its overlap.
 enum KeyRecord {
+    /// Checks that the database belongs to `signer`'s ledger, recording the key and the
+    /// origin on first use.
+    static func claim(for signer: NoteSigner, origin: String, tables: some RecordTables) throws {
+        let vkey = signer.verifier.vkey
+        guard let stored = try tables.metaValue("vkey") else {
+            try tables.setMeta([("vkey", vkey), ("origin", origin)])
+            return
+        }
+        guard stored == vkey else {
+            let rotated = try chain(tables: tables).contains(signer.verifier)
+            throw StoreError.keyMismatch(
+                "this database belongs to the ledger key \(stored), but the key file holds \(vkey)"
+                    + (rotated ? " (a key it has since rotated away from: point ledger.key at the newest key file)" : ""))
+        }
+    }
+
     /// Every key the ledger has been signed with, oldest first.
     static func chain(db: Database) throws -> [NoteVerifier] {
-        let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'vkeys'")
-            ?? String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'vkey'") ?? ""
+        try chain(tables: StoredLedger(db: db))
+    }
+
+    static func chain(tables: some RecordTables) throws -> [NoteVerifier] {
+        let text = try tables.metaValue("vkeys") ?? tables.metaValue("vkey") ?? ""
         do {
             return try text.split(separator: "\n").map { try NoteVerifier(String($0)) }
         } catch {
@@ -60,16 +79,13 @@ enum KeyRecord {
         }
     }
 
-    static func save(chain: [NoteVerifier], previousPath: String, previousUntil: Int64, db: Database) throws {
-        let rows: [(String, String)] = [
+    static func save(chain: [NoteVerifier], previousPath: String, previousUntil: Int64, tables: some RecordTables) throws {
+        try tables.setMeta([
             ("vkey", chain[chain.count - 1].vkey),
             ("vkeys", chain.map(\.vkey).joined(separator: "\n")),
             ("previous_key", previousPath),
             ("previous_key_until", String(previousUntil)),
-        ]
-        for (key, value) in rows {
-            try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
-        }
+        ])
     }
 
     /// The replaced key, if its overlap lasts past `time`: loaded from its recorded file,

@@ -298,15 +298,15 @@ public final class LedgerWriter: @unchecked Sendable {
         case .consumers(let batch):
             answer = try ConsumerRegistration(batch: batch, tables: StoredLedger(db: db)).run(cache: &cache, appender: &appender, time: time)
         case .certificates(let batch):
-            answer = try CertificateRegistration(batch: batch, db: db, program: program).run(cache: cache, appender: &appender, time: time)
+            answer = try CertificateRegistration(batch: batch, tables: StoredLedger(db: db), program: program).run(cache: cache, appender: &appender, time: time)
         case .rotateKey(let rotation):
-            return try rotation.run(appender: &appender, time: time, db: db)
+            return try rotation.run(appender: &appender, time: time, tables: StoredLedger(db: db))
         case .factors(let dataset):
-            guard try !FactorDatasets.exists(dataset.name, db: db) else {
+            guard try !StoredLedger(db: db).factorDatasetExists(dataset.name) else {
                 return .rejected(kind: .conflict, errors: [RecordError(
                     index: 0, field: "dataset", message: "a dataset named \"\(dataset.name)\" is loaded already")])
             }
-            let index = try FactorDatasets.record(dataset, appender: &appender, time: time, db: db)
+            let index = try FactorDatasets.record(dataset, appender: &appender, time: time, tables: StoredLedger(db: db))
             return .committed(BatchResult(accepted: dataset.rows.count, duplicates: 0, entry: index, entries: [index]))
         }
         if case .readings = job { tally.add(answer: answer.0, rejections: answer.1) }

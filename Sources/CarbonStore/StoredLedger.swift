@@ -1,3 +1,4 @@
+import CarbonAccounting
 import CarbonLedger
 import CarbonModel
 import Foundation
@@ -249,5 +250,51 @@ extension StoredLedger: RegistryTables {
             SELECT p.period, p.start, p.end FROM restatements r JOIN periods p ON p.period = r.period
             WHERE r.closed_by IS NULL
             """).map { (period: $0[0], start: $0[1], end: $0[2]) }
+    }
+}
+
+/// Factor datasets, certificates and `meta` in SQLite.
+extension StoredLedger: RecordTables {
+    func factorDatasetExists(_ name: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM factor_datasets WHERE dataset = ?", arguments: [name]) ?? false
+    }
+
+    func insertFactorDataset(_ name: String, entry: UInt64, rows: [FactorRow]) throws {
+        try db.execute(
+            sql: "INSERT INTO factor_datasets(dataset, entry, count) VALUES (?, ?, ?)",
+            arguments: [name, Int64(entry), rows.count])
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO factor_rows(dataset, position, zone, kind, start, end, mg_per_kwh, source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (position, row) in rows.enumerated() {
+            try insert.execute(arguments: [
+                name, position, row.zone, row.kind.rawValue, row.start, row.end, row.mgPerKWh, row.source,
+            ])
+        }
+    }
+
+    func certificateExists(_ id: String) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM certificates WHERE id = ?"), arguments: [id]) ?? false
+    }
+
+    func insertCertificate(_ certificate: Certificate, consumerRow: Int64, entry: UInt64) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO certificates(id, consumer, start, end, wh, technology, issuer, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+            .execute(arguments: [
+                certificate.id, consumerRow, certificate.start, certificate.end, certificate.wh, certificate.technology,
+                certificate.issuer, Int64(entry),
+            ])
+    }
+
+    func metaValue(_ key: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key])
+    }
+
+    func setMeta(_ values: [(key: String, value: String)]) throws {
+        for (key, value) in values {
+            try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
+        }
     }
 }

@@ -9,9 +9,9 @@ import TransparencyLog
 ///
 /// SQLite's `LedgerWriter` runs the same job code over its own tables with group
 /// commit around it; the PostgreSQL store's writer is built on this. Jobs whose code
-/// still speaks SQLite only (corrections, restatements, certificates, factor
-/// datasets, key rotation, batch ids, closing periods) are refused with
-/// `StoreError.notOnThisEngine` until they move behind the interfaces too.
+/// still speaks SQLite only (corrections, restatements, batch ids, closing periods)
+/// are refused with `StoreError.notOnThisEngine` until they move behind the
+/// interfaces too.
 public struct TableWriter: Sendable {
     var cache: RegistryCache
     public private(set) var appender: LedgerAppender
@@ -22,8 +22,9 @@ public struct TableWriter: Sendable {
     /// Loads the writer's state from `tables`; on an empty ledger, records the zone tree
     /// as the first entry and signs the first checkpoint, as the SQLite store does.
     public static func open(
-        tables: some RegistryTables & IngestTables, signer: NoteSigner, zones: ZoneTree?, program: Program, time: Int64
+        tables: some StoreTables, signer: NoteSigner, zones: ZoneTree?, program: Program, time: Int64
     ) throws -> TableWriter {
+        try KeyRecord.claim(for: signer, origin: signer.name, tables: tables)
         var appender = try StoreError.mapping {
             try LedgerAppender.load(from: tables, signer: signer, signerPath: "", previous: nil, origin: signer.name)
         }
@@ -41,7 +42,7 @@ public struct TableWriter: Sendable {
 
     /// Carries out `job` into `tables`; a committed job's entries are signed into a
     /// checkpoint by `publishCheckpoint` before the caller commits.
-    public mutating func run(_ job: LedgerWriter.Job, time: Int64, tables: some RegistryTables & IngestTables) throws -> BatchOutcome {
+    public mutating func run(_ job: LedgerWriter.Job, time: Int64, tables: some StoreTables) throws -> BatchOutcome {
         let answer: (BatchResult?, [Rejection])
         switch job {
         case .readings(let batch):
@@ -50,11 +51,20 @@ public struct TableWriter: Sendable {
                 .run(cache: &cache, appender: &appender, time: time)
         case .consumers(let batch):
             answer = try ConsumerRegistration(batch: batch, tables: tables).run(cache: &cache, appender: &appender, time: time)
+        case .certificates(let batch):
+            answer = try CertificateRegistration(batch: batch, tables: tables, program: program)
+                .run(cache: cache, appender: &appender, time: time)
+        case .rotateKey(let rotation):
+            return try rotation.run(appender: &appender, time: time, tables: tables)
+        case .factors(let dataset):
+            guard try !tables.factorDatasetExists(dataset.name) else {
+                return .rejected(kind: .conflict, errors: [RecordError(
+                    index: 0, field: "dataset", message: "a dataset named \"\(dataset.name)\" is loaded already")])
+            }
+            let index = try FactorDatasets.record(dataset, appender: &appender, time: time, tables: tables)
+            return .committed(BatchResult(accepted: dataset.rows.count, duplicates: 0, entry: index, entries: [index]))
         case .corrections: throw StoreError.notOnThisEngine("a correction")
         case .restate: throw StoreError.notOnThisEngine("a restatement")
-        case .factors: throw StoreError.notOnThisEngine("a factor dataset")
-        case .certificates: throw StoreError.notOnThisEngine("a certificate")
-        case .rotateKey: throw StoreError.notOnThisEngine("a key rotation")
         }
         if let result = answer.0 { return .committed(result) }
         let summary = answer.1.summarized() ?? (.invalid, [])
@@ -64,7 +74,7 @@ public struct TableWriter: Sendable {
     /// Signs a checkpoint for the entries appended since the last one, and saves meter
     /// state when enough entries have passed since the last snapshot. Returns the latest
     /// checkpoint, new or not: every answer carries one, as the SQLite writer's do.
-    public mutating func publishCheckpoint(time: Int64, tables: some RegistryTables & IngestTables) throws -> String? {
+    public mutating func publishCheckpoint(time: Int64, tables: some StoreTables) throws -> String? {
         guard appender.hasUnpublishedEntries else { return appender.lastNote }
         if cache.unsavedMeterCount > 0, appender.nextIndex >= meterStateSavedAt + LedgerWriter.meterStateInterval {
             try cache.saveMeterState(to: tables, asOf: appender.nextIndex)
@@ -75,7 +85,7 @@ public struct TableWriter: Sendable {
 
     /// Reloads the writer's state from `tables`: after a rolled-back transaction, what
     /// was kept in memory may hold the rolled-back work.
-    public mutating func reload(from tables: some RegistryTables & IngestTables) throws {
+    public mutating func reload(from tables: some StoreTables) throws {
         appender = try StoreError.mapping {
             try LedgerAppender.load(
                 from: tables, signer: appender.signer, signerPath: appender.signerPath, previous: appender.previous,

@@ -1,3 +1,4 @@
+import CarbonAccounting
 import CarbonLedger
 import CarbonModel
 import CarbonPostgres
@@ -95,6 +96,33 @@ struct EngineParityTests {
         readings([("m4", "c6", 0, 100), ("m4", "c6", 1, 101), ("m5", "c6", 0, 50)]),
     ]
 
+    static func certificates(_ list: [(id: String, consumer: String)]) -> LedgerWriter.Job {
+        let records = list.map {
+            Certificate(id: $0.id, consumer: $0.consumer, start: hour, end: hour + 3600, wh: 300, technology: "solar", issuer: "GEC")
+        }
+        return .certificates(CertificateBatch(
+            submitter: Submitter(utility: "u1"), certificates: records, recordIndex: Array(records.indices), parseErrors: []))
+    }
+
+    static let dataset = FactorDataset(name: "zj-2026", rows: [
+        FactorRow(zone: "CN-ZJ", kind: .average, start: hour, end: hour + 86_400, mgPerKWh: 530_000, source: "MEE", dataset: "zj-2026"),
+        FactorRow(zone: "CN-EAST", kind: .residual, start: hour, end: hour + 86_400, mgPerKWh: 610_000, source: "MEE", dataset: "zj-2026"),
+        FactorRow(zone: "CN-ZJ", kind: .residual, start: hour, end: hour + 86_400, mgPerKWh: 600_000, source: "MEE", dataset: "zj-2026"),
+    ])
+
+    /// Factors, certificates and a key rotation, before reopening.
+    static func records(rotatingTo next: NoteSigner) -> [LedgerWriter.Job] {
+        [
+            .factors(dataset),
+            .factors(dataset),
+            certificates([("GEC-1", "c1"), ("GEC-2", "c2")]),
+            certificates([("GEC-3", "c3"), ("GEC-1", "c3")]),
+            certificates([("GEC-4", "nobody")]),
+            .rotateKey(KeyRotation(signer: next, path: "", overlapSeconds: 600)),
+            readings([("m1", "c1", 7, 570)]),
+        ]
+    }
+
     static let afterReopening: [LedgerWriter.Job] = [
         readings([("m1", "c1", 4, 540), ("m1", "c1", 5, 550), ("m3", "c3", 0, 1)]),
         readings([("m1", "c1", 6, 560), ("m2", "c2", 6, 760), ("m4", "c6", 2, 102)]),
@@ -103,6 +131,7 @@ struct EngineParityTests {
 
     @Test func theSameJobsGiveTheSameAnswersCheckpointsAndRows() async throws {
         let signer = try NoteSigner(skey: NoteSigner.generate(name: "test.example/ledger").skey)
+        let next = try NoteSigner(skey: NoteSigner.generate(name: "test.example/ledger").skey)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("carbonledger-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -116,11 +145,13 @@ struct EngineParityTests {
         #expect(postgres.writer.appender.lastNote == sqlite.writer.latestCheckpoint?.note)
 
         var committed = 0
-        for (number, job) in (Self.jobs + Self.afterReopening).enumerated() {
-            if number == Self.jobs.count {
+        let beforeReopening = Self.jobs + Self.records(rotatingTo: next)
+        for (number, job) in (beforeReopening + Self.afterReopening).enumerated() {
+            if number == beforeReopening.count {
+                // Both reopen with the key in force since the rotation.
                 sqlite.close()
-                sqlite = try CarbonStore(path: path, signer: signer, zones: Self.zones, clock: { Self.time })
-                postgres = try await PostgresSide(session: session, signer: signer)
+                sqlite = try CarbonStore(path: path, signer: next, zones: Self.zones, clock: { Self.time })
+                postgres = try await PostgresSide(session: session, signer: next)
                 #expect(postgres.writer.appender.lastNote == sqlite.writer.latestCheckpoint?.note)
             }
             let expected = try await sqlite.writer.submit(job)
@@ -128,7 +159,7 @@ struct EngineParityTests {
             #expect(got == expected, "job \(number)")
             if case .committed(let result) = expected, result.accepted > 0 { committed += 1 }
         }
-        #expect(committed >= 8)
+        #expect(committed >= 12)
         #expect(postgres.writer.appender.lastNote == sqlite.writer.latestCheckpoint?.note)
         sqlite.close()
 
@@ -161,6 +192,29 @@ struct EngineParityTests {
             return "\(hour)/\(block)/\(Array(sums.readableBytesView))"
         }
         #expect(!sqliteHours.isEmpty && postgresHours == sqliteHours)
+
+        let sqliteRecords = try await queue.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT dataset || '/' || position || '/' || zone || '/' || kind || '/' || start || '/' || end || '/' || mg_per_kwh
+                FROM factor_rows ORDER BY dataset, position
+                """).map { $0[0] as String }
+                + Row.fetchAll(db, sql: """
+                    SELECT id || '/' || consumer || '/' || start || '/' || end || '/' || wh || '/' || entry
+                    FROM certificates ORDER BY id
+                    """).map { $0[0] as String }
+                + Row.fetchAll(db, sql: "SELECT key || '=' || value FROM meta WHERE key LIKE 'vkey%' ORDER BY key")
+                    .map { $0[0] as String }
+        }
+        var postgresRecords: [String] = []
+        for query: PostgresQuery in [
+            #"SELECT dataset || '/' || position || '/' || zone || '/' || kind || '/' || start || '/' || "end" || '/' || mg_per_kwh FROM factor_rows ORDER BY dataset, position"#,
+            #"SELECT id || '/' || consumer || '/' || start || '/' || "end" || '/' || wh || '/' || entry FROM certificates ORDER BY id"#,
+            "SELECT key || '=' || value FROM meta WHERE key LIKE 'vkey%' ORDER BY key",
+        ] {
+            postgresRecords += try await session.rows(query).map { try $0.decode(String.self) }
+        }
+        #expect(sqliteRecords.count == 3 + 2 + 2)
+        #expect(postgresRecords == sqliteRecords)
         await session.close()
     }
 
