@@ -1,6 +1,7 @@
 import CarbonAccounting
 import CarbonModel
 import CarbonStore
+import NIOCore
 import PostgresNIO
 
 /// Factor datasets, certificates and `meta` in PostgreSQL, within the writer's
@@ -51,5 +52,14 @@ extension PostgresLedgerStorage: RecordTables {
             INSERT INTO meta(key, value) SELECT * FROM unnest(\(keys)::text[], \(texts)::text[])
             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
             """)
+    }
+
+    public func batchAnswer(scope: String, batch: String) throws -> [UInt8]? {
+        try rows("SELECT response FROM batch_ids WHERE scope = \(scope) AND batch = \(batch)").first
+            .map { Array(try $0.decode(ByteBuffer.self).readableBytesView) }
+    }
+
+    public func storeBatchAnswer(scope: String, batch: String, answer: [UInt8]) throws {
+        try execute("INSERT INTO batch_ids(scope, batch, response) VALUES (\(scope), \(batch), \(ByteBuffer(bytes: answer)))")
     }
 }

@@ -215,10 +215,7 @@ public final class LedgerWriter: @unchecked Sendable {
                         else { continue }
                         result.checkpoint = appender.lastNote
                         batches[k] = .success(.committed(result))
-                        if let key = BatchKey(job) {
-                            try db.cachedStatement(sql: "INSERT INTO batch_ids(scope, batch, response) VALUES (?, ?, ?)")
-                                .execute(arguments: [key.scope, key.batch, try JSONEncoder().encode(result)])
-                        }
+                        if let key = BatchKey(job) { try StoredLedger(db: db).storeAnswer(result, to: key) }
                     }
                     for (k, first) in replayOf { batches[k] = batches[first].map(\.replayed) }
                     return .commit
@@ -332,11 +329,7 @@ public final class LedgerWriter: @unchecked Sendable {
     }
 
     private func earlierResult(_ key: BatchKey, db: Database) throws -> BatchResult? {
-        let statement = try db.cachedStatement(sql: "SELECT response FROM batch_ids WHERE scope = ? AND batch = ?")
-        guard let data = try Data.fetchOne(statement, arguments: [key.scope, key.batch]) else { return nil }
-        var result = try JSONDecoder().decode(BatchResult.self, from: data)
-        result.replayed = true
-        return result
+        try StoredLedger(db: db).earlierAnswer(to: key)
     }
 
     private func reloadCache(db: Database? = nil) {
@@ -355,7 +348,7 @@ public final class LedgerWriter: @unchecked Sendable {
 }
 
 /// A client's batch id in its namespace.
-private struct BatchKey: Hashable {
+struct BatchKey: Hashable {
     var scope: String
     var batch: String
 
@@ -377,7 +370,7 @@ private struct BatchKey: Hashable {
 
 extension BatchOutcome {
     /// The same outcome, marked as an answer given again.
-    fileprivate var replayed: BatchOutcome {
+    var replayed: BatchOutcome {
         guard case .committed(var result) = self else { return self }
         result.replayed = true
         return .committed(result)

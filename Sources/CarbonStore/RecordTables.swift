@@ -1,6 +1,7 @@
 import CarbonAccounting
 import CarbonLedger
 import CarbonModel
+import Foundation
 
 /// The writer's other records: factor datasets, certificates, and the `meta` values
 /// the key chain is kept in. Both engines implement them beside `RegistryTables` and
@@ -14,6 +15,23 @@ public protocol RecordTables: LedgerStorage {
     func metaValue(_ key: String) throws -> String?
     /// Sets each key to its value (insert or replace).
     func setMeta(_ values: [(key: String, value: String)]) throws
+    /// The answer stored for a client's batch id (its JSON), nil if none.
+    func batchAnswer(scope: String, batch: String) throws -> [UInt8]?
+    func storeBatchAnswer(scope: String, batch: String, answer: [UInt8]) throws
+}
+
+extension RecordTables {
+    /// The answer given to `key` before, marked as given again.
+    func earlierAnswer(to key: BatchKey) throws -> BatchResult? {
+        guard let json = try batchAnswer(scope: key.scope, batch: key.batch) else { return nil }
+        var result = try JSONDecoder().decode(BatchResult.self, from: Data(json))
+        result.replayed = true
+        return result
+    }
+
+    func storeAnswer(_ result: BatchResult, to key: BatchKey) throws {
+        try storeBatchAnswer(scope: key.scope, batch: key.batch, answer: Array(try JSONEncoder().encode(result)))
+    }
 }
 
 /// Every table interface the writer's jobs go through.

@@ -297,4 +297,14 @@ extension StoredLedger: RecordTables {
             try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
         }
     }
+
+    func batchAnswer(scope: String, batch: String) throws -> [UInt8]? {
+        let statement = try db.cachedStatement(sql: "SELECT response FROM batch_ids WHERE scope = ? AND batch = ?")
+        return try Data.fetchOne(statement, arguments: [scope, batch]).map { Array($0) }
+    }
+
+    func storeBatchAnswer(scope: String, batch: String, answer: [UInt8]) throws {
+        try db.cachedStatement(sql: "INSERT INTO batch_ids(scope, batch, response) VALUES (?, ?, ?)")
+            .execute(arguments: [scope, batch, Data(answer)])
+    }
 }

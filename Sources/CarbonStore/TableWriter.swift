@@ -9,8 +9,7 @@ import TransparencyLog
 ///
 /// SQLite's `LedgerWriter` runs the same job code over its own tables with group
 /// commit around it; the PostgreSQL store's writer is built on this. Jobs whose code
-/// still speaks SQLite only (corrections, restatements, batch ids, closing periods)
-/// are refused with `StoreError.notOnThisEngine` until they move behind the
+/// still speaks SQLite only (corrections, restatements, closing periods) are refused with `StoreError.notOnThisEngine` until they move behind the
 /// interfaces too.
 public struct TableWriter: Sendable {
     var cache: RegistryCache
@@ -40,13 +39,26 @@ public struct TableWriter: Sendable {
             meterStateSavedAt: appender.nextIndex)
     }
 
-    /// Carries out `job` into `tables`; a committed job's entries are signed into a
-    /// checkpoint by `publishCheckpoint` before the caller commits.
-    public mutating func run(_ job: LedgerWriter.Job, time: Int64, tables: some StoreTables) throws -> BatchOutcome {
+    /// Carries out `job` into `tables` and signs a checkpoint for what it appended; the
+    /// caller commits. A batch id answered before gets that answer again (`replayed`),
+    /// and a committed batch's answer is kept for its id, as the SQLite writer does.
+    public mutating func submit(_ job: LedgerWriter.Job, time: Int64, tables: some StoreTables) throws -> BatchOutcome {
+        let key = BatchKey(job)
+        if let key, let earlier = try tables.earlierAnswer(to: key) { return .committed(earlier) }
+        var outcome = try run(job, time: time, tables: tables)
+        let note = try publishCheckpoint(time: time, tables: tables)
+        if case .committed(var result) = outcome {
+            result.checkpoint = note
+            if let key { try tables.storeAnswer(result, to: key) }
+            outcome = .committed(result)
+        }
+        return outcome
+    }
+
+    private mutating func run(_ job: LedgerWriter.Job, time: Int64, tables: some StoreTables) throws -> BatchOutcome {
         let answer: (BatchResult?, [Rejection])
         switch job {
         case .readings(let batch):
-            guard batch.batchID == nil else { throw StoreError.notOnThisEngine("a batch id") }
             answer = try ReadingIngest(batch: batch, tables: tables, program: program)
                 .run(cache: &cache, appender: &appender, time: time)
         case .consumers(let batch):
@@ -74,7 +86,7 @@ public struct TableWriter: Sendable {
     /// Signs a checkpoint for the entries appended since the last one, and saves meter
     /// state when enough entries have passed since the last snapshot. Returns the latest
     /// checkpoint, new or not: every answer carries one, as the SQLite writer's do.
-    public mutating func publishCheckpoint(time: Int64, tables: some StoreTables) throws -> String? {
+    private mutating func publishCheckpoint(time: Int64, tables: some StoreTables) throws -> String? {
         guard appender.hasUnpublishedEntries else { return appender.lastNote }
         if cache.unsavedMeterCount > 0, appender.nextIndex >= meterStateSavedAt + LedgerWriter.meterStateInterval {
             try cache.saveMeterState(to: tables, asOf: appender.nextIndex)

@@ -82,9 +82,7 @@ struct PostgresBench {
     /// One job in a transaction of its own, as the writer commits it.
     private func submit(_ job: LedgerWriter.Job, to writer: inout TableWriter, tables: PostgresLedgerStorage) throws {
         let outcome = try inTransaction(tables.session) { () throws -> BatchOutcome in
-            let outcome = try writer.run(job, time: setup.firstHour, tables: tables)
-            _ = try writer.publishCheckpoint(time: setup.firstHour, tables: tables)
-            return outcome
+            try writer.submit(job, time: setup.firstHour, tables: tables)
         }
         guard case .committed(let result) = outcome, result.errors.isEmpty else {
             throw BenchFailure("a bench batch was refused: \(outcome)")
