@@ -145,6 +145,24 @@ struct PostgresStoreTests {
         await session.close()
     }
 
+    /// A pipe this process holds open (a daemon's output, say) must not be held by a
+    /// server started meanwhile: its reader would never see the end of it.
+    @Test func theServerHoldsNoneOfThisProcesssDescriptors() throws {
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        defer { close(ends[0]); close(ends[1]) }
+        let cluster = try LocalCluster()
+        let postmaster = try #require(try String(contentsOfFile: cluster.data + "/postmaster.pid", encoding: .utf8)
+            .split(separator: "\n").first.map(String.init))
+        let held = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(postmaster)/fd").map {
+            try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(postmaster)/fd/\($0)")
+        }
+        var info = stat()
+        try #require(fstat(ends[1], &info) == 0)
+        #expect(!held.isEmpty)
+        #expect(!held.contains("pipe:[\(info.st_ino)]"))
+    }
+
     @Test func oneWriterAtATimeAndTheNextTakesOverWhenItsConnectionEnds() async throws {
         let cluster = try LocalCluster()
         let first = try await cluster.connect()
