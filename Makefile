@@ -67,13 +67,13 @@ fuzz-http: deps $(SCHEMATHESIS)
 	CARBONLEDGER_HTTP_FUZZ_EXAMPLES=$(HTTP_FUZZ_EXAMPLES) $(SWIFT) test --skip-build --filter OpenAPITests/schemathesis
 
 # Ingest end to end over the socket against the raw SQLite floor (and again with two
-# witnesses cosigning every checkpoint), closing a month
+# witnesses cosigning every checkpoint, and into PostgreSQL beside its COPY floor), closing a month
 # of 10,000 consumers, the read path (scores, proofs, emissions at 8 connections
 # beside a bare Hummingbird floor, Tools/uload.c) and the offline audit of a
 # million-entry ledger. The first run builds its databases under var/bench
 # (several minutes) and keeps them. BENCH_FLAGS passes options to carbonbench
 # (e.g. BENCH_FLAGS="--read-only --consumers 100000").
-bench: deps
+bench: deps postgres-deps
 	$(SWIFT) build -c release --product carbonledgerd
 	$(SWIFT) build -c release --product carbonctl
 	$(SWIFT) build -c release --product carbonbench
