@@ -1,5 +1,6 @@
 import CarbonAccounting
 import CarbonLedger
+import CarbonModel
 import GRDB
 
 /// A factor dataset to record: its name and rows.
@@ -25,6 +26,18 @@ enum FactorDatasets {
         let index = try StoreError.mapping { try appender.append(.factors(entry), time: time, to: tables) }
         try tables.insertFactorDataset(dataset.name, entry: index, rows: rows)
         return index
+    }
+
+    /// Loads `dataset` unless one of that name is loaded already (a conflict).
+    static func load(
+        _ dataset: FactorDataset, appender: inout LedgerAppender, time: Int64, tables: some RecordTables
+    ) throws -> BatchOutcome {
+        guard try !tables.factorDatasetExists(dataset.name) else {
+            return .rejected(kind: .conflict, errors: [RecordError(
+                index: 0, field: "dataset", message: "a dataset named \"\(dataset.name)\" is loaded already")])
+        }
+        let index = try record(dataset, appender: &appender, time: time, tables: tables)
+        return .committed(BatchResult(accepted: dataset.rows.count, duplicates: 0, entry: index, entries: [index]))
     }
 
     /// Every stored row, datasets in the order they were loaded.

@@ -299,12 +299,7 @@ public final class LedgerWriter: @unchecked Sendable {
         case .rotateKey(let rotation):
             return try rotation.run(appender: &appender, time: time, tables: StoredLedger(db: db))
         case .factors(let dataset):
-            guard try !StoredLedger(db: db).factorDatasetExists(dataset.name) else {
-                return .rejected(kind: .conflict, errors: [RecordError(
-                    index: 0, field: "dataset", message: "a dataset named \"\(dataset.name)\" is loaded already")])
-            }
-            let index = try FactorDatasets.record(dataset, appender: &appender, time: time, tables: StoredLedger(db: db))
-            return .committed(BatchResult(accepted: dataset.rows.count, duplicates: 0, entry: index, entries: [index]))
+            return try FactorDatasets.load(dataset, appender: &appender, time: time, tables: StoredLedger(db: db))
         }
         if case .readings = job { tally.add(answer: answer.0, rejections: answer.1) }
         if let result = answer.0 { return .committed(result) }

@@ -69,12 +69,7 @@ public struct TableWriter: Sendable {
         case .rotateKey(let rotation):
             return try rotation.run(appender: &appender, time: time, tables: tables)
         case .factors(let dataset):
-            guard try !tables.factorDatasetExists(dataset.name) else {
-                return .rejected(kind: .conflict, errors: [RecordError(
-                    index: 0, field: "dataset", message: "a dataset named \"\(dataset.name)\" is loaded already")])
-            }
-            let index = try FactorDatasets.record(dataset, appender: &appender, time: time, tables: tables)
-            return .committed(BatchResult(accepted: dataset.rows.count, duplicates: 0, entry: index, entries: [index]))
+            return try FactorDatasets.load(dataset, appender: &appender, time: time, tables: tables)
         case .corrections: throw StoreError.notOnThisEngine("a correction")
         case .restate: throw StoreError.notOnThisEngine("a restatement")
         }
