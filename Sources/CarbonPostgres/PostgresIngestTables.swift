@@ -10,15 +10,12 @@ import PostgresNIO
 extension PostgresLedgerStorage: IngestTables {
     public func insertMeters(utility: String, names: [String]) throws -> [Int64] {
         guard !names.isEmpty else { return [] }
-        let session = self.session
-        let rows = try blocking {
-            try await session.rows("""
-                INSERT INTO meters(utility, meter) SELECT \(utility), name FROM unnest(\(names)::text[]) AS n(name)
-                RETURNING id, meter
-                """)
-        }
         var ids: [String: Int64] = [:]
-        for row in rows {
+        for row in try rows("""
+            INSERT INTO meters(utility, meter) SELECT \(utility), name FROM unnest(\(names)::text[]) AS n(name)
+            RETURNING id, meter
+            """)
+        {
             let (id, meter) = try row.decode((Int64, String).self)
             ids[meter] = id
         }
@@ -29,14 +26,10 @@ extension PostgresLedgerStorage: IngestTables {
     }
 
     public func storedReadings(meter: Int64, startAfter: Int64, startBefore: Int64) throws -> [StoredReadingRow] {
-        let session = self.session
-        let rows = try blocking {
-            try await session.rows("""
-                SELECT start, duration_s, consumer, import_wh, export_wh, quality, ref FROM readings
-                WHERE start > \(startAfter) AND start < \(startBefore) AND meter = \(meter) ORDER BY start
-                """)
-        }
-        return try rows.map { row in
+        try rows("""
+            SELECT start, duration_s, consumer, import_wh, export_wh, quality, ref FROM readings
+            WHERE start > \(startAfter) AND start < \(startBefore) AND meter = \(meter) ORDER BY start
+            """).map { row in
             let (start, duration, consumer, importWh, exportWh, quality, ref) = try row.decode(
                 (Int64, Int64, Int64, Int64, Int64, Int16, String?).self)
             return StoredReadingRow(
@@ -54,16 +47,12 @@ extension PostgresLedgerStorage: IngestTables {
         guard !blocks.isEmpty else { return [:] }
         let hours = blocks.map(\.hour)
         let numbers = blocks.map(\.block)
-        let session = self.session
-        let rows = try blocking {
-            try await session.rows("""
-                SELECT c.hour, c.block, c.sums FROM consumer_hours c
-                JOIN unnest(\(hours)::bigint[], \(numbers)::bigint[]) AS k(hour, block)
-                  ON c.hour = k.hour AND c.block = k.block
-                """)
-        }
         var stored: [HourBlock: [UInt8]] = [:]
-        for row in rows {
+        for row in try rows("""
+            SELECT c.hour, c.block, c.sums FROM consumer_hours c
+            JOIN unnest(\(hours)::bigint[], \(numbers)::bigint[]) AS k(hour, block) ON c.hour = k.hour AND c.block = k.block
+            """)
+        {
             let (hour, block, sums) = try row.decode((Int64, Int64, ByteBuffer).self)
             stored[HourBlock(hour: hour, block: block)] = Array(sums.readableBytesView)
         }
@@ -75,24 +64,18 @@ extension PostgresLedgerStorage: IngestTables {
         let hours = blocks.map(\.0.hour)
         let numbers = blocks.map(\.0.block)
         let sums = blocks.map { ByteBuffer(bytes: $0.1) }
-        let session = self.session
-        try blocking {
-            try await session.execute("""
-                INSERT INTO consumer_hours(hour, block, sums)
-                SELECT * FROM unnest(\(hours)::bigint[], \(numbers)::bigint[], \(sums)::bytea[])
-                ON CONFLICT (hour, block) DO UPDATE SET sums = EXCLUDED.sums
-                """)
-        }
+        try execute("""
+            INSERT INTO consumer_hours(hour, block, sums)
+            SELECT * FROM unnest(\(hours)::bigint[], \(numbers)::bigint[], \(sums)::bytea[])
+            ON CONFLICT (hour, block) DO UPDATE SET sums = EXCLUDED.sums
+            """)
     }
 
     public func insertReadingBatch(entry: UInt64, firstStart: Int64, lastStart: Int64, count: Int, chunks: [UInt8]) throws {
-        let session = self.session
         let chunks = ByteBuffer(bytes: chunks)
-        try blocking {
-            try await session.execute("""
-                INSERT INTO reading_batches(entry, first_start, last_start, count, chunks)
-                VALUES (\(Int64(entry)), \(firstStart), \(lastStart), \(Int64(count)), \(chunks))
-                """)
-        }
+        try execute("""
+            INSERT INTO reading_batches(entry, first_start, last_start, count, chunks)
+            VALUES (\(Int64(entry)), \(firstStart), \(lastStart), \(Int64(count)), \(chunks))
+            """)
     }
 }

@@ -107,16 +107,4 @@ extension PostgresLedgerStorage: RegistryTables {
             return (period, start, end)
         }
     }
-
-    /// Runs a statement and waits for its rows (the writer's own thread).
-    func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
-        let session = self.session
-        return try blocking { try await session.rows(query) }
-    }
-
-    /// Runs a statement and waits for it (the writer's own thread).
-    func execute(_ query: PostgresQuery) throws {
-        let session = self.session
-        try blocking { try await session.execute(query) }
-    }
 }
