@@ -282,29 +282,22 @@ public final class LedgerWriter: @unchecked Sendable {
     }
 
     private func run(_ job: Job, time: Int64, db: Database) throws -> BatchOutcome {
-        let answer: (BatchResult?, [Rejection])
+        if let key = BatchKey(job), let earlier = try earlierResult(key, db: db) { return .committed(earlier) }
         switch job {
-        case .readings(let batch):
-            if let key = BatchKey(job), let earlier = try earlierResult(key, db: db) { return .committed(earlier) }
-            answer = try ReadingIngest(batch: batch, tables: StoredLedger(db: db), program: program).run(cache: &cache, appender: &appender, time: time)
         case .corrections(let batch):
-            if let key = BatchKey(job), let earlier = try earlierResult(key, db: db) { return .committed(earlier) }
-            answer = try CorrectionIngest(batch: batch, db: db, program: program).run(cache: cache, appender: &appender, time: time)
+            return BatchOutcome(
+                try CorrectionIngest(batch: batch, db: db, program: program).run(cache: cache, appender: &appender, time: time))
         case .restate(let restatement):
             return try restatement.run(cache: &cache, appender: &appender, time: time, db: db)
-        case .consumers(let batch):
-            answer = try ConsumerRegistration(batch: batch, tables: StoredLedger(db: db)).run(cache: &cache, appender: &appender, time: time)
-        case .certificates(let batch):
-            answer = try CertificateRegistration(batch: batch, tables: StoredLedger(db: db), program: program).run(cache: cache, appender: &appender, time: time)
-        case .rotateKey(let rotation):
-            return try rotation.run(appender: &appender, time: time, tables: StoredLedger(db: db))
-        case .factors(let dataset):
-            return try FactorDatasets.load(dataset, appender: &appender, time: time, tables: StoredLedger(db: db))
+        default:
+            let done = try WriterJobs.run(
+                job, tables: StoredLedger(db: db), cache: &cache, appender: &appender, program: program, time: time)!
+            if case .readings = job {
+                let stored: BatchResult? = if case .committed(let result) = done.outcome { result } else { nil }
+                tally.add(answer: stored, rejections: done.rejections)
+            }
+            return done.outcome
         }
-        if case .readings = job { tally.add(answer: answer.0, rejections: answer.1) }
-        if let result = answer.0 { return .committed(result) }
-        let summary = answer.1.summarized() ?? (.invalid, [])
-        return .rejected(kind: summary.kind, errors: summary.errors)
     }
 
     private func setLastFailure(_ failure: String?) {

@@ -56,26 +56,15 @@ public struct TableWriter: Sendable {
     }
 
     private mutating func run(_ job: LedgerWriter.Job, time: Int64, tables: some StoreTables) throws -> BatchOutcome {
-        let answer: (BatchResult?, [Rejection])
-        switch job {
-        case .readings(let batch):
-            answer = try ReadingIngest(batch: batch, tables: tables, program: program)
-                .run(cache: &cache, appender: &appender, time: time)
-        case .consumers(let batch):
-            answer = try ConsumerRegistration(batch: batch, tables: tables).run(cache: &cache, appender: &appender, time: time)
-        case .certificates(let batch):
-            answer = try CertificateRegistration(batch: batch, tables: tables, program: program)
-                .run(cache: cache, appender: &appender, time: time)
-        case .rotateKey(let rotation):
-            return try rotation.run(appender: &appender, time: time, tables: tables)
-        case .factors(let dataset):
-            return try FactorDatasets.load(dataset, appender: &appender, time: time, tables: tables)
-        case .corrections: throw StoreError.notOnThisEngine("a correction")
-        case .restate: throw StoreError.notOnThisEngine("a restatement")
+        guard let outcome = try WriterJobs.run(
+            job, tables: tables, cache: &cache, appender: &appender, program: program, time: time)
+        else {
+            switch job {
+            case .corrections: throw StoreError.notOnThisEngine("a correction")
+            default: throw StoreError.notOnThisEngine("a restatement")
+            }
         }
-        if let result = answer.0 { return .committed(result) }
-        let summary = answer.1.summarized() ?? (.invalid, [])
-        return .rejected(kind: summary.kind, errors: summary.errors)
+        return outcome.outcome
     }
 
     /// Signs a checkpoint for the entries appended since the last one, and saves meter
@@ -100,5 +89,48 @@ public struct TableWriter: Sendable {
         }
         cache = try RegistryCache.load(from: tables)
         meterStateSavedAt = appender.nextIndex
+    }
+}
+
+/// The writer's jobs that go through the engine-neutral table interfaces, for both
+/// writers: SQLite's `LedgerWriter` and `TableWriter`.
+enum WriterJobs {
+    /// Carries out `job`, or returns nil for a job still written for SQLite only
+    /// (corrections, restatements). `rejections` are the records refused (for ingest
+    /// counters), whether or not the batch committed.
+    static func run(
+        _ job: LedgerWriter.Job, tables: some StoreTables, cache: inout RegistryCache, appender: inout LedgerAppender,
+        program: Program, time: Int64
+    ) throws -> (outcome: BatchOutcome, rejections: [Rejection])? {
+        let answer: (BatchResult?, [Rejection])
+        switch job {
+        case .readings(let batch):
+            answer = try ReadingIngest(batch: batch, tables: tables, program: program)
+                .run(cache: &cache, appender: &appender, time: time)
+        case .consumers(let batch):
+            answer = try ConsumerRegistration(batch: batch, tables: tables).run(cache: &cache, appender: &appender, time: time)
+        case .certificates(let batch):
+            answer = try CertificateRegistration(batch: batch, tables: tables, program: program)
+                .run(cache: cache, appender: &appender, time: time)
+        case .rotateKey(let rotation):
+            return (try rotation.run(appender: &appender, time: time, tables: tables), [])
+        case .factors(let dataset):
+            return (try FactorDatasets.load(dataset, appender: &appender, time: time, tables: tables), [])
+        case .corrections, .restate:
+            return nil
+        }
+        return (BatchOutcome(answer), answer.1)
+    }
+}
+
+extension BatchOutcome {
+    /// A job's answer: committed with its result, or refused with its worst rejection.
+    init(_ answer: (BatchResult?, [Rejection])) {
+        if let result = answer.0 {
+            self = .committed(result)
+        } else {
+            let summary = answer.1.summarized() ?? (.invalid, [])
+            self = .rejected(kind: summary.kind, errors: summary.errors)
+        }
     }
 }
