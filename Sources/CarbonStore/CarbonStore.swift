@@ -88,7 +88,7 @@ public final class CarbonStore: Sendable {
         var appender: LedgerAppender! = nil
         try db.inTransaction(.immediate) {
             try KeyRecord.claim(for: signer, origin: origin, tables: StoredLedger(db: db))
-            let (previous, problem) = try KeyRecord.previous(db: db, current: signer.verifier, time: time)
+            let (previous, problem) = try KeyRecord.previous(tables: StoredLedger(db: db), current: signer.verifier, time: time)
             if let problem { logger.warning("\(problem)") }
             appender = try LedgerAppender.load(
                 db: db, signer: signer, signerPath: keyPath, previous: previous, origin: origin)

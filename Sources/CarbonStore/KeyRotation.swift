@@ -91,13 +91,14 @@ enum KeyRecord {
     /// The replaced key, if its overlap lasts past `time`: loaded from its recorded file,
     /// which must still hold the key before `current` in the chain. Nil (with the reason)
     /// when it cannot co-sign.
-    static func previous(db: Database, current: NoteVerifier, time: Int64) throws -> (PreviousKey?, problem: String?) {
-        guard let path = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'previous_key'"),
-            let until = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'previous_key_until'")
-                .flatMap({ Int64($0) }),
+    static func previous(
+        tables: some RecordTables, current: NoteVerifier, time: Int64
+    ) throws -> (PreviousKey?, problem: String?) {
+        guard let path = try tables.metaValue("previous_key"),
+            let until = try tables.metaValue("previous_key_until").flatMap({ Int64($0) }),
             time < until
         else { return (nil, nil) }
-        let chain = try chain(db: db)
+        let chain = try chain(tables: tables)
         guard chain.count >= 2, chain[chain.count - 1] == current else { return (nil, nil) }
         let expected = chain[chain.count - 2]
         let signer: NoteSigner

@@ -17,15 +17,21 @@ public struct TableWriter: Sendable {
     let program: Program
     /// Entries below this are covered by the stored meter-state snapshot.
     private var meterStateSavedAt: UInt64
+    /// Why the key a rotation replaced cannot co-sign checkpoints while its overlap lasts
+    /// (its recorded file is gone or holds another key), for the caller to log.
+    public private(set) var previousKeyProblem: String?
 
     /// Loads the writer's state from `tables`; on an empty ledger, records the zone tree
     /// as the first entry and signs the first checkpoint, as the SQLite store does.
+    /// `keyPath` is the file `signer` was read from (recorded at a rotation, so the key
+    /// co-signs after a later rotation and a restart).
     public static func open(
-        tables: some StoreTables, signer: NoteSigner, zones: ZoneTree?, program: Program, time: Int64
+        tables: some StoreTables, signer: NoteSigner, keyPath: String = "", zones: ZoneTree?, program: Program, time: Int64
     ) throws -> TableWriter {
         try KeyRecord.claim(for: signer, origin: signer.name, tables: tables)
+        let (previous, problem) = try KeyRecord.previous(tables: tables, current: signer.verifier, time: time)
         var appender = try StoreError.mapping {
-            try LedgerAppender.load(from: tables, signer: signer, signerPath: "", previous: nil, origin: signer.name)
+            try LedgerAppender.load(from: tables, signer: signer, signerPath: keyPath, previous: previous, origin: signer.name)
         }
         if appender.lastNote == nil {
             if let zones {
@@ -36,7 +42,7 @@ public struct TableWriter: Sendable {
         }
         return TableWriter(
             cache: try RegistryCache.load(from: tables), appender: appender, program: program,
-            meterStateSavedAt: appender.nextIndex)
+            meterStateSavedAt: appender.nextIndex, previousKeyProblem: problem)
     }
 
     /// Carries out `job` into `tables` and signs a checkpoint for what it appended; the

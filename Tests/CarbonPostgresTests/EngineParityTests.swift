@@ -30,14 +30,15 @@ struct EngineParityTests {
         let tables: PostgresLedgerStorage
         var writer: TableWriter
 
-        init(session: PostgresSession, signer: NoteSigner) async throws {
+        init(session: PostgresSession, signer: NoteSigner, keyPath: String = "") async throws {
             self.session = session
             tables = PostgresLedgerStorage(session: session)
             let tables = self.tables
             writer = try await onOwnThread {
                 try blocking { try await session.execute("BEGIN") }
                 let writer = try TableWriter.open(
-                    tables: tables, signer: signer, zones: EngineParityTests.zones, program: Program(), time: EngineParityTests.time)
+                    tables: tables, signer: signer, keyPath: keyPath, zones: EngineParityTests.zones, program: Program(),
+                    time: EngineParityTests.time)
                 try blocking { try await session.execute("COMMIT") }
                 return writer
             }
@@ -109,14 +110,14 @@ struct EngineParityTests {
     ])
 
     /// Factors, certificates and a key rotation, before reopening.
-    static func records(rotatingTo next: NoteSigner) -> [LedgerWriter.Job] {
+    static func records(rotatingTo next: NoteSigner, keyPath: String) -> [LedgerWriter.Job] {
         [
             .factors(dataset),
             .factors(dataset),
             certificates([("GEC-1", "c1"), ("GEC-2", "c2")]),
             certificates([("GEC-3", "c3"), ("GEC-1", "c3")]),
             certificates([("GEC-4", "nobody")]),
-            .rotateKey(KeyRotation(signer: next, path: "", overlapSeconds: 600)),
+            .rotateKey(KeyRotation(signer: next, path: keyPath, overlapSeconds: 600)),
             readings([("m1", "c1", 7, 570)]),
         ]
     }
@@ -129,28 +130,32 @@ struct EngineParityTests {
     ]
 
     @Test func theSameJobsGiveTheSameAnswersCheckpointsAndRows() async throws {
-        let signer = try NoteSigner(skey: NoteSigner.generate(name: "test.example/ledger").skey)
-        let next = try NoteSigner(skey: NoteSigner.generate(name: "test.example/ledger").skey)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("carbonledger-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
+        // Key files, so the replaced key co-signs after the rotation and the reopening.
+        let (firstPath, nextPath) = (folder.appendingPathComponent("first.key").path, folder.appendingPathComponent("next.key").path)
+        _ = try KeyFile.create(path: firstPath, origin: "test.example/ledger")
+        _ = try KeyFile.create(path: nextPath, origin: "test.example/ledger")
+        let (signer, next) = (try KeyFile.load(path: firstPath), try KeyFile.load(path: nextPath))
         let path = folder.appendingPathComponent("ledger.db").path
-        var sqlite = try CarbonStore(path: path, signer: signer, zones: Self.zones, clock: { Self.time })
+        var sqlite = try CarbonStore(path: path, signer: signer, keyPath: firstPath, zones: Self.zones, clock: { Self.time })
 
         let cluster = try LocalCluster()
         let session = try await cluster.connect()
         try await PostgresSchema.migrate(session)
-        var postgres = try await PostgresSide(session: session, signer: signer)
+        var postgres = try await PostgresSide(session: session, signer: signer, keyPath: firstPath)
         #expect(postgres.writer.appender.lastNote == sqlite.writer.latestCheckpoint?.note)
 
         var committed = 0
-        let beforeReopening = Self.jobs + Self.records(rotatingTo: next)
+        let beforeReopening = Self.jobs + Self.records(rotatingTo: next, keyPath: nextPath)
         for (number, job) in (beforeReopening + Self.afterReopening).enumerated() {
             if number == beforeReopening.count {
                 // Both reopen with the key in force since the rotation.
                 sqlite.close()
-                sqlite = try CarbonStore(path: path, signer: next, zones: Self.zones, clock: { Self.time })
-                postgres = try await PostgresSide(session: session, signer: next)
+                sqlite = try CarbonStore(path: path, signer: next, keyPath: nextPath, zones: Self.zones, clock: { Self.time })
+                postgres = try await PostgresSide(session: session, signer: next, keyPath: nextPath)
+                #expect(postgres.writer.previousKeyProblem == nil)
                 #expect(postgres.writer.appender.lastNote == sqlite.writer.latestCheckpoint?.note)
             }
             let expected = try await sqlite.writer.submit(job)
@@ -160,6 +165,9 @@ struct EngineParityTests {
         }
         #expect(committed >= 13)
         #expect(postgres.writer.appender.lastNote == sqlite.writer.latestCheckpoint?.note)
+        // The last checkpoint, signed after the reopening, is co-signed by the replaced key.
+        let last = try #require(postgres.writer.appender.lastNote)
+        #expect(try SignedNote.open(last, verifiers: [signer.verifier, next.verifier]).verified == [next.verifier, signer.verifier])
         sqlite.close()
 
         // The stored rows the accounting reads are the same.
