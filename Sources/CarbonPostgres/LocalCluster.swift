@@ -58,16 +58,22 @@ public final class LocalCluster: @unchecked Sendable {
         try start()
     }
 
+    /// Waits for `condition`, checking again each millisecond, up to a minute.
+    public static func waitUntil(_ condition: () async -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !(await condition()) {
+            guard ContinuousClock.now < deadline else { throw ClusterError("a condition was not met in a minute") }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
     /// Waits until this replica has replayed everything `primary` has written so far.
     public func waitForReplay(of primary: LocalCluster) async throws {
         let (writer, reader) = (try await primary.connect(), try await connect())
         let target = try await writer.rows("SELECT pg_current_wal_lsn()::text")[0].decode(String.self)
-        let deadline = ContinuousClock.now + .seconds(60)
-        while true {
+        try await Self.waitUntil {
             let rows = try? await reader.rows("SELECT pg_last_wal_replay_lsn() >= \(target)::pg_lsn")
-            if (try? rows?.first?.decode(Bool?.self)) == true { break }
-            guard ContinuousClock.now < deadline else { throw ClusterError("the replica did not catch up in a minute") }
-            try await Task.sleep(for: .milliseconds(1))
+            return (try? rows?.first?.decode(Bool?.self)) == true
         }
         await writer.close()
         await reader.close()

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
@@ -141,4 +142,13 @@ public func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws ->
     }
     done.wait()
     return try outcome.withLock { $0! }.get()
+}
+
+/// Runs synchronous work that waits for the server (`blocking`) on a thread of its
+/// own, as the store's writer does, and awaits its result: never on a thread of Swift's
+/// cooperative pool.
+public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
 }

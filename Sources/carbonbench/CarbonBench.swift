@@ -1,6 +1,7 @@
 import ArgumentParser
 import CarbonClient
 import CarbonLedger
+import CarbonPostgres
 import CarbonModel
 import CarbonStore
 import Foundation
@@ -228,12 +229,4 @@ struct Measurement {
     /// WAL frames appended, in bytes (page plus frame header).
     var walBytes: Int
     var databaseGrowth: Int
-}
-
-/// Runs blocking work (the PostgreSQL benchmark waits for its server on the calling
-/// thread) on a thread of its own, off Swift's cooperative pool.
-func onOwnThread(_ work: @escaping @Sendable () throws -> Void) async throws {
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        Thread { continuation.resume(with: Result { try work() }) }.start()
-    }
 }

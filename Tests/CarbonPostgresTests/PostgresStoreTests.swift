@@ -176,7 +176,7 @@ struct PostgresStoreTests {
         }
         // The holder's connection ends without a word (a crash): the server frees the lock.
         await first.close()
-        try await waitUntil { (try? await WriterLock.acquire(on: second)) != nil }
+        try await LocalCluster.waitUntil { (try? await WriterLock.acquire(on: second)) != nil }
         await second.close()
     }
 }
@@ -190,22 +190,5 @@ final class AppenderBox: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return try work(&appender)
-    }
-}
-
-/// Runs synchronous store work (which waits for the server) on a thread of its own, as
-/// the store's writer does, never on a thread of Swift's cooperative pool.
-func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try work() }) }.start()
-    }
-}
-
-/// Waits for `condition`, checking again each millisecond, up to a minute.
-func waitUntil(_ condition: () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(60)
-    while !(await condition()) {
-        guard ContinuousClock.now < deadline else { throw LocalCluster.ClusterError("condition not met in a minute") }
-        try await Task.sleep(for: .milliseconds(1))
     }
 }
