@@ -13,12 +13,16 @@ public final class PostgresSession: Sendable {
     public let location: PostgresLocation
     let logger: Logger
 
+    /// The operations waiting for the server, failed together when the connection closes.
+    private let waiting = Mutex(Waiting())
+
     private static let ids = Atomic<Int>(0)
 
     private init(connection: PostgresConnection, location: PostgresLocation, logger: Logger) {
         self.connection = connection
         self.location = location
         self.logger = logger
+        connection.closeFuture.whenComplete { _ in self.connectionClosed() }
     }
 
     /// Connects as `location` says. The error names the server and why, never the password.
@@ -45,16 +49,61 @@ public final class PostgresSession: Sendable {
 
     /// Runs one statement and discards its rows.
     public func execute(_ query: PostgresQuery) async throws {
+        let (connection, logger) = (self.connection, self.logger)
         try await PostgresStoreError.naming(query) {
-            _ = try await connection.query(query, logger: logger).collect()
+            _ = try await watching { try await connection.query(query, logger: logger).collect() }
         }
     }
 
     /// Runs one statement and gives its rows.
     public func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await PostgresStoreError.naming(query) {
-            try await connection.query(query, logger: logger).collect()
+        let (connection, logger) = (self.connection, self.logger)
+        return try await PostgresStoreError.naming(query) {
+            try await watching { try await connection.query(query, logger: logger).collect() }
         }
+    }
+
+    /// Runs `operation` on this connection, and fails it as soon as the connection
+    /// closes, whether or not the operation has noticed.
+    ///
+    /// postgres-nio 1.33.2 can leave a `COPY` waiting forever for a server that died
+    /// under it (docs/storage.md); the writer would wait with it, holding every
+    /// submitter. The abandoned operation is left to its driver; the session is closed
+    /// for good, so nothing else waits on it.
+    func watching<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let waiter = Waiter<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            waiter.continuation.withLock { $0 = continuation }
+            let admitted = waiting.withLock { waiting -> Int? in
+                guard !waiting.closed else { return nil }
+                waiting.next += 1
+                waiting.pending[waiting.next] = { waiter.resume(with: .failure($0)) }
+                return waiting.next
+            }
+            guard let id = admitted else {
+                waiter.resume(with: .failure(lost))
+                return
+            }
+            Task {
+                let result: Result<T, any Error>
+                do { result = .success(try await operation()) } catch { result = .failure(error) }
+                _ = self.waiting.withLock { $0.pending.removeValue(forKey: id) }
+                waiter.resume(with: result)
+            }
+        }
+    }
+
+    private var lost: PostgresStoreError {
+        .unreachable("the connection to \(location.redacted) closed (the server stopped or dropped it)")
+    }
+
+    private func connectionClosed() {
+        let pending = waiting.withLock { waiting in
+            waiting.closed = true
+            defer { waiting.pending = [:] }
+            return waiting.pending.values
+        }
+        for fail in pending { fail(lost) }
     }
 
     /// Runs `work` in one transaction: committed if it returns, rolled back if it throws.
@@ -73,6 +122,23 @@ public final class PostgresSession: Sendable {
 
     public func close() async {
         try? await connection.close()
+    }
+}
+
+/// What `PostgresSession.watching` keeps: the operations in flight, and whether the
+/// connection has closed.
+private struct Waiting {
+    var next = 0
+    var pending: [Int: @Sendable (any Error) -> Void] = [:]
+    var closed = false
+}
+
+/// One operation's continuation, resumed once: by the operation or by the connection closing.
+private final class Waiter<T: Sendable>: Sendable {
+    let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
+
+    func resume(with result: Result<T, any Error>) {
+        continuation.withLock { $0.take() }?.resume(with: result)
     }
 }
 

@@ -16,18 +16,23 @@ public enum ReadingCopy {
 
     public static func copy(_ rows: [ReadingRow], into session: PostgresSession) async throws {
         guard !rows.isEmpty else { return }
+        let (connection, logger) = (session.connection, session.logger)
         do {
-            try await session.connection.copyFrom(table: "readings", columns: columns, logger: session.logger) { writer in
-                var buffer = ByteBufferAllocator().buffer(capacity: chunkBytes + 256)
-                for row in rows {
-                    append(row, to: &buffer)
-                    if buffer.readableBytes >= chunkBytes {
-                        try await writer.write(buffer)
-                        buffer.clear()
+            try await session.watching {
+                try await connection.copyFrom(table: "readings", columns: columns, logger: logger) { writer in
+                    var buffer = ByteBufferAllocator().buffer(capacity: chunkBytes + 256)
+                    for row in rows {
+                        append(row, to: &buffer)
+                        if buffer.readableBytes >= chunkBytes {
+                            try await writer.write(buffer)
+                            buffer.clear()
+                        }
                     }
+                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
                 }
-                if buffer.readableBytes > 0 { try await writer.write(buffer) }
             }
+        } catch let error as PostgresStoreError {
+            throw PostgresStoreError.statement("COPY readings (\(rows.count) rows): \(error)")
         } catch {
             throw PostgresStoreError.statement("COPY readings (\(rows.count) rows): \(PostgresStoreError.describe(error))")
         }

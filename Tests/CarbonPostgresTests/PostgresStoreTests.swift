@@ -147,6 +147,18 @@ struct PostgresStoreTests {
 
     /// A pipe this process holds open (a daemon's output, say) must not be held by a
     /// server started meanwhile: its reader would never see the end of it.
+    @Test func aSessionWhoseServerStoppedFailsEveryStatementAtOnce() async throws {
+        let cluster = try LocalCluster()
+        let session = try await cluster.connect()
+        _ = try await session.rows("SELECT 1")
+        try cluster.stop()
+        try await LocalCluster.waitUntil { session.connection.isClosed }
+        await #expect { try await session.execute("SELECT 1") } throws: { error in
+            guard case PostgresStoreError.unreachable(let message) = error else { return false }
+            return message.contains("closed (the server stopped or dropped it)")
+        }
+    }
+
     @Test func theServerHoldsNoneOfThisProcesssDescriptors() throws {
         var ends: [Int32] = [0, 0]
         try #require(pipe(&ends) == 0)
