@@ -4,8 +4,8 @@ import NIOCore
 import PostgresNIO
 
 /// The ingest path's tables in PostgreSQL, within the writer's transaction on
-/// `session`: a batch's readings are one COPY, its new meters one INSERT, its hour
-/// blocks one read and one upsert. Each call waits for the server on the calling
+/// `session`: a batch's readings are one COPY, its new meters one INSERT, its new hour
+/// blocks one INSERT (blocks already stored: one read and one upsert more). Each call waits for the server on the calling
 /// thread (the writer's own).
 extension PostgresLedgerStorage: IngestTables {
     public func insertMeters(utility: String, names: [String]) throws -> [Int64] {
@@ -41,6 +41,24 @@ extension PostgresLedgerStorage: IngestTables {
     public func insertReadings(_ rows: [ReadingRow]) throws {
         let session = self.session
         try blocking { try await ReadingCopy.copy(rows, into: session) }
+    }
+
+    public func insertNewHourSums(_ blocks: [(HourBlock, [UInt8])]) throws -> Set<HourBlock> {
+        guard !blocks.isEmpty else { return [] }
+        let hours = blocks.map(\.0.hour)
+        let numbers = blocks.map(\.0.block)
+        let sums = blocks.map { ByteBuffer(bytes: $0.1) }
+        var taken = Set(blocks.map(\.0))
+        for row in try rows("""
+            INSERT INTO consumer_hours(hour, block, sums)
+            SELECT * FROM unnest(\(hours)::bigint[], \(numbers)::bigint[], \(sums)::bytea[])
+            ON CONFLICT (hour, block) DO NOTHING RETURNING hour, block
+            """)
+        {
+            let (hour, block) = try row.decode((Int64, Int64).self)
+            taken.remove(HourBlock(hour: hour, block: block))
+        }
+        return taken
     }
 
     public func hourSums(of blocks: [HourBlock]) throws -> [HourBlock: [UInt8]] {

@@ -15,6 +15,10 @@ public protocol IngestTables: LedgerStorage {
     func storedReadings(meter: Int64, startAfter: Int64, startBefore: Int64) throws -> [StoredReadingRow]
     /// Stores one batch's accepted readings, in position order.
     func insertReadings(_ rows: [ReadingRow]) throws
+    /// Stores the sums of each block no row holds yet (`HourSums.encode`); returns the
+    /// blocks already stored, left as they were. A batch of a new hour is all new
+    /// blocks, so it costs this one step.
+    func insertNewHourSums(_ blocks: [(HourBlock, [UInt8])]) throws -> Set<HourBlock>
     /// The stored sums of those of `blocks` that have a row (`HourSums.encode`).
     func hourSums(of blocks: [HourBlock]) throws -> [HourBlock: [UInt8]]
     /// Stores each block's sums, replacing what was there.

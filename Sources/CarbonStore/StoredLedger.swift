@@ -142,6 +142,17 @@ extension StoredLedger: IngestTables {
         }
     }
 
+    func insertNewHourSums(_ blocks: [(HourBlock, [UInt8])]) throws -> Set<HourBlock> {
+        let insert = try db.cachedStatement(
+            sql: "INSERT INTO consumer_hours(hour, block, sums) VALUES (?, ?, ?) ON CONFLICT(hour, block) DO NOTHING")
+        var taken: Set<HourBlock> = []
+        for (key, sums) in blocks {
+            try insert.execute(arguments: [key.hour, key.block, Data(sums)])
+            if db.changesCount == 0 { taken.insert(key) }
+        }
+        return taken
+    }
+
     func hourSums(of blocks: [HourBlock]) throws -> [HourBlock: [UInt8]] {
         let select = try db.cachedStatement(sql: "SELECT sums FROM consumer_hours WHERE hour = ? AND block = ?")
         var stored: [HourBlock: [UInt8]] = [:]

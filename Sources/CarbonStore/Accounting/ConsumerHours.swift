@@ -159,21 +159,23 @@ struct ConsumerHoursBatch {
     }
 
     /// Adds the sums to the stored blocks, in key order (a head-end's batch appends at
-    /// the table's right edge).
+    /// the table's right edge): new blocks are inserted as they are, and only blocks
+    /// already stored are read and merged.
     func write(to tables: some IngestTables) throws {
         var blocks = self.blocks
         if let current { blocks[current.key] = current.sums }
         guard !blocks.isEmpty else { return }
         let keys = blocks.keys.sorted()
-        let stored = try tables.hourSums(of: keys)
-        try tables.storeHourSums(try keys.map { key in
+        let taken = try tables.insertNewHourSums(keys.map { ($0, HourSums.encode(blocks[$0]!)) })
+        guard !taken.isEmpty else { return }
+        let merged = keys.filter(taken.contains)
+        let stored = try tables.hourSums(of: merged)
+        try tables.storeHourSums(try merged.map { key in
             var block = blocks[key]!
-            if let bytes = stored[key] {
-                guard let old = bytes.withUnsafeBytes({ HourSums.decode($0) }) else {
-                    throw StoreError.corrupt("the hour sums of block \(key.block) at \(key.hour)")
-                }
-                for slot in block.indices { block[slot].merge(old[slot]) }
+            guard let old = stored[key]?.withUnsafeBytes({ HourSums.decode($0) }) else {
+                throw StoreError.corrupt("the hour sums of block \(key.block) at \(key.hour)")
             }
+            for slot in block.indices { block[slot].merge(old[slot]) }
             return (key, HourSums.encode(block))
         })
     }
