@@ -110,13 +110,14 @@ enum CorrectionChunks {
 
     /// The records at `positions` of the `corrections` entry `entry`, by position; empty
     /// for a `readings` entry.
-    static func records(ofEntry entry: Int64, positions: Range<Int>, db: Database) throws -> [Int: CorrectionRecord] {
+    static func records(ofEntry entry: Int64, positions: Range<Int>, db: some SQLConnection) throws -> [Int: CorrectionRecord] {
         guard !positions.isEmpty else { return [:] }
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT chunk, versions FROM correction_chunks WHERE entry = ? AND chunk >= ? AND chunk <= ?"),
-            arguments: [entry, positions.lowerBound / BatchChunks.size, (positions.upperBound - 1) / BatchChunks.size])
         var found: [Int: CorrectionRecord] = [:]
-        while let row = try rows.next() {
+        try db.forEachRow(
+            "SELECT chunk, versions FROM correction_chunks WHERE entry = ? AND chunk >= ? AND chunk <= ?",
+            [entry, Int64(positions.lowerBound / BatchChunks.size), Int64((positions.upperBound - 1) / BatchChunks.size)]
+                .map(\.databaseValue)
+        ) { row in
             let first = (row[0] as Int) * BatchChunks.size
             for (k, record) in try decode(Array(row[1] as Data), entry: entry).enumerated() where positions.contains(first + k) {
                 found[first + k] = record
@@ -127,15 +128,15 @@ enum CorrectionChunks {
 
     /// The replaced versions once at `positions` of batch `entry`, by position, from
     /// the records of the `corrections` entries that replaced them.
-    static func replacedVersions(ofBatch entry: Int64, positions: Range<Int>, db: Database) throws -> [Int: CorrectionRecord.StoredVersion] {
-        let corrections = try Int64.fetchAll(
-            db.cachedStatement(sql: "SELECT corrections FROM superseded_in WHERE entry = ?"), arguments: [entry])
+    static func replacedVersions(
+        ofBatch entry: Int64, positions: Range<Int>, db: some SQLConnection
+    ) throws -> [Int: CorrectionRecord.StoredVersion] {
+        let corrections = try db.rows("SELECT corrections FROM superseded_in WHERE entry = ?", entry).map { $0[0] as Int64 }
         var found: [Int: CorrectionRecord.StoredVersion] = [:]
         for correction in corrections {
-            let rows = try Data.fetchAll(
-                db.cachedStatement(sql: "SELECT versions FROM correction_chunks WHERE entry = ? ORDER BY chunk"),
-                arguments: [correction])
-            for blob in rows {
+            let blobs = try db.rows("SELECT versions FROM correction_chunks WHERE entry = ? ORDER BY chunk", correction)
+                .map { $0[0] as Data }
+            for blob in blobs {
                 for record in try decode(Array(blob), entry: correction)
                 where record.replaces.entry == UInt64(entry) && positions.contains(record.replaces.position) {
                     found[record.replaces.position] = record.replaced

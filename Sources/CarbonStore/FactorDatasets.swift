@@ -41,24 +41,24 @@ enum FactorDatasets {
     }
 
     /// Every stored row, datasets in the order they were loaded.
-    static func all(db: Database) throws -> [FactorRow] {
-        try rows(db: db, sql: """
-            SELECT r.dataset, r.zone, r.kind, r.start, r.end, r.mg_per_kwh, r.source
+    static func all(db: some SQLConnection) throws -> [FactorRow] {
+        try rows(db.rows("""
+            SELECT r.dataset, r.zone, r.kind, r.start, r."end", r.mg_per_kwh, r.source
             FROM factor_rows r JOIN factor_datasets d ON d.dataset = r.dataset
             ORDER BY d.entry, r.position
-            """)
+            """))
     }
 
     /// One dataset's rows in ledger order.
-    static func rows(of dataset: String, db: Database) throws -> [FactorRow] {
-        try rows(db: db, sql: """
-            SELECT dataset, zone, kind, start, end, mg_per_kwh, source FROM factor_rows
+    static func rows(of dataset: String, db: some SQLConnection) throws -> [FactorRow] {
+        try rows(db.rows("""
+            SELECT dataset, zone, kind, start, "end", mg_per_kwh, source FROM factor_rows
             WHERE dataset = ? ORDER BY position
-            """, arguments: [dataset])
+            """, dataset))
     }
 
-    private static func rows(db: Database, sql: String, arguments: StatementArguments = []) throws -> [FactorRow] {
-        try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+    private static func rows(_ rows: [SQLRow]) throws -> [FactorRow] {
+        try rows.map { row in
             guard let kind = FactorKind(rawValue: row[2]) else { throw StoreError.corrupt("factor kind \(row[2] as String)") }
             return FactorRow(
                 zone: row[1], kind: kind, start: row[3], end: row[4], mgPerKWh: row[5], source: row[6], dataset: row[0])

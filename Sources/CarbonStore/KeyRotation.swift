@@ -66,12 +66,18 @@ enum KeyRecord {
     }
 
     /// Every key the ledger has been signed with, oldest first.
-    static func chain(db: Database) throws -> [NoteVerifier] {
-        try chain(tables: StoredLedger(db: db))
+    static func chain(db: some SQLConnection) throws -> [NoteVerifier] {
+        let meta = "SELECT value FROM meta WHERE key = ?"
+        return try chain(text: db.value(meta, "vkeys", as: String.self) ?? db.value(meta, "vkey", as: String.self) ?? "")
     }
 
     static func chain(tables: some RecordTables) throws -> [NoteVerifier] {
-        let text = try tables.metaValue("vkeys") ?? tables.metaValue("vkey") ?? ""
+        try chain(text: tables.metaValue("vkeys") ?? tables.metaValue("vkey") ?? "")
+    }
+
+    /// The keys `meta` records (`vkeys`, one a line, or the single `vkey` of a ledger
+    /// never rotated), the one in force last.
+    private static func chain(text: String) throws -> [NoteVerifier] {
         do {
             return try text.split(separator: "\n").map { try NoteVerifier(String($0)) }
         } catch {

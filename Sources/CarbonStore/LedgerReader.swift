@@ -62,10 +62,15 @@ public enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Read-only queries over the ledger and registry. Reads run on the pool's reader
-/// connections in snapshot isolation, never blocking the writer.
+/// Read-only queries over the ledger and registry. Reads run on reader connections
+/// in snapshot isolation, never blocking the writer.
+///
+/// The ledger's own reads (checkpoints, entries, proofs, tiles, the registry records)
+/// go through `connections`, on either engine. The accounting queries (`Accounting/`)
+/// still read SQLite's pool, and on a store without one refuse naming the engine.
 public struct LedgerReader: Sendable {
-    let pool: DatabasePool
+    let connections: any ReadConnections
+    private let sqlitePool: DatabasePool?
     let program: Program
     let clock: @Sendable () -> Int64
     let snapshots: ProvisionalSnapshots
@@ -78,35 +83,62 @@ public struct LedgerReader: Sendable {
         pool: DatabasePool, program: Program, durable: DurableCheckpoint, provisionalRefresh: Int64,
         clock: @escaping @Sendable () -> Int64
     ) {
-        self.pool = pool
+        self.init(
+            connections: SQLiteReads(pool: pool), sqlitePool: pool, program: program, durable: durable,
+            provisionalRefresh: provisionalRefresh, clock: clock)
+    }
+
+    /// A reader over another engine's connections (the PostgreSQL store's).
+    public init(
+        connections: any ReadConnections, program: Program, provisionalRefresh: Int64 = 0,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    ) {
+        self.init(
+            connections: connections, sqlitePool: nil, program: program, durable: DurableCheckpoint(nil),
+            provisionalRefresh: provisionalRefresh, clock: clock)
+    }
+
+    private init(
+        connections: any ReadConnections, sqlitePool: DatabasePool?, program: Program, durable: DurableCheckpoint,
+        provisionalRefresh: Int64, clock: @escaping @Sendable () -> Int64
+    ) {
+        self.connections = connections
+        self.sqlitePool = sqlitePool
         self.program = program
         self.durable = durable
         self.clock = clock
         self.snapshots = ProvisionalSnapshots(refreshAfter: provisionalRefresh)
     }
 
+    /// SQLite's pool, for the queries not yet written against `SQLConnection`.
+    var pool: DatabasePool {
+        get throws {
+            guard let sqlitePool else { throw StoreError.notOnThisEngine("this accounting query") }
+            return sqlitePool
+        }
+    }
+
     /// The latest checkpoint, nil before the first commit.
     public func latestCheckpoint() async throws -> StoredCheckpoint? {
-        try await pool.read { db in try Self.latestCheckpoint(db) }
+        try await connections.read { db in try Self.latestCheckpoint(db) }
     }
 
     /// Every key the ledger has been signed with, the one in force first.
     public func keys() async throws -> [NoteVerifier] {
-        try await pool.read { db in try KeyRecord.chain(db: db).reversed() }
+        try await connections.read { db in try KeyRecord.chain(db: db).reversed() }
     }
 
     /// Entries `[start, end)`, cut to what exists, with the current tree size.
     public func entries(start: UInt64, end: UInt64) async throws -> (entries: [StoredEntry], size: UInt64) {
-        try await pool.read { db in
+        try await connections.read { db in
             let size = try Self.latestCheckpoint(db)?.size ?? 0
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT e.idx, e.body, e.signature, t.hash FROM entries e
-                    JOIN tree t ON t.level = 0 AND t.idx = e.idx
-                    WHERE e.idx >= ? AND e.idx < ? ORDER BY e.idx
-                    """,
-                arguments: [Int64(clamping: start), Int64(clamping: min(end, size))])
+            let rows = try db.rows(
+                """
+                SELECT e.idx, e.body, e.signature, t.hash FROM entries e
+                JOIN tree t ON t.level = 0 AND t.idx = e.idx
+                WHERE e.idx >= ? AND e.idx < ? ORDER BY e.idx
+                """,
+                Int64(clamping: start), Int64(clamping: min(end, size)))
             let entries = try rows.map { row in
                 guard let leaf = Hash256(bytes: row[3] as Data) else { throw StoreError.corrupt("leaf hash of entry \(row[0] as Int64)") }
                 return StoredEntry(
@@ -118,68 +150,67 @@ public struct LedgerReader: Sendable {
 
     /// Inclusion proof of entry `index` in the tree of `size` (the latest when nil).
     public func inclusionProof(index: UInt64, size: UInt64?) async throws -> InclusionProof {
-        try await pool.read { db in
+        try await connections.read { db in
             let size = try Self.treeSize(size, db: db)
             guard index < size else {
                 throw QueryError.outOfRange(parameter: "index", message: "must be below the tree size \(size)")
             }
-            let nodes = StoredLedger(db: db)
-            return InclusionProof(
-                index: index, size: size, root: try MerkleProofs.rootHash(size: size, nodes: nodes),
-                hashes: try MerkleProofs.inclusionProof(index: index, size: size, nodes: nodes))
+            return try db.readingTree { nodes in
+                InclusionProof(
+                    index: index, size: size, root: try MerkleProofs.rootHash(size: size, nodes: nodes),
+                    hashes: try MerkleProofs.inclusionProof(index: index, size: size, nodes: nodes))
+            }
         }
     }
 
     /// Consistency proof from tree `from` to tree `to` (the latest when nil).
     public func consistencyProof(from: UInt64, to: UInt64?) async throws -> (from: UInt64, to: UInt64, hashes: [Hash256]) {
-        try await pool.read { db in
+        try await connections.read { db in
             let to = try Self.treeSize(to, db: db)
             guard from <= to else { throw QueryError.outOfRange(parameter: "from", message: "must not exceed to (\(to))") }
             guard from > 0 else {
                 throw QueryError.outOfRange(parameter: "from", message: "must be at least 1: every tree extends the empty one")
             }
-            return (from, to, try MerkleProofs.consistencyProof(from: from, to: to, nodes: StoredLedger(db: db)))
+            return (from, to, try db.readingTree { try MerkleProofs.consistencyProof(from: from, to: to, nodes: $0) })
         }
     }
 
     /// The consumer a stored reading belongs to, nil when no such reading is stored:
     /// indexed reads only, so access is decided before any proof is built.
     public func readingOwner(utility: String, meter: String, start: Int64) async throws -> String? {
-        try await pool.read { db in
-            try String.fetchOne(
-                db,
-                sql: """
-                    SELECT c.consumer FROM meters m
-                    JOIN readings r ON r.start = ?3 AND r.meter = m.id
-                    JOIN consumers c ON c.id = r.consumer
-                    WHERE m.utility = ?1 AND m.meter = ?2
-                    """,
-                arguments: [utility, meter, start])
+        try await connections.read { db in
+            try db.value(
+                """
+                SELECT c.consumer FROM meters m
+                JOIN readings r ON r.start = ?3 AND r.meter = m.id
+                JOIN consumers c ON c.id = r.consumer
+                WHERE m.utility = ?1 AND m.meter = ?2
+                """,
+                utility, meter, start, as: String.self)
         }
     }
 
     /// The reading proof of the reading `(utility, meter, start)`, nil if no such reading.
     public func readingProof(utility: String, meter: String, start: Int64) async throws -> ReadingProof? {
-        try await pool.read { db -> ReadingProof? in
+        try await connections.read { db -> ReadingProof? in
             guard
-                let meterID = try Int64.fetchOne(
-                    db.cachedStatement(sql: "SELECT id FROM meters WHERE utility = ? AND meter = ?"), arguments: [utility, meter]),
-                let placed = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT batch, position FROM readings WHERE start = ? AND meter = ?"), arguments: [start, meterID]),
+                let meterID = try db.value("SELECT id FROM meters WHERE utility = ? AND meter = ?", utility, meter, as: Int64.self),
+                let placed = try db.row("SELECT batch, position FROM readings WHERE start = ? AND meter = ?", start, meterID),
                 let checkpoint = try Self.latestCheckpoint(db)
             else { return nil }
             let entryIndex: Int64 = placed["batch"]
             let position: Int = placed["position"]
             let (batchSize, version, batchPath) = try Self.batchProof(entry: entryIndex, position: position, db: db)
-            guard let body = try Data.fetchOne(db.cachedStatement(sql: "SELECT body FROM entries WHERE idx = ?"), arguments: [entryIndex])
+            guard let body = try db.value("SELECT body FROM entries WHERE idx = ?", entryIndex, as: Data.self)
             else { throw StoreError.corrupt("readings entry \(entryIndex) is missing") }
             return ReadingProof(
                 consumer: version.reading.consumer, reading: String(decoding: version.leafBytes, as: UTF8.self),
                 replaces: version.correction?.replaces, reason: version.correction?.reason,
                 position: position, batchSize: batchSize, batchPath: batchPath,
                 entryIndex: UInt64(entryIndex), entry: String(decoding: body, as: UTF8.self),
-                entryPath: try MerkleProofs.inclusionProof(
-                    index: UInt64(entryIndex), size: checkpoint.size, nodes: StoredLedger(db: db)),
+                entryPath: try db.readingTree {
+                    try MerkleProofs.inclusionProof(index: UInt64(entryIndex), size: checkpoint.size, nodes: $0)
+                },
                 checkpoint: checkpoint.note)
         }
     }
@@ -189,10 +220,9 @@ public struct LedgerReader: Sendable {
     /// 256 leaves of its chunk rebuilt; for a batch stored without chunks, from all of
     /// its leaves.
     private static func batchProof(
-        entry: Int64, position: Int, db: Database
+        entry: Int64, position: Int, db: some SQLConnection
     ) throws -> (size: Int, version: StoredVersions.Version, path: [Hash256]) {
-        guard let batch = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT count, chunks FROM reading_batches WHERE entry = ?"), arguments: [entry])
+        guard let batch = try db.row("SELECT count, chunks FROM reading_batches WHERE entry = ?", entry)
         else { throw StoreError.corrupt("entry \(entry) has no batch record") }
         let count: Int = batch["count"]
         guard position >= 0, position < count else {
@@ -222,37 +252,38 @@ public struct LedgerReader: Sendable {
 
     /// Every stored factor row, datasets in the order they were loaded.
     public func factorRows() async throws -> [FactorRow] {
-        try await pool.read { db in try FactorDatasets.all(db: db) }
+        try await connections.read { db in try FactorDatasets.all(db: db) }
     }
 
     /// The zone tree as stored.
     public func zoneTree() async throws -> ZoneTree {
-        try await pool.read { db in
-            try ZoneTree(Row.fetchAll(db.cachedStatement(sql: "SELECT zone, parent, name FROM zones")).map {
-                Zone(zone: $0["zone"], parent: $0["parent"], name: $0["name"])
-            })
-        }
+        try await connections.read { db in try Self.zoneTree(db) }
+    }
+
+    static func zoneTree(_ db: some SQLConnection) throws -> ZoneTree {
+        try ZoneTree(db.rows("SELECT zone, parent, name FROM zones").map {
+            Zone(zone: $0["zone"], parent: $0["parent"], name: $0["name"])
+        })
     }
 
     /// The registry record of a consumer and the index of its latest `consumer` entry.
     public func consumer(_ id: String) async throws -> (consumer: Consumer, entry: UInt64)? {
-        try await pool.read { db in
-            guard let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT consumer, utility, zone, class, normalizer, entry FROM consumers WHERE consumer = ?"),
-                arguments: [id])
+        try await connections.read { db in
+            guard let row = try db.row(
+                "SELECT consumer, utility, zone, class, normalizer, entry FROM consumers WHERE consumer = ?", id)
             else { return nil }
             return (try ConsumerRow.consumer(from: row), UInt64(row["entry"] as Int64))
         }
     }
 
-    static func latestCheckpoint(_ db: Database) throws -> StoredCheckpoint? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT size, root, note, time FROM checkpoints ORDER BY size DESC LIMIT 1"))
+    static func latestCheckpoint(_ db: some SQLConnection) throws -> StoredCheckpoint? {
+        guard let row = try db.row("SELECT size, root, note, time FROM checkpoints ORDER BY size DESC LIMIT 1")
         else { return nil }
         guard let root = Hash256(bytes: row["root"] as Data) else { throw StoreError.corrupt("checkpoint root") }
         return StoredCheckpoint(size: UInt64(row["size"] as Int64), root: root, note: row["note"], time: row["time"])
     }
 
-    private static func treeSize(_ asked: UInt64?, db: Database) throws -> UInt64 {
+    private static func treeSize(_ asked: UInt64?, db: some SQLConnection) throws -> UInt64 {
         let current = try latestCheckpoint(db)?.size ?? 0
         guard let asked else { return current }
         guard asked <= current else {

@@ -159,7 +159,7 @@ struct RegistryCache: Sendable {
 
 /// Reading a `consumers` row back into a `Consumer`.
 enum ConsumerRow {
-    static func consumer(from row: Row) throws -> Consumer {
+    static func consumer(from row: some NamedColumns) throws -> Consumer {
         let className: String = row["class"]
         guard let consumerClass = ConsumerClass(rawValue: className) else {
             throw StoreError.corrupt("consumer \(row["consumer"] as String? ?? "?") has unknown class \(className)")

@@ -21,9 +21,8 @@ enum StoredVersions {
     }
 
     /// Every leaf of entry `entry`, in batch order.
-    static func versions(ofBatch entry: Int64, db: Database) throws -> [Version] {
-        guard let span = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT first_start, last_start, count FROM reading_batches WHERE entry = ?"), arguments: [entry])
+    static func versions(ofBatch entry: Int64, db: some SQLConnection) throws -> [Version] {
+        guard let span = try db.row("SELECT first_start, last_start, count FROM reading_batches WHERE entry = ?", entry)
         else { throw StoreError.corrupt("entry \(entry) has no batch record") }
         return try versions(
             ofBatch: entry, positions: 0..<(span["count"] as Int),
@@ -34,12 +33,11 @@ enum StoredVersions {
     /// are looked for between two `(start, meter id)` keys of the readings table, the
     /// replaced ones by their place.
     static func versions(
-        ofBatch entry: Int64, positions: Range<Int>, keys: (first: (Int64, Int64), last: (Int64, Int64)), db: Database
+        ofBatch entry: Int64, positions: Range<Int>, keys: (first: (Int64, Int64), last: (Int64, Int64)), db: some SQLConnection
     ) throws -> [Version] {
         var slots = [Version?](repeating: nil, count: positions.count)
-        func fill(_ sql: String, _ arguments: StatementArguments) throws {
-            let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
-            while let row = try cursor.next() {
+        func fill(_ sql: String, _ arguments: [Int64]) throws {
+            try db.forEachRow(sql, arguments.map(\.databaseValue)) { row in
                 let position: Int = row[0]
                 let slot = position - positions.lowerBound
                 guard let quality = QualityCode.quality(row[8]), slots.indices.contains(slot), slots[slot] == nil else {
@@ -59,7 +57,7 @@ enum StoredVersions {
             WHERE (r.start, r.meter) >= (?, ?) AND (r.start, r.meter) <= (?, ?) AND r.batch = ?
                 AND r.position >= ? AND r.position < ?
             """,
-            [keys.first.0, keys.first.1, keys.last.0, keys.last.1, entry, positions.lowerBound, positions.upperBound])
+            [keys.first.0, keys.first.1, keys.last.0, keys.last.1, entry, Int64(positions.lowerBound), Int64(positions.upperBound)])
         if slots.contains(where: { $0 == nil }) {
             let replaced = try CorrectionChunks.replacedVersions(ofBatch: entry, positions: positions, db: db)
             var names = Names(db: db)
@@ -87,17 +85,16 @@ enum StoredVersions {
 }
 
 /// Meter and consumer names by row id, looked up once each.
-private struct Names {
-    let db: Database
+private struct Names<Connection: SQLConnection> {
+    let db: Connection
     private var meters: [Int64: (String, String)] = [:]
     private var consumers: [Int64: String] = [:]
 
-    init(db: Database) { self.db = db }
+    init(db: Connection) { self.db = db }
 
     mutating func meter(_ id: Int64) throws -> (utility: String, meter: String) {
         if let known = meters[id] { return known }
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT utility, meter FROM meters WHERE id = ?"), arguments: [id])
+        guard let row = try db.row("SELECT utility, meter FROM meters WHERE id = ?", id)
         else { throw StoreError.corrupt("meter id \(id) is not registered") }
         meters[id] = (row[0], row[1])
         return (row[0], row[1])
@@ -105,7 +102,7 @@ private struct Names {
 
     mutating func consumer(_ id: Int64) throws -> String {
         if let known = consumers[id] { return known }
-        guard let name = try String.fetchOne(db.cachedStatement(sql: "SELECT consumer FROM consumers WHERE id = ?"), arguments: [id])
+        guard let name = try db.value("SELECT consumer FROM consumers WHERE id = ?", id, as: String.self)
         else { throw StoreError.corrupt("consumer row \(id) is not registered") }
         consumers[id] = name
         return name

@@ -168,6 +168,11 @@ struct EngineParityTests {
         // The last checkpoint, signed after the reopening, is co-signed by the replaced key.
         let last = try #require(postgres.writer.appender.lastNote)
         #expect(try SignedNote.open(last, verifiers: [signer.verifier, next.verifier]).verified == [next.verifier, signer.verifier])
+
+        // The ledger's reads answer the same from either engine.
+        let reads = PostgresReads(location: cluster.location(), limit: 2)
+        try await Self.expectSameLedgerAnswers(sqlite.reader, LedgerReader(connections: reads, program: Program()))
+        await reads.close()
         sqlite.close()
 
         // The stored rows the accounting reads are the same.
@@ -223,6 +228,68 @@ struct EngineParityTests {
         #expect(sqliteRecords.count == 3 + 2 + 2)
         #expect(postgresRecords == sqliteRecords)
         await session.close()
+    }
+
+    /// Every read of the ledger and its records, over the whole of a ledger: its
+    /// checkpoint, keys and entries, every inclusion and consistency proof, the proof
+    /// and owner of every reading (and of readings that are not there), the registry's
+    /// records and every tile with its signatures and data.
+    static func expectSameLedgerAnswers(_ sqlite: LedgerReader, _ postgres: LedgerReader) async throws {
+        let checkpoint = try #require(try await sqlite.latestCheckpoint())
+        #expect(try await postgres.latestCheckpoint() == checkpoint)
+        #expect(try await postgres.keys() == sqlite.keys())
+        let size = checkpoint.size
+        let (entries, entriesSize) = try await postgres.entries(start: 0, end: .max)
+        #expect(entries.count == Int(size) && entriesSize == size)
+        #expect(try await sqlite.entries(start: 0, end: .max).entries == entries)
+        for index in 0..<size {
+            #expect(try await postgres.inclusionProof(index: index, size: nil) == sqlite.inclusionProof(index: index, size: nil))
+            #expect(try await postgres.inclusionProof(index: 0, size: index + 1) == sqlite.inclusionProof(index: 0, size: index + 1))
+            let (a, b) = (try await postgres.consistencyProof(from: index + 1, to: nil), try await sqlite.consistencyProof(from: index + 1, to: nil))
+            #expect(a.from == b.from && a.to == b.to && a.hashes == b.hashes)
+        }
+        await #expect(throws: QueryError.self) { _ = try await postgres.inclusionProof(index: size, size: nil) }
+
+        var proven = 0
+        for meter in ["m1", "m2", "m3", "m4", "m5", "m9"] {
+            for half in Int64(0)...8 {
+                let start = hour + half * 1800
+                let owner = try await postgres.readingOwner(utility: "u1", meter: meter, start: start)
+                #expect(try await sqlite.readingOwner(utility: "u1", meter: meter, start: start) == owner)
+                let proof = try await postgres.readingProof(utility: "u1", meter: meter, start: start)
+                #expect(try await sqlite.readingProof(utility: "u1", meter: meter, start: start) == proof)
+                #expect((proof == nil) == (owner == nil))
+                if proof != nil { proven += 1 }
+            }
+        }
+        #expect(proven >= 15)
+
+        #expect(try await postgres.factorRows() == sqlite.factorRows())
+        #expect(try await postgres.factorRows().count == 3)
+        #expect(try await postgres.zoneTree() == sqlite.zoneTree())
+        for consumer in ["c1", "c6", "c7", "nobody"] {
+            let (a, b) = (try await postgres.consumer(consumer), try await sqlite.consumer(consumer))
+            #expect(a?.consumer == b?.consumer && a?.entry == b?.entry)
+        }
+
+        let tiles = [
+            Tile(kind: .entries, index: 0, width: Int(size)), Tile(kind: .entries, index: 0, width: 5),
+            Tile(kind: .hashes(level: 0), index: 0, width: Int(size)), Tile(kind: .entries, index: 1, width: 1),
+        ]
+        for tile in tiles {
+            let bytes = try await postgres.tile(tile)
+            #expect(try await sqlite.tile(tile) == bytes)
+            #expect(try await postgres.signatures(tile) == sqlite.signatures(tile))
+            let data = try await postgres.dataEntries(tile)
+            let sqliteData = try await sqlite.dataEntries(tile)
+            #expect(data?.map(\.index) == sqliteData?.map(\.index) && data?.map(\.kind) == sqliteData?.map(\.kind))
+            for entry in data ?? [] {
+                #expect(try await postgres.dataLines(ofEntry: entry.index, kind: entry.kind)
+                    == sqlite.dataLines(ofEntry: entry.index, kind: entry.kind))
+            }
+        }
+        #expect(try await postgres.tile(tiles[0]) != nil)
+        #expect(try await postgres.dataEntries(tiles[0])?.count ?? 0 >= 10)
     }
 
     @Test func jobsNotYetOnPostgreSQLAreRefusedNamingThem() async throws {

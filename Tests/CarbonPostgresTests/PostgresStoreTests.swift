@@ -1,5 +1,5 @@
 import CarbonLedger
-import CarbonPostgres
+@testable import CarbonPostgres
 import CarbonStore
 import Foundation
 import Logging
@@ -147,6 +147,14 @@ struct PostgresStoreTests {
 
     /// A pipe this process holds open (a daemon's output, say) must not be held by a
     /// server started meanwhile: its reader would never see the end of it.
+    @Test func placeholdersAreNumberedOutsideQuotedText() {
+        #expect(PostgresSQL.numbered("SELECT ?, ? FROM t WHERE a = '?' AND \"b?\" = ? AND c = 'it''s ?'")
+            == "SELECT $1, $2 FROM t WHERE a = '?' AND \"b?\" = $3 AND c = 'it''s ?'")
+        #expect(PostgresSQL.numbered("WHERE a = ?2 AND b = ?1 AND c = ?12") == "WHERE a = $2 AND b = $1 AND c = $12")
+        #expect(PostgresSQL.numbered("?") == "$1")
+        #expect(PostgresSQL.numbered("") == "")
+    }
+
     @Test func aSessionWhoseServerStoppedFailsEveryStatementAtOnce() async throws {
         let cluster = try LocalCluster()
         let session = try await cluster.connect()

@@ -148,7 +148,7 @@ extension LedgerReader {
     /// is), computed once for every request that needs it.
     func provisionalSnapshot(_ period: Period, current: Bool = false) async throws -> ProvisionalSnapshot {
         let size = durable.latest?.size ?? 0
-        let (pool, program, factorSets, clock) = (pool, program, factorSets, clock)
+        let (pool, program, factorSets, clock) = (try pool, program, factorSets, clock)
         return try await snapshots.snapshot(period, size: size, now: clock(), current: current) {
             let started = ContinuousClock.now
             var snapshot = try await pool.read { db in

@@ -1,0 +1,141 @@
+import CarbonLedger
+import Foundation
+import GRDB
+import TransparencyLog
+
+/// A connection as the store's engine-neutral queries use it: SQL that both SQLite
+/// and PostgreSQL take (`?` or `?N` placeholders, standard row values, quoted
+/// `"end"`), arguments and rows in GRDB's `DatabaseValue`s.
+///
+/// The write path's hot steps have interfaces of their own (`IngestTables` and the
+/// rest: a batch's step is one call there); this is for the readers, whose queries
+/// are the same text on either engine. SQLite's `Database` runs them as cached
+/// statements; the PostgreSQL store numbers the placeholders and binds the values.
+public protocol SQLConnection {
+    /// Runs `sql` with `arguments` bound and hands each row to `body`, in order.
+    func forEachRow(_ sql: String, _ arguments: [DatabaseValue], _ body: (SQLRow) throws -> Void) throws
+}
+
+extension SQLConnection {
+    /// Every row of `sql`.
+    func rows(_ sql: String, _ arguments: (any DatabaseValueConvertible)?...) throws -> [SQLRow] {
+        var rows: [SQLRow] = []
+        try forEachRow(sql, arguments.map { $0?.databaseValue ?? .null }) { rows.append($0) }
+        return rows
+    }
+
+    /// The first row of `sql`, nil when it has none.
+    func row(_ sql: String, _ arguments: (any DatabaseValueConvertible)?...) throws -> SQLRow? {
+        var first: SQLRow?
+        try forEachRow(sql, arguments.map { $0?.databaseValue ?? .null }) { row in
+            if first == nil { first = row }
+        }
+        return first
+    }
+
+    /// The first column of the first row of `sql`, nil when it has no row or a NULL there.
+    func value<Value: DatabaseValueConvertible>(
+        _ sql: String, _ arguments: (any DatabaseValueConvertible)?..., as: Value.Type = Value.self
+    ) throws -> Value? {
+        var first: DatabaseValue?
+        try forEachRow(sql, arguments.map { $0?.databaseValue ?? .null }) { row in
+            if first == nil { first = row.values[0] }
+        }
+        guard let first, !first.isNull else { return nil }
+        return decodeColumn(first, as: Value.self, column: "0")
+    }
+
+    /// The tree nodes at `positions`, in one statement (`NodePrefetch`); a position not
+    /// stored is left out.
+    func treeNodes(at positions: [NodePosition]) throws -> [NodePosition: Hash256] {
+        guard !positions.isEmpty else { return [:] }
+        var nodes: [NodePosition: Hash256] = [:]
+        // At most a few hundred positions a proof or root, so the statement stays small.
+        let pairs = Array(repeating: "(?, ?)", count: positions.count).joined(separator: ", ")
+        let arguments = positions.flatMap { [Int64($0.level).databaseValue, Int64(bitPattern: $0.index).databaseValue] }
+        try forEachRow("SELECT level, idx, hash FROM tree WHERE (level, idx) IN (VALUES \(pairs))", arguments) { row in
+            let (level, index): (Int64, Int64) = (row[0], row[1])
+            guard let hash = Hash256(bytes: row[2] as Data) else {
+                throw StoreError.corrupt("tree node at level \(level), index \(index) is malformed")
+            }
+            nodes[NodePosition(level: Int(level), index: UInt64(bitPattern: index))] = hash
+        }
+        return nodes
+    }
+
+    /// Runs `compute` over the stored tree, reading the nodes it needs in one statement.
+    func readingTree<T>(_ compute: (any NodeSource) throws -> T) throws -> T {
+        let nodes = try treeNodes(at: NodePrefetch.positions { _ = try compute($0) })
+        do {
+            return try NodePrefetch.run(compute, over: nodes)
+        } catch let missing as NodePrefetch.Missing {
+            throw StoreError.corrupt("\(missing)")
+        }
+    }
+}
+
+/// One row of an `SQLConnection`'s answer.
+///
+/// Read like GRDB's `Row`: `row[0] as Int64`, `row["entry"] as String?`. A value of
+/// another type than asked is a store whose tables are not this daemon's, and traps
+/// naming the column, as GRDB's `Row` does.
+public struct SQLRow {
+    /// The column names, shared by every row of one answer.
+    let columns: [String]
+    let values: [DatabaseValue]
+
+    public init(columns: [String], values: [DatabaseValue]) {
+        self.columns = columns
+        self.values = values
+    }
+
+    public subscript<Value: DatabaseValueConvertible>(_ index: Int) -> Value {
+        decodeColumn(values[index], as: Value.self, column: columns.indices.contains(index) ? columns[index] : "\(index)")
+    }
+
+    public subscript<Value: DatabaseValueConvertible>(_ name: String) -> Value {
+        guard let index = columns.firstIndex(of: name) else { fatalError("the answer has no column \(name)") }
+        return decodeColumn(values[index], as: Value.self, column: name)
+    }
+}
+
+/// A row whose columns are read by name: GRDB's `Row`, or an `SQLRow` of either engine.
+protocol NamedColumns {
+    subscript<Value: DatabaseValueConvertible>(_ name: String) -> Value { get }
+}
+
+extension Row: NamedColumns {}
+extension SQLRow: NamedColumns {}
+
+private func decodeColumn<Value: DatabaseValueConvertible>(_ value: DatabaseValue, as: Value.Type, column: String) -> Value {
+    guard let decoded = Value.fromDatabaseValue(value) else {
+        fatalError("column \(column) holds \(value), not a \(Value.self)")
+    }
+    return decoded
+}
+
+extension Database: SQLConnection {
+    public func forEachRow(_ sql: String, _ arguments: [DatabaseValue], _ body: (SQLRow) throws -> Void) throws {
+        let statement = try cachedStatement(sql: sql)
+        let columns = statement.columnNames
+        let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(arguments))
+        while let row = try cursor.next() {
+            try body(SQLRow(columns: columns, values: Array(row.databaseValues)))
+        }
+    }
+}
+
+/// Where readers run their queries: each `read` on a connection of its own, seeing
+/// one consistent snapshot of the store, never blocking the writer.
+public protocol ReadConnections: Sendable {
+    func read<T: Sendable>(_ work: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+}
+
+/// SQLite's readers: the pool's reader connections, each read in a snapshot (WAL).
+struct SQLiteReads: ReadConnections {
+    let pool: DatabasePool
+
+    func read<T: Sendable>(_ work: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await pool.read { db in try work(db) }
+    }
+}
