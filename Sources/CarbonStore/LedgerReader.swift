@@ -76,8 +76,9 @@ public struct LedgerReader: Sendable {
     let snapshots: ProvisionalSnapshots
     let factorSets = FactorSetCache()
     let periodEntries = PeriodEntryCache()
-    /// The latest durable checkpoint, as the writer keeps it in memory.
-    let durable: DurableCheckpoint
+    /// The latest durable checkpoint, as the writer in this process keeps it in memory
+    /// (nil: no writer here; the store is read for it).
+    let durable: DurableCheckpoint?
 
     init(
         pool: DatabasePool, program: Program, durable: DurableCheckpoint, provisionalRefresh: Int64,
@@ -94,12 +95,12 @@ public struct LedgerReader: Sendable {
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
         self.init(
-            connections: connections, sqlitePool: nil, program: program, durable: DurableCheckpoint(nil),
+            connections: connections, sqlitePool: nil, program: program, durable: nil,
             provisionalRefresh: provisionalRefresh, clock: clock)
     }
 
     private init(
-        connections: any ReadConnections, sqlitePool: DatabasePool?, program: Program, durable: DurableCheckpoint,
+        connections: any ReadConnections, sqlitePool: DatabasePool?, program: Program, durable: DurableCheckpoint?,
         provisionalRefresh: Int64, clock: @escaping @Sendable () -> Int64
     ) {
         self.connections = connections
@@ -116,6 +117,13 @@ public struct LedgerReader: Sendable {
             guard let sqlitePool else { throw StoreError.notOnThisEngine("this accounting query") }
             return sqlitePool
         }
+    }
+
+    /// The size of the latest durable checkpoint: from the writer's memory when it runs
+    /// in this process, else from the store.
+    func durableSize() async throws -> UInt64 {
+        if let durable { return durable.latest?.size ?? 0 }
+        return try await latestCheckpoint()?.size ?? 0
     }
 
     /// The latest checkpoint, nil before the first commit.

@@ -2,7 +2,7 @@ import CarbonAccounting
 import CarbonLedger
 import CarbonModel
 import CarbonPostgres
-import CarbonStore
+@testable import CarbonStore
 import Foundation
 import GRDB
 import PostgresNIO
@@ -104,9 +104,9 @@ struct EngineParityTests {
     }
 
     static let dataset = FactorDataset(name: "zj-2026", rows: [
-        FactorRow(zone: "CN-ZJ", kind: .average, start: hour, end: hour + 86_400, mgPerKWh: 530_000, source: "MEE", dataset: "zj-2026"),
-        FactorRow(zone: "CN-EAST", kind: .residual, start: hour, end: hour + 86_400, mgPerKWh: 610_000, source: "MEE", dataset: "zj-2026"),
-        FactorRow(zone: "CN-ZJ", kind: .residual, start: hour, end: hour + 86_400, mgPerKWh: 600_000, source: "MEE", dataset: "zj-2026"),
+        FactorRow(zone: "CN-ZJ", kind: .average, start: hour - 40 * 86_400, end: hour + 40 * 86_400, mgPerKWh: 530_000, source: "MEE", dataset: "zj-2026"),
+        FactorRow(zone: "CN-EAST", kind: .residual, start: hour - 40 * 86_400, end: hour + 40 * 86_400, mgPerKWh: 610_000, source: "MEE", dataset: "zj-2026"),
+        FactorRow(zone: "CN-ZJ", kind: .residual, start: hour - 40 * 86_400, end: hour + 40 * 86_400, mgPerKWh: 600_000, source: "MEE", dataset: "zj-2026"),
     ])
 
     /// Factors, certificates and a key rotation, before reopening.
@@ -171,7 +171,23 @@ struct EngineParityTests {
 
         // The ledger's reads answer the same from either engine.
         let reads = PostgresReads(location: cluster.location(), limit: 2)
-        try await Self.expectSameLedgerAnswers(sqlite.reader, LedgerReader(connections: reads, program: Program()))
+        let postgresReader = LedgerReader(connections: reads, program: Program(), clock: { Self.time })
+        try await Self.expectSameLedgerAnswers(sqlite.reader, postgresReader)
+        try await Self.expectSameAccountingAnswers(sqlite.reader, postgresReader)
+        // A scan in pages of two readings gives what one page gives, consumer by consumer too.
+        let scans = try await reads.read { db in
+            let registry = try AccountingRegistry.load(db: db)
+            return try [2, 10_000].map { page in
+                var seen: [String] = []
+                for consumer in [nil, Int64(1)] {
+                    try ReadingScan(db: db, registry: registry, page: page).forEach(from: .min, to: .max, consumer: consumer) {
+                        seen.append("\($0.reading.meter)@\($0.reading.start)=\($0.reading.importWh)/\($0.idUTF8.map { String(decoding: $0, as: UTF8.self) } ?? "-")")
+                    }
+                }
+                return seen
+            }
+        }
+        #expect(scans[0].count >= 20 && scans[0] == scans[1])
         await reads.close()
         sqlite.close()
 
@@ -290,6 +306,31 @@ struct EngineParityTests {
         }
         #expect(try await postgres.tile(tiles[0]) != nil)
         #expect(try await postgres.dataEntries(tiles[0])?.count ?? 0 >= 10)
+    }
+
+    /// The accounting reads of an open month: its provisional scores, each consumer's
+    /// score with its explanation's basis, emissions by the hour and by the day, and
+    /// what the period closer asks.
+    static func expectSameAccountingAnswers(_ sqlite: LedgerReader, _ postgres: LedgerReader) async throws {
+        let program = Program()
+        let period = program.period(containing: hour)
+        let scores = try await postgres.periodScores(period)
+        #expect(scores.scores.count >= 4)
+        #expect("\(scores)" == "\(try await sqlite.periodScores(period))")
+        for consumer in ["c1", "c2", "c3", "c6", "c7", "nobody"] {
+            let score = try await postgres.consumerScore(period, consumer: consumer)
+            #expect("\(String(describing: score))" == "\(String(describing: try await sqlite.consumerScore(period, consumer: consumer)))")
+            for step in [EmissionsStepKind.hour, .day] {
+                let series = try await postgres.emissions(consumer: consumer, from: hour - 86_400, to: hour + 86_400, step: step)
+                #expect(try await sqlite.emissions(consumer: consumer, from: hour - 86_400, to: hour + 86_400, step: step) == series)
+                if consumer == "c1" { #expect(!series.isEmpty) }
+            }
+        }
+        let due = try await postgres.periodDue(closeAfter: 0, now: .max)
+        #expect(due == period)
+        #expect(try await sqlite.periodDue(closeAfter: 0, now: .max) == due)
+        #expect(try await postgres.closedPeriods(from: 0) == sqlite.closedPeriods(from: 0))
+        #expect(try await postgres.openRestatement(of: period) == nil)
     }
 
     @Test func jobsNotYetOnPostgreSQLAreRefusedNamingThem() async throws {

@@ -80,8 +80,8 @@ extension LedgerReader {
     /// score computed from what is stored now (one computation shared by every request
     /// until the ledger grows; see `ProvisionalSnapshots`).
     public func periodScores(_ period: Period) async throws -> PeriodScores {
-        if let entry = try await pool.read({ db in try PeriodAccounting.closedEntry(of: period, db: db) }) {
-            return try await pool.read { db in try Self.closedScores(period, entry: entry, consumer: nil, db: db) }
+        if let entry = try await connections.read({ db in try PeriodAccounting.closedEntry(of: period, db: db) }) {
+            return try await connections.read { db in try Self.closedScores(period, entry: entry, consumer: nil, db: db) }
         }
         let snapshot = try await provisionalSnapshot(period, current: true)
         return snapshot.scores
@@ -98,7 +98,7 @@ extension LedgerReader {
         var snapshot = snapshots.contains(period) ? try await provisionalSnapshot(period) : nil
         while true {
             let known = snapshot
-            let answer = try await pool.read { db -> ConsumerPeriodScore?? in
+            let answer = try await connections.read { db -> ConsumerPeriodScore?? in
                 if var closed = try Self.signedScore(period, consumer: id, db: db) {
                     if let score = closed.score {
                         let (factors, _) = try factorSets.factors(db: db, calendar: program.calendar)
@@ -125,17 +125,16 @@ extension LedgerReader {
 
     /// A closed period's score of one consumer with what proves it; nil if the period
     /// is open, a score of nil if the consumer has none in it.
-    private static func signedScore(_ period: Period, consumer id: String, db: Database) throws -> ConsumerPeriodScore? {
+    private static func signedScore(_ period: Period, consumer id: String, db: some SQLConnection) throws -> ConsumerPeriodScore? {
         guard let entry = try PeriodAccounting.closedEntry(of: period, db: db) else { return nil }
         let scores = try closedScores(period, entry: entry, consumer: id, db: db)
         guard let score = scores.scores.first, let index = scores.scoreEntries[id] else {
             return ConsumerPeriodScore(score: nil, provisional: false, signed: nil, benchmarksAsOf: nil)
         }
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT body, signature FROM entries WHERE idx = ?"), arguments: [Int64(index)]),
+        guard let row = try db.row("SELECT body, signature FROM entries WHERE idx = ?", Int64(index)),
             let checkpoint = try latestCheckpoint(db), index < checkpoint.size
         else { throw StoreError.corrupt("score entry \(index) is missing or unpublished") }
-        let proof = try MerkleProofs.inclusionProof(index: index, size: checkpoint.size, nodes: StoredLedger(db: db))
+        let proof = try db.readingTree { try MerkleProofs.inclusionProof(index: index, size: checkpoint.size, nodes: $0) }
         return ConsumerPeriodScore(
             score: score, provisional: false,
             signed: SignedScore(
@@ -147,11 +146,11 @@ extension LedgerReader {
     /// The snapshot of an open period to serve now (with `current`, of the ledger as it
     /// is), computed once for every request that needs it.
     func provisionalSnapshot(_ period: Period, current: Bool = false) async throws -> ProvisionalSnapshot {
-        let size = durable.latest?.size ?? 0
-        let (pool, program, factorSets, clock) = (try pool, program, factorSets, clock)
+        let size = try await durableSize()
+        let (connections, program, factorSets, clock) = (connections, program, factorSets, clock)
         return try await snapshots.snapshot(period, size: size, now: clock(), current: current) {
             let started = ContinuousClock.now
-            var snapshot = try await pool.read { db in
+            var snapshot = try await connections.read { db in
                 let size = try Self.latestCheckpoint(db)?.size ?? 0
                 let (factors, _) = try factorSets.factors(db: db, calendar: program.calendar)
                 let accounting = try PeriodAccounting(db: db, program: program, factors: factors)
@@ -179,7 +178,7 @@ extension LedgerReader {
     /// themselves (the `scores` table only indexes them), so what is served is what
     /// an auditor checks.
     private static func closedScores(
-        _ period: Period, entry: UInt64, consumer only: String?, db: Database
+        _ period: Period, entry: UInt64, consumer only: String?, db: some SQLConnection
     ) throws -> PeriodScores {
         var scores: [ConsumerScore] = []
         var entries: [String: UInt64] = [:]
@@ -188,14 +187,10 @@ extension LedgerReader {
             SELECT s.consumer, s.entry, s.zone, s.class, k.utility, k.normalizer, e.body
             FROM scores s JOIN consumers k ON k.consumer = s.consumer JOIN entries e ON e.idx = s.entry
             """
-        let rows =
-            try only.map {
-                try Row.fetchCursor(
-                    db, sql: "\(columns) WHERE s.period = ? AND s.consumer = ?", arguments: [period.description, $0])
-            }
-            ?? Row.fetchCursor(
-                db, sql: "\(columns) WHERE s.period = ? ORDER BY s.consumer", arguments: [period.description])
-        while let row = try rows.next() {
+        let (sql, arguments) =
+            only.map { ("\(columns) WHERE s.period = ? AND s.consumer = ?", [period.description, $0]) }
+            ?? ("\(columns) WHERE s.period = ? ORDER BY s.consumer", [period.description])
+        try db.forEachRow(sql, arguments.map(\.databaseValue)) { row in
             let id: String = row[0]
             let index = UInt64(row[1] as Int64)
             guard let consumerClass = ConsumerClass(rawValue: row[3]) else {
@@ -219,7 +214,7 @@ extension LedgerReader {
     public func emissions(
         consumer id: String, from: Int64, to: Int64, step: EmissionsStepKind
     ) async throws -> [EmissionsBucket] {
-        try await pool.read { db in
+        try await connections.read { db in
             let (factors, timelines) = try factorSets.factors(db: db, calendar: program.calendar)
             guard let consumer = try ConsumerAccounting(
                 db: db, program: program, factors: factors, timelines: timelines, consumer: id)
@@ -261,10 +256,10 @@ extension LedgerReader {
 extension LedgerReader {
     /// The oldest open period with readings, if `closeAfter` seconds have passed since its end.
     public func periodDue(closeAfter: Int64, now: Int64) async throws -> Period? {
-        try await pool.read { db in
+        try await connections.read { db in
             let closedThrough = try PeriodAccounting.closedThrough(db: db)
-            guard let first = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT start FROM readings WHERE start >= ? ORDER BY start LIMIT 1"), arguments: [closedThrough])
+            guard let first = try db.value(
+                "SELECT start FROM readings WHERE start >= ? ORDER BY start LIMIT 1", closedThrough, as: Int64.self)
             else { return nil }
             let period = program.period(containing: first)
             let due = program.span(of: period).end.addingReportingOverflow(closeAfter)

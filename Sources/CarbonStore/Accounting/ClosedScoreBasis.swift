@@ -10,7 +10,7 @@ extension LedgerReader {
     /// peer groups of the period's `period` entry, and the consumer's frozen figures of
     /// the baseline period. Primary-key reads only; the consumer's zone and class are
     /// those it was scored under (`score.consumer`).
-    func closedBasis(of score: ConsumerScore, db: Database, factors: FactorSet) throws -> ScoreBasis {
+    func closedBasis(of score: ConsumerScore, db: some SQLConnection, factors: FactorSet) throws -> ScoreBasis {
         let period = score.period
         guard let index = try PeriodAccounting.closedEntry(of: period, db: db),
             let entry = try periodEntries.entry(index, db: db)
@@ -22,9 +22,9 @@ extension LedgerReader {
             case .root: nil
             }
         let baselinePeriod = entry.parameters.baseline.baselinePeriod(of: period)
-        let baseline = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT energy_wh, loc_ug FROM scores WHERE period = ? AND consumer = ?"),
-            arguments: [baselinePeriod.description, score.consumer.id]
+        let baseline = try db.row(
+            "SELECT energy_wh, loc_ug FROM scores WHERE period = ? AND consumer = ?", baselinePeriod.description,
+            score.consumer.id
         ).map { BaselineFigures(energyWh: $0[0], locUg: $0[1]) }
         return ScoreBasis(
             recorded: score.figures, consumer: score.consumer, period: period, parameters: entry.parameters,
@@ -41,10 +41,9 @@ final class PeriodEntryCache: Sendable {
     private static let capacity = 64
 
     /// The `period` entry at `index`; nil if the entry there is not one.
-    func entry(_ index: UInt64, db: Database) throws -> PeriodEntry? {
+    func entry(_ index: UInt64, db: some SQLConnection) throws -> PeriodEntry? {
         if let hit = entries.withLock({ $0[index] }) { return hit }
-        guard let body = try Data.fetchOne(
-                db.cachedStatement(sql: "SELECT body FROM entries WHERE idx = ?"), arguments: [Int64(index)]),
+        guard let body = try db.value("SELECT body FROM entries WHERE idx = ?", Int64(index), as: Data.self),
             case .period(let entry)? = try? LedgerEntry(canonicalBytes: Array(body))
         else { return nil }
         entries.withLock {

@@ -8,7 +8,7 @@ import GRDB
 /// provisional score and emissions series cost its own data in the range, plus the
 /// carry of certificate use since the last closed period before it.
 struct ConsumerAccounting {
-    let db: Database
+    let db: any SQLConnection
     let program: Program
     let factors: FactorSet
     /// Zone timelines shared with every other query over `factors`.
@@ -20,10 +20,10 @@ struct ConsumerAccounting {
     private let registry = LazyRegistry()
 
     /// Reads the consumer's registration; nil if `id` is not registered.
-    init?(db: Database, program: Program, factors: FactorSet, timelines: ZoneTimelineCache, consumer id: String) throws {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT id, consumer, utility, zone, class, normalizer FROM consumers WHERE consumer = ?"),
-            arguments: [id])
+    init?(
+        db: any SQLConnection, program: Program, factors: FactorSet, timelines: ZoneTimelineCache, consumer id: String
+    ) throws {
+        guard let row = try db.row("SELECT id, consumer, utility, zone, class, normalizer FROM consumers WHERE consumer = ?", id)
         else { return nil }
         self.db = db
         self.program = program
@@ -88,12 +88,12 @@ struct ConsumerAccounting {
 
     /// The use of each certificate by the readings of closed periods up to `instant`.
     func storedUse(of certificates: [Certificate], upTo instant: Int64) throws -> [String: Int64] {
-        let statement = try db.cachedStatement(sql: """
-            SELECT used_wh FROM certificate_use WHERE id = ? AND through <= ? ORDER BY through DESC LIMIT 1
-            """)
         var used: [String: Int64] = [:]
         for certificate in certificates {
-            if let wh = try Int64.fetchOne(statement, arguments: [certificate.id, instant]) {
+            if let wh = try db.value(
+                "SELECT used_wh FROM certificate_use WHERE id = ? AND through <= ? ORDER BY through DESC LIMIT 1",
+                certificate.id, instant, as: Int64.self)
+            {
                 used[certificate.id] = wh
             }
         }
@@ -105,7 +105,7 @@ struct ConsumerAccounting {
     /// certificates still open there, their use so far, and the instant to replay
     /// readings from to carry that use up to `start`.
     func certificateCarry(to start: Int64) throws -> (certificates: [Certificate], usedBefore: [String: Int64], replayFrom: Int64) {
-        let boundary = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(end) FROM periods WHERE end <= ?"), arguments: [start])
+        let boundary = try db.value(#"SELECT max("end") FROM periods WHERE "end" <= ?"#, start, as: Int64.self)
         let certificates = try certificates(endingAfter: boundary ?? .min)
         guard let first = certificates.map(\.start).min() else { return ([], [:], start) }
         let used = try boundary.map { try storedUse(of: certificates, upTo: $0) } ?? [:]
@@ -154,10 +154,8 @@ struct ConsumerAccounting {
     /// period is closed, else summed from its data; nil without readings in it.
     private func baselineFigures(_ period: Period) throws -> BaselineFigures? {
         if try PeriodAccounting.closedEntry(of: period, db: db) != nil {
-            return try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT energy_wh, loc_ug FROM scores WHERE period = ? AND consumer = ?"),
-                arguments: [period.description, consumer.id]
-            ).map { BaselineFigures(energyWh: $0[0], locUg: $0[1]) }
+            return try db.row("SELECT energy_wh, loc_ug FROM scores WHERE period = ? AND consumer = ?", period.description, consumer.id)
+                .map { BaselineFigures(energyWh: $0[0], locUg: $0[1]) }
         }
         var computation = try PeriodComputation(
             period: period, consumers: [consumer], factors: factors, parameters: program.parameters, provisional: true,
@@ -176,7 +174,7 @@ struct ConsumerAccounting {
 private final class LazyRegistry {
     private var registry: AccountingRegistry?
 
-    func load(db: Database) throws -> AccountingRegistry {
+    func load(db: some SQLConnection) throws -> AccountingRegistry {
         if let registry { return registry }
         let loaded = try AccountingRegistry.load(db: db)
         registry = loaded

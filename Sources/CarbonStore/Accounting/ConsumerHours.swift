@@ -211,7 +211,10 @@ struct ConsumerHoursBatch {
 extension HourSums {
     /// The stored sums of one consumer for every hour of `[from, to)` in which it has
     /// readings, one indexed read per hour.
-    static func stored(consumerRow: Int64, from: Int64, to: Int64, db: Database) throws -> [(hour: Int64, sums: HourSums)] {
+    static func stored(
+        consumerRow: Int64, from: Int64, to: Int64, db: some SQLConnection
+    ) throws -> [(hour: Int64, sums: HourSums)] {
+        guard let db = db as? Database else { return try storedByList(consumerRow: consumerRow, from: from, to: to, db: db) }
         let statement = try db.cachedStatement(sql: "SELECT sums FROM consumer_hours WHERE hour = ? AND block = ?")
         let handle = statement.sqliteStatement
         sqlite3_bind_int64(handle, 2, consumerRow / blockSize)
@@ -245,4 +248,36 @@ extension HourSums {
         }
         return found
     }
+
+    /// `stored` on an engine reached through SQL only: the hours asked for by list, up
+    /// to `hoursAStatement` a statement, each an index probe of the `(hour, block)` key.
+    private static func storedByList(
+        consumerRow: Int64, from: Int64, to: Int64, db: some SQLConnection
+    ) throws -> [(hour: Int64, sums: HourSums)] {
+        guard let bounds = try db.row("SELECT min(hour), max(hour) FROM consumer_hours"),
+            let first = bounds[0] as Int64?, let last = bounds[1] as Int64?
+        else { return [] }
+        let hours = Array(stride(from: max(Self.hour(of: from), first), to: min(to, last + 3_600), by: 3_600))
+        let slot = Int(consumerRow % blockSize)
+        var found: [(hour: Int64, sums: HourSums)] = []
+        for start in stride(from: 0, to: hours.count, by: hoursAStatement) {
+            let some = hours[start..<min(start + hoursAStatement, hours.count)]
+            let list = Array(repeating: "?", count: some.count).joined(separator: ", ")
+            try db.forEachRow(
+                "SELECT hour, sums FROM consumer_hours WHERE block = ? AND hour IN (\(list)) ORDER BY hour",
+                [(consumerRow / blockSize).databaseValue] + some.map(\.databaseValue)
+            ) { row in
+                let hour: Int64 = row[0]
+                let bytes: Data = row[1]
+                guard let sums = bytes.withUnsafeBytes({ Self.decode($0, slot: slot) }) else {
+                    throw StoreError.corrupt("the hour sums of consumer row \(consumerRow) at \(hour)")
+                }
+                if sums.readings > 0 { found.append((hour, sums)) }
+            }
+        }
+        return found
+    }
+
+    /// Hours listed in one statement of `storedByList` (a month is 744).
+    static let hoursAStatement = 1_000
 }

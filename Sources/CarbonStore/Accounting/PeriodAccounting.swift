@@ -10,13 +10,13 @@ import TransparencyLog
 /// closed, so an open period's certificate use and baseline follow from what the
 /// closed periods froze (`certificate_use`, `scores`) and the open periods before it.
 struct PeriodAccounting {
-    let db: Database
+    let db: any SQLConnection
     let program: Program
     let factors: FactorSet
     let registry: AccountingRegistry
 
     /// Reads the registry of the snapshot, and its factor datasets and zone tree unless given.
-    init(db: Database, program: Program, factors: FactorSet? = nil) throws {
+    init(db: any SQLConnection, program: Program, factors: FactorSet? = nil) throws {
         self.db = db
         self.program = program
         self.factors = try factors ?? FactorSetCache.load(db: db, calendar: program.calendar)
@@ -31,21 +31,18 @@ struct PeriodAccounting {
     }
 
     /// The end of the latest closed period (`.min`: none closed).
-    static func closedThrough(db: Database) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(end) FROM periods")) ?? .min
+    static func closedThrough(db: some SQLConnection) throws -> Int64 {
+        try db.value(#"SELECT max("end") FROM periods"#, as: Int64.self) ?? .min
     }
 
     /// Whether `period` is closed, with its `period` entry's index.
-    static func closedEntry(of period: Period, db: Database) throws -> UInt64? {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT entry FROM periods WHERE period = ?"), arguments: [period.description])
-            .map(UInt64.init)
+    static func closedEntry(of period: Period, db: some SQLConnection) throws -> UInt64? {
+        try db.value("SELECT entry FROM periods WHERE period = ?", period.description, as: Int64.self).map(UInt64.init)
     }
 
     /// The earliest reading start in `[from, to)`, if any.
     func firstReading(from: Int64, to: Int64) throws -> Int64? {
-        try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT start FROM readings WHERE start >= ? AND start < ? ORDER BY start LIMIT 1"),
-            arguments: [from, to])
+        try db.value("SELECT start FROM readings WHERE start >= ? AND start < ? ORDER BY start LIMIT 1", from, to, as: Int64.self)
     }
 
     /// Computes `period` from its stored readings.
@@ -90,47 +87,51 @@ struct PeriodAccounting {
 
     /// Certificates whose window meets `[start, end)`.
     func certificates(overlapping start: Int64, _ end: Int64) throws -> [Certificate] {
-        try Self.certificates(where: "c.start < ? AND c.end > ?", [end, start], db: db)
+        try Self.certificates(where: #"c.start < ? AND c."end" > ?"#, [end, start], db: db)
     }
 
     /// A consumer's certificates whose window ends after `instant`.
-    static func certificates(ofConsumerRow consumer: Int64, endingAfter instant: Int64, db: Database) throws -> [Certificate] {
-        try certificates(where: "c.consumer = ? AND c.end > ?", [consumer, instant], db: db)
+    static func certificates(
+        ofConsumerRow consumer: Int64, endingAfter instant: Int64, db: some SQLConnection
+    ) throws -> [Certificate] {
+        try certificates(where: #"c.consumer = ? AND c."end" > ?"#, [consumer, instant], db: db)
     }
 
     /// Certificates matching a condition on `c` (the certificates table), in `(start, id)` order.
     private static func certificates(
-        where condition: String, _ arguments: StatementArguments, db: Database
+        where condition: String, _ arguments: [Int64], db: some SQLConnection
     ) throws -> [Certificate] {
-        try Row.fetchAll(
-            db.cachedStatement(sql: """
-                SELECT c.id, k.consumer, c.start, c.end, c.wh, c.technology, c.issuer
-                FROM certificates c JOIN consumers k ON k.id = c.consumer
-                WHERE \(condition) ORDER BY c.start, c.id
-                """),
-            arguments: arguments
-        ).map { row in
+        var certificates: [Certificate] = []
+        try db.forEachRow(
+            """
+            SELECT c.id, k.consumer, c.start, c."end", c.wh, c.technology, c.issuer
+            FROM certificates c JOIN consumers k ON k.id = c.consumer
+            WHERE \(condition) ORDER BY c.start, c.id
+            """,
+            arguments.map(\.databaseValue)
+        ) { row in
+            certificates.append(
             Certificate(
-                id: row[0], consumer: row[1], start: row[2], end: row[3], wh: row[4], technology: row[5], issuer: row[6])
+                id: row[0], consumer: row[1], start: row[2], end: row[3], wh: row[4], technology: row[5], issuer: row[6]))
         }
+        return certificates
     }
 
     /// Each certificate's use by the readings of closed periods up to `instant`.
     func storedCertificateUse(upTo instant: Int64) throws -> [String: Int64] {
         var used: [String: Int64] = [:]
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT id, used_wh FROM certificate_use WHERE through <= ? ORDER BY id, through"),
-            arguments: [instant])
-        while let row = try rows.next() { used[row[0]] = row[1] }
+        try db.forEachRow(
+            "SELECT id, used_wh FROM certificate_use WHERE through <= ? ORDER BY id, through", [instant.databaseValue]
+        ) { row in used[row[0]] = row[1] }
         return used
     }
 
     /// The frozen `energy_wh` and `loc_ug` of every consumer scored in a closed period.
     func storedBaseline(_ period: Period) throws -> [String: BaselineFigures] {
         var baseline: [String: BaselineFigures] = [:]
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT consumer, energy_wh, loc_ug FROM scores WHERE period = ?"), arguments: [period.description])
-        while let row = try rows.next() { baseline[row[0]] = BaselineFigures(energyWh: row[1], locUg: row[2]) }
+        try db.forEachRow(
+            "SELECT consumer, energy_wh, loc_ug FROM scores WHERE period = ?", [period.description.databaseValue]
+        ) { row in baseline[row[0]] = BaselineFigures(energyWh: row[1], locUg: row[2]) }
         return baseline
     }
 

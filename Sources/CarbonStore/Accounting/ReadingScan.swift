@@ -12,11 +12,9 @@ struct AccountingRegistry {
     /// Meter row id -> (utility, meter).
     var meters: [(utility: String, meter: String)] = []
 
-    static func load(db: Database) throws -> AccountingRegistry {
+    static func load(db: some SQLConnection) throws -> AccountingRegistry {
         var registry = AccountingRegistry()
-        let rows = try Row.fetchCursor(
-            db, sql: "SELECT id, consumer, utility, zone, class, normalizer FROM consumers ORDER BY id")
-        while let row = try rows.next() {
+        try db.forEachRow("SELECT id, consumer, utility, zone, class, normalizer FROM consumers ORDER BY id", []) { row in
             let id: Int64 = row["id"]
             guard id >= 0, id < Int64(Int32.max) else { throw StoreError.corrupt("consumer row id \(id)") }
             if registry.positionOfRow.count <= Int(id) {
@@ -25,8 +23,7 @@ struct AccountingRegistry {
             registry.positionOfRow[Int(id)] = Int32(registry.consumers.count)
             registry.consumers.append(try ConsumerRow.consumer(from: row))
         }
-        let meters = try Row.fetchCursor(db, sql: "SELECT id, utility, meter FROM meters ORDER BY id")
-        while let row = try meters.next() {
+        try db.forEachRow("SELECT id, utility, meter FROM meters ORDER BY id", []) { row in
             let id: Int64 = row[0]
             guard id >= 0, id < Int64(Int32.max) else { throw StoreError.corrupt("meter row id \(id)") }
             while registry.meters.count <= Int(id) { registry.meters.append(("", "")) }
@@ -63,8 +60,10 @@ struct ScannedReading {
 /// the scan throws `MetersOutOfOrder`, and the caller starts again with
 /// `sortingEachInstant`, which holds each instant's readings and sorts them.
 struct ReadingScan {
-    let db: Database
+    let db: any SQLConnection
     let registry: AccountingRegistry
+    /// Readings a statement fetches on an engine reached through SQL only.
+    var page = 10_000
 
     /// Thrown when table order is not the method's order (see the type's comment).
     struct MetersOutOfOrder: Error {}
@@ -75,17 +74,6 @@ struct ReadingScan {
         from: Int64, to: Int64, consumer: Int64? = nil, sortingEachInstant: Bool = false,
         _ body: (ScannedReading) throws -> Void
     ) throws {
-        let columns = "SELECT start, meter, consumer, duration_s, import_wh, export_wh, quality, ref FROM readings"
-        let statement = try db.makeStatement(
-            sql: consumer == nil
-                ? "\(columns) WHERE start >= ?1 AND start < ?2 ORDER BY start, meter"
-                : "\(columns) WHERE start >= ?1 AND start < ?2 AND consumer = ?3 ORDER BY start, meter")
-        let handle = statement.sqliteStatement
-        sqlite3_bind_int64(handle, 1, from)
-        sqlite3_bind_int64(handle, 2, to)
-        if let consumer { sqlite3_bind_int64(handle, 3, consumer) }
-        defer { sqlite3_reset(handle) }
-
         // Per consumer: the start and meter of its latest reading.
         var lastStart = [Int64](repeating: .min, count: registry.consumers.count)
         var lastMeter = [Int](repeating: 0, count: registry.consumers.count)
@@ -103,24 +91,18 @@ struct ReadingScan {
             group.removeAll(keepingCapacity: true)
             groupNeedsSort = false
         }
-        while true {
-            let code = sqlite3_step(handle)
-            guard code == SQLITE_ROW else {
-                guard code == SQLITE_DONE else {
-                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
-                }
-                break
-            }
-            let start = sqlite3_column_int64(handle, 0)
-            let meterID = Int(truncatingIfNeeded: sqlite3_column_int64(handle, 1))
-            let consumerID = sqlite3_column_int64(handle, 2)
+        /// One stored reading, in table order.
+        func take(_ row: StoredRow) throws {
+            let start = row.start
+            let meterID = Int(truncatingIfNeeded: row.meter)
+            let consumerID = row.consumer
             guard let position = registry.position(ofRow: consumerID) else {
                 throw StoreError.corrupt("a reading at \(start) names consumer row \(consumerID), which is not registered")
             }
             guard meterID >= 0, meterID < registry.meters.count, !registry.meters[meterID].meter.isEmpty else {
                 throw StoreError.corrupt("a reading at \(start) names meter row \(meterID), which is not registered")
             }
-            guard let quality = QualityCode.quality(sqlite3_column_int64(handle, 6)) else {
+            guard let quality = QualityCode.quality(row.quality) else {
                 throw StoreError.corrupt("the quality of the reading at \(start) of meter row \(meterID)")
             }
             let meter = registry.meters[meterID]
@@ -136,21 +118,98 @@ struct ReadingScan {
             lastMeter[position] = meterID
             var reading = Reading(
                 utility: meter.utility, meter: meter.meter, consumer: registry.consumers[position].id, start: start,
-                durationS: sqlite3_column_int64(handle, 3), importWh: sqlite3_column_int64(handle, 4),
-                exportWh: sqlite3_column_int64(handle, 5), quality: quality, id: nil)
-            var idUTF8: UnsafeRawBufferPointer? = nil
-            if sqlite3_column_type(handle, 7) != SQLITE_NULL, let text = sqlite3_column_text(handle, 7) {
-                idUTF8 = UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, 7)))
-            }
+                durationS: row.durationS, importWh: row.importWh, exportWh: row.exportWh, quality: quality, id: nil)
+            let idUTF8 = row.idUTF8
             guard sortingEachInstant else {
                 try body(ScannedReading(reading: reading, idUTF8: idUTF8, consumer: position, meter: meterID))
-                continue
+                return
             }
             if let first = group.first, first.reading.start != start { try flush() }
             // The bytes die with the row: keep the id as a string.
             reading.id = idUTF8.map { String(decoding: $0, as: UTF8.self) }
             group.append(ScannedReading(reading: reading, idUTF8: nil, consumer: position, meter: meterID))
         }
+        if let sqlite = db as? Database {
+            try Self.scan(sqlite, from: from, to: to, consumer: consumer, take)
+        } else {
+            try Self.scan(db, from: from, to: to, consumer: consumer, page: page, take)
+        }
         try flush()
+    }
+
+    /// A stored reading's columns as a scan reads them; `idUTF8` is valid during the call only.
+    struct StoredRow {
+        var start: Int64
+        var meter: Int64
+        var consumer: Int64
+        var durationS: Int64
+        var importWh: Int64
+        var exportWh: Int64
+        var quality: Int64
+        var idUTF8: UnsafeRawBufferPointer?
+    }
+
+    static let columns = "SELECT start, meter, consumer, duration_s, import_wh, export_wh, quality, ref FROM readings"
+
+    /// SQLite's scan: one statement stepped through the C API, the id's bytes read in place.
+    private static func scan(
+        _ db: Database, from: Int64, to: Int64, consumer: Int64?, _ take: (StoredRow) throws -> Void
+    ) throws {
+        let statement = try db.makeStatement(
+            sql: consumer == nil
+                ? "\(columns) WHERE start >= ?1 AND start < ?2 ORDER BY start, meter"
+                : "\(columns) WHERE start >= ?1 AND start < ?2 AND consumer = ?3 ORDER BY start, meter")
+        let handle = statement.sqliteStatement
+        sqlite3_bind_int64(handle, 1, from)
+        sqlite3_bind_int64(handle, 2, to)
+        if let consumer { sqlite3_bind_int64(handle, 3, consumer) }
+        defer { sqlite3_reset(handle) }
+        while true {
+            let code = sqlite3_step(handle)
+            guard code == SQLITE_ROW else {
+                guard code == SQLITE_DONE else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
+                }
+                return
+            }
+            var idUTF8: UnsafeRawBufferPointer? = nil
+            if sqlite3_column_type(handle, 7) != SQLITE_NULL, let text = sqlite3_column_text(handle, 7) {
+                idUTF8 = UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, 7)))
+            }
+            try take(StoredRow(
+                start: sqlite3_column_int64(handle, 0), meter: sqlite3_column_int64(handle, 1),
+                consumer: sqlite3_column_int64(handle, 2), durationS: sqlite3_column_int64(handle, 3),
+                importWh: sqlite3_column_int64(handle, 4), exportWh: sqlite3_column_int64(handle, 5),
+                quality: sqlite3_column_int64(handle, 6), idUTF8: idUTF8))
+        }
+    }
+
+    /// Any other engine's scan: `page` readings a statement, each page after the last
+    /// `(start, meter)` key of the one before, so memory stays one page and every
+    /// statement is a range of the key.
+    private static func scan(
+        _ db: any SQLConnection, from: Int64, to: Int64, consumer: Int64?, page: Int, _ take: (StoredRow) throws -> Void
+    ) throws {
+        var after: (start: Int64, meter: Int64) = (from, .min)
+        let sql = "\(columns) WHERE (start, meter) > (?, ?) AND start < ?"
+            + (consumer == nil ? "" : " AND consumer = ?") + " ORDER BY start, meter LIMIT \(page)"
+        while true {
+            var arguments = [after.start, after.meter, to]
+            if let consumer { arguments.append(consumer) }
+            var count = 0
+            try db.forEachRow(sql, arguments.map(\.databaseValue)) { row in
+                count += 1
+                var stored = StoredRow(
+                    start: row[0], meter: row[1], consumer: row[2], durationS: row[3], importWh: row[4], exportWh: row[5],
+                    quality: row[6], idUTF8: nil)
+                after = (stored.start, stored.meter)
+                guard var id = row[7] as String? else { return try take(stored) }
+                try id.withUTF8 { bytes in
+                    stored.idUTF8 = UnsafeRawBufferPointer(bytes)
+                    try take(stored)
+                }
+            }
+            guard count == page else { return }
+        }
     }
 }

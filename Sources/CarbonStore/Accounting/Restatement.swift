@@ -45,22 +45,17 @@ extension LedgerReader {
     /// The open restatement of `period` (its `restatement` entry's index, its reason
     /// and the `period` entry it restates), nil when the period is not open for corrections.
     public func openRestatement(of period: Period) async throws -> (entry: UInt64, reason: String, restates: UInt64)? {
-        try await pool.read { db in
-            try Row.fetchOne(
-                db.cachedStatement(sql: """
-                    SELECT entry, reason, restates FROM restatements WHERE period = ? AND closed_by IS NULL
-                    """),
-                arguments: [period.description]
+        try await connections.read { db in
+            try db.row(
+                "SELECT entry, reason, restates FROM restatements WHERE period = ? AND closed_by IS NULL", period.description
             ).map { (UInt64($0[0] as Int64), $0[1], UInt64($0[2] as Int64)) }
         }
     }
 
     /// The closed periods that start at or after `instant`, in order.
     public func closedPeriods(from instant: Int64) async throws -> [Period] {
-        try await pool.read { db in
-            try String.fetchAll(
-                db.cachedStatement(sql: "SELECT period FROM periods WHERE start >= ? ORDER BY start"), arguments: [instant]
-            ).compactMap(Period.init)
+        try await connections.read { db in
+            try db.rows("SELECT period FROM periods WHERE start >= ? ORDER BY start", instant).compactMap { Period($0[0] as String) }
         }
     }
 }
