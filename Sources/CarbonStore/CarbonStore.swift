@@ -75,7 +75,7 @@ public final class CarbonStore: Sendable {
         self.reader = LedgerReader(
             pool: pool, program: program, durable: durable, provisionalRefresh: provisionalRefresh, clock: clock)
         self.writer = LedgerWriter(
-            pool: pool, program: program, cache: cache, appender: appender, highestCheckpoint: highestCheckpoint,
+            engine: SQLiteWriterEngine(pool: pool), program: program, cache: cache, appender: appender, highestCheckpoint: highestCheckpoint,
             durable: durable, clock: clock, logger: logger)
     }
 

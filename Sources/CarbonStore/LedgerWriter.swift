@@ -44,7 +44,7 @@ public final class LedgerWriter: @unchecked Sendable {
         }
     }
 
-    private let pool: DatabasePool
+    private let engine: any WriterEngine
     private let program: Program
     private let clock: @Sendable () -> Int64
     private let logger: Logger
@@ -74,10 +74,10 @@ public final class LedgerWriter: @unchecked Sendable {
     /// How many entries may pass between meter-state snapshots (bounds the replay at startup).
     static let meterStateInterval: UInt64 = 256
 
-    init(pool: DatabasePool, program: Program, cache: RegistryCache, appender: LedgerAppender,
+    init(engine: any WriterEngine, program: Program, cache: RegistryCache, appender: LedgerAppender,
          highestCheckpoint: HighestCheckpoint?, durable: DurableCheckpoint, clock: @escaping @Sendable () -> Int64,
          logger: Logger) {
-        self.pool = pool
+        self.engine = engine
         self.program = program
         self.cache = cache
         self.appender = appender
@@ -157,14 +157,17 @@ public final class LedgerWriter: @unchecked Sendable {
             if refuse {
                 let error = StoreError.corrupt("the ledger writer stopped after a failed commit; restart the daemon")
                 for pending in group { pending.fail(error) }
+            } else if let sqlite = engine as? SQLiteWriterEngine {
+                // Spelled out so SQLite's path is specialized for its tables.
+                commit(group, on: sqlite)
             } else {
-                commit(group)
+                commit(group, on: engine)
             }
         }
     }
 
     /// One transaction, one checkpoint, for every job of `group`.
-    private func commit(_ group: [Pending]) {
+    private func commit<Engine: WriterEngine>(_ group: [Pending], on engine: Engine) {
         let time = clock()
         let started = ContinuousClock.now
         defer { metrics.commit.record(duration: ContinuousClock.now - started) }
@@ -174,8 +177,7 @@ public final class LedgerWriter: @unchecked Sendable {
         let appenderBefore = appender
         let meterStateSavedBefore = meterStateSavedAt
         do {
-            try pool.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
+            try engine.transaction { tables in
                     // A batch id sent twice in one group is answered once.
                     var replayOf: [Int: Int] = [:]
                     var firstWithKey: [BatchKey: Int] = [:]
@@ -187,22 +189,25 @@ public final class LedgerWriter: @unchecked Sendable {
                                 replayOf[k] = first
                                 continue
                             }
-                            batches[k] = perform(time: time, db: db) { try run(job, time: time, db: db) }
+                            batches[k] = perform(engine, tables) { try run(job, time: time, engine: engine, tables: tables) }
                             if let key, case .success(.committed) = batches[k] { firstWithKey[key] = k }
                         case .close(let period, _):
-                            closes[k] = perform(time: time, db: db) {
-                                try PeriodClose(period: period, db: db, program: program).run(
+                            closes[k] = perform(engine, tables) {
+                                guard let db = engine.database(of: tables) else {
+                                    throw StoreError.notOnThisEngine("closing a period")
+                                }
+                                return try PeriodClose(period: period, db: db, program: program).run(
                                     cache: &cache, appender: &appender, time: time)
                             }
                         }
                     }
                     if cache.unsavedMeterCount > 0, appender.nextIndex >= meterStateSavedAt + Self.meterStateInterval {
-                        try cache.saveMeterState(db: db, asOf: appender.nextIndex)
+                        try cache.saveMeterState(to: tables, asOf: appender.nextIndex)
                         meterStateSavedAt = appender.nextIndex
                     }
                     if appender.hasUnpublishedEntries {
                         let signing = ContinuousClock.now
-                        _ = try appender.publishCheckpoint(time: time, db: db)
+                        _ = try StoreError.mapping { try appender.publishCheckpoint(time: time, to: tables) }
                         metrics.checkpoint.record(duration: ContinuousClock.now - signing)
                     }
                     for (k, pending) in group.enumerated() where replayOf[k] == nil {
@@ -215,18 +220,16 @@ public final class LedgerWriter: @unchecked Sendable {
                         else { continue }
                         result.checkpoint = appender.lastNote
                         batches[k] = .success(.committed(result))
-                        if let key = BatchKey(job) { try StoredLedger(db: db).storeAnswer(result, to: key) }
+                        if let key = BatchKey(job) { try tables.storeAnswer(result, to: key) }
                     }
                     for (k, first) in replayOf { batches[k] = batches[first].map(\.replayed) }
-                    return .commit
-                }
             }
         } catch {
             logger.error("commit failed, \(group.count) batches refused: \(error)")
             setLastFailure("\(error)")
             appender = appenderBefore
             meterStateSavedAt = meterStateSavedBefore
-            reloadCache()
+            reloadCache(engine)
             for pending in group { pending.fail(error) }
             return
         }
@@ -261,37 +264,37 @@ public final class LedgerWriter: @unchecked Sendable {
     }
 
     /// Runs one job in a savepoint so that its failure undoes only its own work.
-    private func perform<Outcome>(time: Int64, db: Database, _ work: () throws -> Outcome) -> Result<Outcome, any Error> {
+    private func perform<Engine: WriterEngine, Outcome>(
+        _ engine: Engine, _ tables: Engine.Tables, _ work: () throws -> Outcome
+    ) -> Result<Outcome, any Error> {
         let appenderBefore = appender
         let tallyBefore = tally
-        var outcome: Outcome?
         do {
-            try db.inSavepoint {
-                outcome = try work()
-                return .commit
-            }
-            // The savepoint committed, so `work` returned.
-            return .success(outcome!)
+            return .success(try engine.savepoint(tables, work))
         } catch {
             logger.error("batch failed and was rolled back: \(error)")
             appender = appenderBefore
             tally = tallyBefore
-            reloadCache(db: db)
+            reloadCache(engine, from: tables)
             return .failure(error)
         }
     }
 
-    private func run(_ job: Job, time: Int64, db: Database) throws -> BatchOutcome {
-        if let key = BatchKey(job), let earlier = try earlierResult(key, db: db) { return .committed(earlier) }
+    private func run<Engine: WriterEngine>(
+        _ job: Job, time: Int64, engine: Engine, tables: Engine.Tables
+    ) throws -> BatchOutcome {
+        if let key = BatchKey(job), let earlier = try tables.earlierAnswer(to: key) { return .committed(earlier) }
         switch job {
         case .corrections(let batch):
+            guard let db = engine.database(of: tables) else { throw StoreError.notOnThisEngine("a correction") }
             return BatchOutcome(
                 try CorrectionIngest(batch: batch, db: db, program: program).run(cache: cache, appender: &appender, time: time))
         case .restate(let restatement):
+            guard let db = engine.database(of: tables) else { throw StoreError.notOnThisEngine("a restatement") }
             return try restatement.run(cache: &cache, appender: &appender, time: time, db: db)
         default:
             let done = try WriterJobs.run(
-                job, tables: StoredLedger(db: db), cache: &cache, appender: &appender, program: program, time: time)!
+                job, tables: tables, cache: &cache, appender: &appender, program: program, time: time)!
             if case .readings = job {
                 let stored: BatchResult? = if case .committed(let result) = done.outcome { result } else { nil }
                 tally.add(answer: stored, rejections: done.rejections)
@@ -310,19 +313,28 @@ public final class LedgerWriter: @unchecked Sendable {
     private func saveMeterState() {
         guard cache.unsavedMeterCount > 0 else { return }
         do {
-            try pool.write { db in try cache.saveMeterState(db: db, asOf: appender.nextIndex) }
+            try saveMeterState(on: engine)
         } catch {
             logger.warning("could not save meter state on shutdown (the next start replays it): \(error)")
         }
     }
 
-    private func earlierResult(_ key: BatchKey, db: Database) throws -> BatchResult? {
-        try StoredLedger(db: db).earlierAnswer(to: key)
+    private func saveMeterState<Engine: WriterEngine>(on engine: Engine) throws {
+        let asOf = appender.nextIndex
+        try engine.transaction { tables in try self.cache.saveMeterState(to: tables, asOf: asOf) }
     }
 
-    private func reloadCache(db: Database? = nil) {
+    /// Loads the registry again, from `tables` inside the writer's transaction, or in a
+    /// transaction of its own.
+    private func reloadCache<Engine: WriterEngine>(_ engine: Engine, from tables: Engine.Tables? = nil) {
         do {
-            cache = try db.map { try RegistryCache.load(db: $0) } ?? pool.read { try RegistryCache.load(db: $0) }
+            if let tables {
+                cache = try RegistryCache.load(from: tables)
+            } else {
+                var loaded: RegistryCache?
+                try engine.transaction { loaded = try RegistryCache.load(from: $0) }
+                cache = loaded!
+            }
         } catch {
             // Deciding readings against a registry that may hold rolled-back rows could
             // accept an overlap: refuse every later write instead.
