@@ -11,9 +11,24 @@ import TransparencyLog
 /// the server on the calling thread (`blocking`): the writer is a thread of its own.
 public struct PostgresLedgerStorage: LedgerStorage, Sendable {
     public let session: PostgresSession
+    /// The checkpoint reads are bounded by (`SQLConnection.latestCheckpoint`).
+    let bound: CheckpointBound
+
+    /// Which checkpoint bounds reads through this storage.
+    enum CheckpointBound: Sendable {
+        /// The latest stored: the writer's, and readers of the writer's own database.
+        case latestStored
+        /// The one a replica's reader verified (`VerifiedLedger`); nil: none yet.
+        case verified(VerifiedLedger.Verified?)
+    }
 
     public init(session: PostgresSession) {
+        self.init(session: session, bound: .latestStored)
+    }
+
+    init(session: PostgresSession, bound: CheckpointBound) {
         self.session = session
+        self.bound = bound
     }
 
     /// Runs a statement and waits for its rows (the writer's own thread).

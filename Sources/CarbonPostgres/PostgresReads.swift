@@ -19,6 +19,21 @@ extension PostgresLedgerStorage: SQLConnection {
             try body(SQLRow(columns: columns!, values: try cells.map(PostgresSQL.value)))
         }
     }
+
+    public func latestCheckpoint() throws -> StoredCheckpoint? {
+        let columns = "SELECT size, root, note, time FROM checkpoints"
+        switch bound {
+        case .latestStored:
+            return try storedCheckpoint(sql: "\(columns) ORDER BY size DESC LIMIT 1")
+        case .verified(nil):
+            return nil
+        case .verified(let verified?):
+            let size = Int64(verified.checkpoint.size)
+            guard let stored = try storedCheckpoint(sql: "\(columns) WHERE size = ?", size), stored.note == verified.note
+            else { throw PostgresStoreError.corrupt("the verified checkpoint of size \(size) is no longer the one stored") }
+            return stored
+        }
+    }
 }
 
 /// Translating the store's SQL and values to PostgreSQL's.
@@ -105,9 +120,13 @@ enum PostgresSQL {
 /// to `limit` sessions, opened as needed and kept; each read runs in one read-only,
 /// repeatable-read transaction (one snapshot, as SQLite's readers see) on a thread of
 /// its own, since the store's queries wait for the server synchronously.
+///
+/// With `verifiedBy` (a replica's reader), each read is bounded by the latest
+/// checkpoint that ledger has verified, looked for anew before the read.
 public final class PostgresReads: ReadConnections {
     public let location: PostgresLocation
     let limit: Int
+    let verified: VerifiedLedger?
     let logger: Logger
     private let state = Mutex(State())
 
@@ -117,18 +136,24 @@ public final class PostgresReads: ReadConnections {
         var waiting: [CheckedContinuation<Void, Never>] = []
     }
 
-    public init(location: PostgresLocation, limit: Int = 8, logger: Logger = Logger(label: "carbonledger.postgres")) {
+    public init(
+        location: PostgresLocation, limit: Int = 8, verifiedBy verified: VerifiedLedger? = nil,
+        logger: Logger = Logger(label: "carbonledger.postgres")
+    ) {
         self.location = location
         self.limit = max(1, limit)
+        self.verified = verified
         self.logger = logger
     }
 
     public func read<T: Sendable>(_ work: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        let bound: PostgresLedgerStorage.CheckpointBound =
+            if let verified { .verified(try await verified.refresh()) } else { .latestStored }
         let session = try await acquire()
         var healthy = false
         defer { release(session, healthy: healthy) }
         let value = try await onOwnThread {
-            let tables = PostgresLedgerStorage(session: session)
+            let tables = PostgresLedgerStorage(session: session, bound: bound)
             try blocking { try await session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") }
             do {
                 let value = try work(tables)
@@ -143,14 +168,15 @@ public final class PostgresReads: ReadConnections {
         return value
     }
 
-    /// Closes every idle session; reads under way close theirs as they finish.
-    public func close() async {
+    /// Closes every idle session, waiting on the calling thread; reads under way close
+    /// theirs as they finish.
+    public func close() {
         let idle = state.withLock { state in
             defer { state.idle = [] }
             state.open -= state.idle.count
             return state.idle
         }
-        for session in idle { await session.close() }
+        for session in idle { session.closeWaiting() }
     }
 
     private func acquire() async throws -> PostgresSession {

@@ -123,6 +123,12 @@ public final class PostgresSession: Sendable {
     public func close() async {
         try? await connection.close()
     }
+
+    /// Closes the connection and waits for that on the calling thread (never an event
+    /// loop's): for closing a store from synchronous code.
+    public func closeWaiting() {
+        try? connection.close().wait()
+    }
 }
 
 /// What `PostgresSession.watching` keeps: the operations in flight, and whether the

@@ -89,6 +89,16 @@ public struct LedgerReader: Sendable {
             provisionalRefresh: provisionalRefresh, clock: clock)
     }
 
+    /// A reader over another engine's connections, beside that engine's writer.
+    init(
+        connections: any ReadConnections, program: Program, durable: DurableCheckpoint, provisionalRefresh: Int64,
+        clock: @escaping @Sendable () -> Int64
+    ) {
+        self.init(
+            connections: connections, sqlitePool: nil, program: program, durable: durable,
+            provisionalRefresh: provisionalRefresh, clock: clock)
+    }
+
     /// A reader over another engine's connections (the PostgreSQL store's).
     public init(
         connections: any ReadConnections, program: Program, provisionalRefresh: Int64 = 0,
@@ -204,7 +214,7 @@ public struct LedgerReader: Sendable {
             guard
                 let meterID = try db.value("SELECT id FROM meters WHERE utility = ? AND meter = ?", utility, meter, as: Int64.self),
                 let placed = try db.row("SELECT batch, position FROM readings WHERE start = ? AND meter = ?", start, meterID),
-                let checkpoint = try Self.latestCheckpoint(db)
+                let checkpoint = try Self.latestCheckpoint(db), (placed["batch"] as Int64) < checkpoint.size
             else { return nil }
             let entryIndex: Int64 = placed["batch"]
             let position: Int = placed["position"]
@@ -285,10 +295,7 @@ public struct LedgerReader: Sendable {
     }
 
     static func latestCheckpoint(_ db: some SQLConnection) throws -> StoredCheckpoint? {
-        guard let row = try db.row("SELECT size, root, note, time FROM checkpoints ORDER BY size DESC LIMIT 1")
-        else { return nil }
-        guard let root = Hash256(bytes: row["root"] as Data) else { throw StoreError.corrupt("checkpoint root") }
-        return StoredCheckpoint(size: UInt64(row["size"] as Int64), root: root, note: row["note"], time: row["time"])
+        try db.latestCheckpoint()
     }
 
     private static func treeSize(_ asked: UInt64?, db: some SQLConnection) throws -> UInt64 {

@@ -14,7 +14,7 @@ import Synchronization
 ///
 /// SQLite work blocks, so it runs on a thread of its own rather than on the
 /// (two-thread) cooperative pool.
-public final class LedgerWriter: @unchecked Sendable {
+public final class LedgerWriter: StoreWriter, @unchecked Sendable {
     /// A batch for the writer: its answer is a `BatchOutcome`.
     public enum Job: Sendable {
         case readings(ReadingBatch)

@@ -14,9 +14,26 @@ import TransparencyLog
 public protocol SQLConnection {
     /// Runs `sql` with `arguments` bound and hands each row to `body`, in order.
     func forEachRow(_ sql: String, _ arguments: [DatabaseValue], _ body: (SQLRow) throws -> Void) throws
+
+    /// The checkpoint reads are bounded by: the latest stored one, or on a replica's
+    /// reader the latest one it has verified (`VerifiedLedger`); nil before the first.
+    func latestCheckpoint() throws -> StoredCheckpoint?
 }
 
 extension SQLConnection {
+    public func latestCheckpoint() throws -> StoredCheckpoint? {
+        try storedCheckpoint(sql: "SELECT size, root, note, time FROM checkpoints ORDER BY size DESC LIMIT 1")
+    }
+
+    /// The checkpoint row `sql` selects (`size, root, note, time`).
+    public func storedCheckpoint(sql: String, _ arguments: (any DatabaseValueConvertible)?...) throws -> StoredCheckpoint? {
+        var found: SQLRow?
+        try forEachRow(sql, arguments.map { $0?.databaseValue ?? .null }) { if found == nil { found = $0 } }
+        guard let row = found else { return nil }
+        guard let root = Hash256(bytes: row["root"] as Data) else { throw StoreError.corrupt("checkpoint root") }
+        return StoredCheckpoint(size: UInt64(row["size"] as Int64), root: root, note: row["note"], time: row["time"])
+    }
+
     /// Every row of `sql`.
     func rows(_ sql: String, _ arguments: (any DatabaseValueConvertible)?...) throws -> [SQLRow] {
         var rows: [SQLRow] = []

@@ -17,6 +17,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case rollback(String)
     /// A job this engine's writer does not carry out yet (named).
     case notOnThisEngine(String)
+    /// This store only reads; the message names where writes go.
+    case readOnly(String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .stopped: "the ledger writer has stopped"
         case .locked(let message): message
         case .notOnThisEngine(let job): "\(job) is not yet carried out by this storage engine's writer"
+        case .readOnly(let writer): "this daemon serves reads only (a replica's); send writes to the writer, \(writer)"
         }
     }
 }

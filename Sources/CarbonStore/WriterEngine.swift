@@ -1,4 +1,38 @@
+import CarbonAccounting
 import GRDB
+
+/// What the daemon asks of a store's writer: `LedgerWriter`, or `ReadOnlyWriter` on a
+/// store that only reads.
+public protocol StoreWriter: Sendable {
+    /// Queues `job` and returns once it is committed (or refused).
+    func submit(_ job: LedgerWriter.Job) async throws -> BatchOutcome
+    /// Closes `period` (or finds it closed) and returns once that is committed (or refused).
+    func close(_ period: Period) async throws -> CloseOutcome
+    /// The latest checkpoint whose commit is durable (nil before the first), from memory.
+    var latestCheckpoint: StoredCheckpoint? { get }
+    /// Why writes are failing, nil while they succeed: for health checks.
+    var problem: String? { get }
+    /// Whether the writer still takes work.
+    var isAlive: Bool { get }
+    /// Commits what is queued, refuses anything later, and returns when done.
+    func stop()
+}
+
+/// The writer of a store that only reads (a replica's): every job is refused with
+/// `StoreError.readOnly`, naming where writes go.
+public struct ReadOnlyWriter: StoreWriter {
+    /// Where writes go, as the operator configured it (for the refusal).
+    public let writer: String
+
+    public init(writer: String) { self.writer = writer }
+
+    public func submit(_ job: LedgerWriter.Job) async throws -> BatchOutcome { throw StoreError.readOnly(writer) }
+    public func close(_ period: Period) async throws -> CloseOutcome { throw StoreError.readOnly(writer) }
+    public var latestCheckpoint: StoredCheckpoint? { nil }
+    public var problem: String? { nil }
+    public var isAlive: Bool { true }
+    public func stop() {}
+}
 
 /// The writer's connection to its engine: the transaction a group of jobs commits in,
 /// the savepoint each job runs in, and the tables both go through.

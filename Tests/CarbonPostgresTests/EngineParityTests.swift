@@ -9,8 +9,8 @@ import PostgresNIO
 import Testing
 import TransparencyLog
 
-/// The same jobs through the SQLite store and through `TableWriter` on PostgreSQL, with
-/// the same key, zones and clock: every answer is the same, every checkpoint is the
+/// The same jobs through the SQLite store and through the store on PostgreSQL (the same
+/// `LedgerWriter`, over PostgreSQL's engine), with the same key, zones and clock: every answer is the same, every checkpoint is the
 /// same note byte for byte (Ed25519 signing is deterministic), and the stored readings
 /// and hour sums are the same rows. The ingest path's decisions are the store's own in
 /// both engines; only the tables differ.
@@ -24,34 +24,12 @@ struct EngineParityTests {
         Zone(zone: "CN-ZJ", parent: "CN-EAST", name: "Zhejiang"),
     ])
 
-    /// PostgreSQL's side: a writer on its own thread, a transaction a job.
-    final class PostgresSide: @unchecked Sendable {
-        let session: PostgresSession
-        let tables: PostgresLedgerStorage
-        var writer: TableWriter
-
-        init(session: PostgresSession, signer: NoteSigner, keyPath: String = "") async throws {
-            self.session = session
-            tables = PostgresLedgerStorage(session: session)
-            let tables = self.tables
-            writer = try await onOwnThread {
-                try blocking { try await session.execute("BEGIN") }
-                let writer = try TableWriter.open(
-                    tables: tables, signer: signer, keyPath: keyPath, zones: EngineParityTests.zones, program: Program(),
-                    time: EngineParityTests.time)
-                try blocking { try await session.execute("COMMIT") }
-                return writer
-            }
-        }
-
-        /// The job's outcome, a transaction a job.
-        func submit(_ job: LedgerWriter.Job) async throws -> BatchOutcome {
-            try await onOwnThread { [self] in
-                try blocking { try await self.session.execute("BEGIN") }
-                let outcome = try writer.submit(job, time: EngineParityTests.time, tables: tables)
-                try blocking { try await self.session.execute("COMMIT") }
-                return outcome
-            }
+    /// The store on PostgreSQL, opened as the daemon opens it.
+    static func openPostgres(_ cluster: LocalCluster, signer: NoteSigner, keyPath: String = "") async throws -> CarbonStore {
+        try await onOwnThread {
+            try PostgresStore.openWriter(
+                at: cluster.location(), readers: 2, signer: signer, keyPath: keyPath, zones: EngineParityTests.zones,
+                clock: { EngineParityTests.time })
         }
     }
 
@@ -143,9 +121,8 @@ struct EngineParityTests {
 
         let cluster = try LocalCluster()
         let session = try await cluster.connect()
-        try await PostgresSchema.migrate(session)
-        var postgres = try await PostgresSide(session: session, signer: signer, keyPath: firstPath)
-        #expect(postgres.writer.appender.lastNote == sqlite.writer.latestCheckpoint?.note)
+        var postgres = try await Self.openPostgres(cluster, signer: signer, keyPath: firstPath)
+        #expect(postgres.writer.latestCheckpoint?.note == sqlite.writer.latestCheckpoint?.note)
 
         var committed = 0
         let beforeReopening = Self.jobs + Self.records(rotatingTo: next, keyPath: nextPath)
@@ -154,26 +131,25 @@ struct EngineParityTests {
                 // Both reopen with the key in force since the rotation.
                 sqlite.close()
                 sqlite = try CarbonStore(path: path, signer: next, keyPath: nextPath, zones: Self.zones, clock: { Self.time })
-                postgres = try await PostgresSide(session: session, signer: next, keyPath: nextPath)
-                #expect(postgres.writer.previousKeyProblem == nil)
-                #expect(postgres.writer.appender.lastNote == sqlite.writer.latestCheckpoint?.note)
+                postgres.close()
+                postgres = try await Self.openPostgres(cluster, signer: next, keyPath: nextPath)
+                #expect(postgres.writer.latestCheckpoint?.note == sqlite.writer.latestCheckpoint?.note)
             }
             let expected = try await sqlite.writer.submit(job)
-            let got = try await postgres.submit(job)
+            let got = try await postgres.writer.submit(job)
             #expect(got == expected, "job \(number)")
             if case .committed(let result) = expected, result.accepted > 0 { committed += 1 }
         }
         #expect(committed >= 13)
-        #expect(postgres.writer.appender.lastNote == sqlite.writer.latestCheckpoint?.note)
+        #expect(postgres.writer.latestCheckpoint?.note == sqlite.writer.latestCheckpoint?.note)
         // The last checkpoint, signed after the reopening, is co-signed by the replaced key.
-        let last = try #require(postgres.writer.appender.lastNote)
+        let last = try #require(postgres.writer.latestCheckpoint?.note)
         #expect(try SignedNote.open(last, verifiers: [signer.verifier, next.verifier]).verified == [next.verifier, signer.verifier])
 
         // The ledger's reads answer the same from either engine.
+        try await Self.expectSameLedgerAnswers(sqlite.reader, postgres.reader)
+        try await Self.expectSameAccountingAnswers(sqlite.reader, postgres.reader)
         let reads = PostgresReads(location: cluster.location(), limit: 2)
-        let postgresReader = LedgerReader(connections: reads, program: Program(), clock: { Self.time })
-        try await Self.expectSameLedgerAnswers(sqlite.reader, postgresReader)
-        try await Self.expectSameAccountingAnswers(sqlite.reader, postgresReader)
         // A scan in pages of two readings gives what one page gives, consumer by consumer too.
         let scans = try await reads.read { db in
             let registry = try AccountingRegistry.load(db: db)
@@ -188,7 +164,7 @@ struct EngineParityTests {
             }
         }
         #expect(scans[0].count >= 20 && scans[0] == scans[1])
-        await reads.close()
+        reads.close()
         sqlite.close()
 
         // The stored rows the accounting reads are the same.
@@ -243,6 +219,7 @@ struct EngineParityTests {
         }
         #expect(sqliteRecords.count == 3 + 2 + 2)
         #expect(postgresRecords == sqliteRecords)
+        postgres.close()
         await session.close()
     }
 
@@ -336,16 +313,18 @@ struct EngineParityTests {
     @Test func jobsNotYetOnPostgreSQLAreRefusedNamingThem() async throws {
         let signer = try NoteSigner(skey: NoteSigner.generate(name: "test.example/ledger").skey)
         let cluster = try LocalCluster()
-        let session = try await cluster.connect()
-        try await PostgresSchema.migrate(session)
-        let postgres = try await PostgresSide(session: session, signer: signer)
+        let postgres = try await Self.openPostgres(cluster, signer: signer)
+        defer { postgres.close() }
         let correction = LedgerWriter.Job.corrections(CorrectionBatch(
             submitter: Submitter(utility: "u1"), batchID: nil, partial: false, corrections: [], recordIndex: [],
             parseErrors: []))
-        await #expect { _ = try await postgres.submit(correction) } throws: { error in
+        await #expect { _ = try await postgres.writer.submit(correction) } throws: { error in
             "\(error)" == "a correction is not yet carried out by this storage engine's writer"
         }
-        try await session.execute("ROLLBACK")
-        await session.close()
+        // The writer goes on: the refused job's savepoint is undone alone.
+        let outcome = try await postgres.writer.submit(Self.consumers(["c1"]))
+        guard case .committed(let result) = outcome else { throw LocalCluster.ClusterError("\(outcome)") }
+        #expect(result.accepted == 1)
     }
+
 }
