@@ -55,7 +55,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .target(name: "CarbonDaemon", dependencies: [
-            "CarbonStore", "CarbonConfig", "CarbonAPI", "CarbonAccounting", "CarbonLedger", "CarbonClient",
+            "CarbonStore", "CarbonConfig", "CarbonAPI", "CarbonAccounting", "CarbonLedger", "CarbonClient", "CarbonPostgres",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -124,7 +124,7 @@ let package = Package(
         // Route tests run the application in-process (InProcessDaemon); the rest start
         // a real carbonledgerd (DaemonProcess) for what needs a process and a socket.
         .testTarget(name: "CarbonDaemonTests", dependencies: [
-            "CarbonClient", "CarbonStore", "CarbonAPI", "CarbonDaemon", "CarbonConfig",
+            "CarbonClient", "CarbonStore", "CarbonAPI", "CarbonDaemon", "CarbonConfig", "CarbonPostgres",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -43,12 +43,21 @@ public struct Config: Sendable, Equatable {
         public var socketMode: UInt16
         /// Group of the socket file (`socket_group`); empty: the daemon's own group.
         public var socketGroup: String
-        /// Path of the SQLite database (`database`).
+        /// Where the store is (`database`): the path of the SQLite database, or a
+        /// `postgresql://` URL for the PostgreSQL store (docs/storage.md).
         public var database: String
         /// `synchronous`; `full` by default, so a commit survives a power cut.
         public var synchronous: Synchronous
         /// How long SIGTERM waits for in-flight requests (`shutdown_timeout`).
         public var shutdownTimeout: ConfigDuration
+        /// Where writes go, as a read-only daemon names it in its refusals (`writer`):
+        /// free text such as the writer's host and socket.
+        public var writer: String
+
+        /// Whether `database` names a PostgreSQL server rather than an SQLite file.
+        public var isPostgreSQL: Bool {
+            database.hasPrefix("postgresql://") || database.hasPrefix("postgres://")
+        }
 
         /// `[daemon]` with its defaults.
         public init(
@@ -57,7 +66,8 @@ public struct Config: Sendable, Equatable {
             socketGroup: String = "",
             database: String = "var/lib/carbonledger.db",
             synchronous: Synchronous = .full,
-            shutdownTimeout: ConfigDuration = ConfigDuration(seconds: 30)
+            shutdownTimeout: ConfigDuration = ConfigDuration(seconds: 30),
+            writer: String = ""
         ) {
             self.socket = socket
             self.socketMode = socketMode
@@ -65,6 +75,7 @@ public struct Config: Sendable, Equatable {
             self.database = database
             self.synchronous = synchronous
             self.shutdownTimeout = shutdownTimeout
+            self.writer = writer
         }
     }
 
@@ -79,16 +90,21 @@ public struct Config: Sendable, Equatable {
         /// The C2SP tlog-policy file naming the witnesses checkpoints are pushed to and
         /// the quorum a cosigned checkpoint needs (`witness_policy`); nil: no witnesses.
         public var witnessPolicy: String?
+        /// The ledger's published verifier key (`vkey`, a signed-note key): what a
+        /// read-only daemon verifies checkpoints against, holding no private key.
+        public var vkey: String?
 
         /// `[ledger]` with its defaults.
         public init(
             origin: String = "carbonledger.local/demo", key: String = "var/lib/carbonledger.key",
-            keyOverlap: ConfigDuration = ConfigDuration(seconds: 30 * 86_400), witnessPolicy: String? = nil
+            keyOverlap: ConfigDuration = ConfigDuration(seconds: 30 * 86_400), witnessPolicy: String? = nil,
+            vkey: String? = nil
         ) {
             self.origin = origin
             self.key = key
             self.keyOverlap = keyOverlap
             self.witnessPolicy = witnessPolicy
+            self.vkey = vkey
         }
     }
 

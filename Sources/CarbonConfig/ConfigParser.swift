@@ -52,7 +52,7 @@ extension Config {
 // MARK: - Sections
 
 private enum DaemonKeys {
-    static let all = ["socket", "socket_mode", "socket_group", "database", "synchronous", "shutdown_timeout"]
+    static let all = ["socket", "socket_mode", "socket_group", "database", "synchronous", "shutdown_timeout", "writer"]
 }
 
 private func readDaemon(_ section: TOMLSection?, _ paths: PathResolver) throws(ConfigError) -> Config.Daemon {
@@ -70,9 +70,16 @@ private func readDaemon(_ section: TOMLSection?, _ paths: PathResolver) throws(C
         if let timeout = try section.duration("shutdown_timeout", atLeast: ConfigDuration(seconds: 1)) {
             daemon.shutdownTimeout = timeout
         }
+        if let writer = try section.string("writer") {
+            guard writer.count <= 200, !writer.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                throw section.error("writer", "expected at most 200 characters without control characters")
+            }
+            daemon.writer = writer
+        }
     }
     daemon.socket = paths.resolve(daemon.socket)
-    daemon.database = paths.resolve(daemon.database)
+    // A PostgreSQL URL is not a path (it is checked when the store opens, and by --check-config).
+    if !daemon.isPostgreSQL { daemon.database = paths.resolve(daemon.database) }
     return daemon
 }
 
@@ -90,7 +97,7 @@ private func parseMode(_ text: String, _ section: TOMLSection) throws(ConfigErro
 }
 
 private enum LedgerKeys {
-    static let all = ["origin", "key", "key_overlap", "witness_policy"]
+    static let all = ["origin", "key", "key_overlap", "witness_policy", "vkey"]
 }
 
 private func readLedger(_ section: TOMLSection?, _ paths: PathResolver) throws(ConfigError) -> Config.LedgerSettings {
@@ -109,6 +116,7 @@ private func readLedger(_ section: TOMLSection?, _ paths: PathResolver) throws(C
         if let key = try section.nonEmptyString("key") { ledger.key = key }
         if let overlap = try section.duration("key_overlap", atLeast: ConfigDuration(seconds: 0)) { ledger.keyOverlap = overlap }
         if let policy = try section.string("witness_policy"), !policy.isEmpty { ledger.witnessPolicy = paths.resolve(policy) }
+        if let vkey = try section.nonEmptyString("vkey") { ledger.vkey = vkey }
     }
     ledger.key = paths.resolve(ledger.key)
     return ledger

@@ -28,13 +28,16 @@ public struct Daemon {
 
     /// Sign on from a database older than the highest checkpoint signed (`--accept-rollback`).
     let acceptRollback: Bool
+    /// Serve a PostgreSQL replica's reads and refuse every write (`--read-only`).
+    let readOnly: Bool
 
     public init(
         config: Config, configPath: String?, logger: Logger, metrics: PrometheusCollectorRegistry = .init(),
-        acceptRollback: Bool = false
+        acceptRollback: Bool = false, readOnly: Bool = false
     ) {
         self.config = config
         self.acceptRollback = acceptRollback
+        self.readOnly = readOnly
         self.configPath = configPath
         self.logger = logger
         self.metrics = metrics
@@ -43,11 +46,12 @@ public struct Daemon {
     /// Opens the ledger, serves the socket, and on a shutdown signal lets
     /// in-flight requests finish and commits what is queued before returning.
     public func run() async throws {
-        let files = try StartupFiles(config)
-        let (signer, calendar) = (files.signer, files.calendar)
-        try Self.makeParentDirectory(of: config.daemon.database)
+        let files = try StartupFiles(config, readOnly: readOnly)
+        let (origin, calendar) = (files.ledgerKey.name, files.calendar)
+        if case .sqlite(let path) = files.database { try Self.makeParentDirectory(of: path) }
         try Self.makeParentDirectory(of: config.daemon.socket)
-        let store = try DaemonApplication.openStore(config, files: files, acceptRollback: acceptRollback, logger: logger)
+        let store = try await DaemonApplication.openStore(
+            config, files: files, acceptRollback: acceptRollback, logger: logger)
         defer { store.close() }
         let application = try await DaemonApplication(
             config: config, store: store, calendar: calendar, metrics: metrics, logger: logger,
@@ -90,7 +94,7 @@ public struct Daemon {
                         logger.warning("the passed socket is \(path) but daemon.socket says \(configuredSocket); make them equal")
                     }
                 }
-                logger.info("serving", metadata: ["socket": "\(place)", "origin": "\(signer.name)"])
+                logger.info("serving", metadata: ["socket": "\(place)", "origin": "\(origin)"])
                 let size = (try? await store.reader.latestCheckpoint())?.size ?? 0
                 notifier.notify("READY=1", "STATUS=serving \(place), ledger of \(size) entries")
             })
@@ -100,11 +104,14 @@ public struct Daemon {
                 path: configPath, config: config, access: access, limits: limits, connections: connections,
                 logger: logger)))
         }
-        if let witnessing = application.witnessing {
+        // The writer pushes checkpoints to witnesses and closes periods; a read-only daemon does neither.
+        if let witnessing = application.witnessing, !store.isReadOnly {
             services.append(.init(service: WitnessPusher(witnessing: witnessing, store: store, logger: logger)))
         }
-        services.append(.init(service: PeriodCloser(
-            store: store, closeAfter: config.program.closeAfter.seconds, health: health, logger: logger)))
+        if !store.isReadOnly {
+            services.append(.init(service: PeriodCloser(
+                store: store, closeAfter: config.program.closeAfter.seconds, health: health, logger: logger)))
+        }
         // Last in the list, so the first told of a shutdown: STOPPING=1 goes out at once.
         services.append(.init(service: SystemdService(notifier: notifier, isAlive: { store.writer.isAlive })))
         var lifecycle = ServiceGroupConfiguration(

@@ -1,6 +1,7 @@
 import CarbonAccounting
 import CarbonConfig
 import CarbonModel
+import CarbonPostgres
 import CarbonStore
 import Foundation
 import Hummingbird
@@ -45,6 +46,9 @@ public struct DaemonApplication {
         let router = Router(context: DaemonContext.self)
         router.add(middleware: RequestRecorder(logger: logger))
         router.add(middleware: ProblemMiddleware())
+        if let writer = (store.writer as? ReadOnlyWriter)?.writer {
+            router.add(middleware: ReadOnlyMiddleware(writer: writer))
+        }
         router.add(middleware: AccessMiddleware(control: access))
         RegistryRoutes(store: store, version: Daemon.version, health: health, costly: costly).register(on: router)
         IngestRoutes(store: store, limits: limits).register(on: router)
@@ -77,24 +81,47 @@ public struct DaemonApplication {
         self.witnessing = witnessing
     }
 
-    /// Opens the store `config` names, with what `files` loaded: the database and the
-    /// highest-checkpoint record beside the key.
+    /// Opens the store `config` names, with what `files` loaded: the database (an SQLite
+    /// file, or a PostgreSQL server as its writer) and the highest-checkpoint record
+    /// beside the key; without a signer (`--read-only`), a reader of a replica bounded
+    /// by the checkpoints it verifies against `ledger.vkey`.
     static func openStore(
         _ config: Config, files: StartupFiles, acceptRollback: Bool, logger: Logger
-    ) throws -> CarbonStore {
-        try CarbonStore(
-            path: config.daemon.database, signer: files.signer, keyPath: config.ledger.key,
-            synchronous: config.daemon.synchronous == .full ? .full : .normal, zones: files.zones,
-            factorDatasets: files.factorDatasets, program: files.program,
-            highestCheckpoint: HighestCheckpoint(
-                path: HighestCheckpoint.path(keyPath: config.ledger.key, origin: config.ledger.origin)),
-            acceptRollback: acceptRollback, provisionalRefresh: config.program.benchmarkRefresh.seconds, logger: logger)
+    ) async throws -> CarbonStore {
+        let refresh = config.program.benchmarkRefresh.seconds
+        guard let signer = files.signer else {
+            guard case .postgres(let location) = files.database else {
+                throw DaemonError("a read-only daemon needs daemon.database to be a postgresql:// URL")
+            }
+            let writer = config.daemon.writer.isEmpty ? "the carbonledgerd writing to this replica's primary" : config.daemon.writer
+            return try await PostgresStore.openReader(
+                at: location, publishedKey: files.ledgerKey, writer: writer, program: files.program,
+                provisionalRefresh: refresh, logger: logger)
+        }
+        let highest = try HighestCheckpoint(path: HighestCheckpoint.path(keyPath: config.ledger.key, origin: config.ledger.origin))
+        switch files.database {
+        case .sqlite(let path):
+            return try CarbonStore(
+                path: path, signer: signer, keyPath: config.ledger.key,
+                synchronous: config.daemon.synchronous == .full ? .full : .normal, zones: files.zones,
+                factorDatasets: files.factorDatasets, program: files.program, highestCheckpoint: highest,
+                acceptRollback: acceptRollback, provisionalRefresh: refresh, logger: logger)
+        case .postgres(let location):
+            let (zones, datasets, program, key) = (files.zones, files.factorDatasets, files.program, config.ledger.key)
+            return try await onOwnThread {
+                try PostgresStore.openWriter(
+                    at: location, signer: signer, keyPath: key, zones: zones, factorDatasets: datasets, program: program,
+                    highestCheckpoint: highest, acceptRollback: acceptRollback, provisionalRefresh: refresh, logger: logger)
+            }
+        }
     }
 
     /// The store `config` names, opened after loading its startup files: what a test
     /// needs to build an application the way the daemon does.
-    public static func openStore(_ config: Config, logger: Logger) throws -> (store: CarbonStore, calendar: TZifCalendar) {
-        let files = try StartupFiles(config)
-        return (try openStore(config, files: files, acceptRollback: false, logger: logger), files.calendar)
+    public static func openStore(
+        _ config: Config, readOnly: Bool = false, logger: Logger
+    ) async throws -> (store: CarbonStore, calendar: TZifCalendar) {
+        let files = try StartupFiles(config, readOnly: readOnly)
+        return (try await openStore(config, files: files, acceptRollback: false, logger: logger), files.calendar)
     }
 }

@@ -17,6 +17,8 @@ struct Problem: HTTPResponseError, CustomStringConvertible {
     var retryAfter: Int?
     /// The connection is closed once this answer is written (`Connection: close`).
     var closesConnection = false
+    /// The methods the target takes (`Allow`, with 405).
+    var allow: String?
 
     init(
         _ status: HTTPResponse.Status, _ slug: String, _ detail: String, errors: [RecordError] = [],
@@ -70,6 +72,13 @@ struct Problem: HTTPResponseError, CustomStringConvertible {
         Problem(.notFound, "not-found", what)
     }
 
+    /// A write sent to a daemon that only reads (`--read-only`): 405, naming the writer.
+    static func readOnly(_ error: StoreError) -> Problem {
+        var problem = Problem(.methodNotAllowed, "read-only", "\(error)")
+        problem.allow = "GET, HEAD"
+        return problem
+    }
+
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = ProblemAnswer(
             type: "urn:carbonledger:problem:\(slug)", title: status.reasonPhrase, status: status.code,
@@ -78,6 +87,7 @@ struct Problem: HTTPResponseError, CustomStringConvertible {
         response.headers[.contentType] = "application/problem+json"
         if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         if closesConnection { response.headers[.connection] = "close" }
+        if let allow { response.headers[.allow] = allow }
         return response
     }
 }
@@ -93,6 +103,19 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             // Render the framework's errors with our body, keeping their status.
             let detail = (error as? HTTPError)?.body ?? "\(error)"
             throw Problem(error.status, "http-\(error.status.code)", detail)
+        } catch let error as StoreError {
+            switch error {
+            case .readOnly: throw Problem.readOnly(error)
+            case .notOnThisEngine:
+                throw Problem(.notImplemented, "not-on-this-engine", "\(error)")
+            default:
+                if let reason = StoreUnavailability(error) {
+                    context.logger.error("request refused, store unavailable: \(error)")
+                    throw Problem.storeUnavailable(reason)
+                }
+                context.logger.error("request failed: \(error)")
+                throw Problem(.internalServerError, "internal", "the daemon could not complete the request: \(error)")
+            }
         } catch {
             if let reason = StoreUnavailability(error) {
                 context.logger.error("request refused, store unavailable: \(error)")
@@ -113,5 +136,19 @@ enum JSONResponse {
         return Response(
             status: status, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// On a daemon that only reads (`--read-only`), every request but a GET or HEAD is
+/// refused with 405 before its body is read, naming where writes go.
+struct ReadOnlyMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Where writes go, for the refusal.
+    let writer: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .get || request.method == .head else {
+            throw Problem.readOnly(StoreError.readOnly(writer))
+        }
+        return try await next(request, context)
     }
 }

@@ -13,6 +13,11 @@ public enum Restore {
     /// The key file names the ledger the backup must belong to; run as root, the
     /// restored file is given to the key file's owner (the service user).
     public static func run(file: String, config: Config) throws -> [String] {
+        guard !config.daemon.isPostgreSQL else {
+            throw DaemonError(
+                "daemon.database is a PostgreSQL server: its backups and restores are the server's own "
+                    + "(pg_dump and pg_restore, or pg_basebackup), not carbonctl backup files")
+        }
         let signer = try KeyFile.load(path: config.ledger.key)
         guard signer.name == config.ledger.origin else {
             throw DaemonError("ledger.origin is \"\(config.ledger.origin)\" but the key in \(config.ledger.key) is for \"\(signer.name)\"")

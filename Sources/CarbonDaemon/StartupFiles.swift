@@ -2,6 +2,7 @@ import CarbonAccounting
 import CarbonConfig
 import CarbonLedger
 import CarbonModel
+import CarbonPostgres
 import CarbonStore
 import Foundation
 import TransparencyLog
@@ -11,7 +12,13 @@ import TransparencyLog
 /// loader serves the daemon's start and `--check-config`, so a config the check
 /// accepts is one the daemon starts with.
 struct StartupFiles {
-    let signer: NoteSigner
+    /// The ledger's signing key; nil on a read-only daemon, which holds none.
+    let signer: NoteSigner?
+    /// The key checkpoints are signed with: the signer's, or on a read-only daemon the
+    /// published `ledger.vkey`.
+    let ledgerKey: NoteVerifier
+    /// Where the store is: an SQLite file, or a PostgreSQL server.
+    let database: Database
     let zones: ZoneTree?
     let calendar: TZifCalendar
     let factorDatasets: [FactorDataset]
@@ -19,11 +26,41 @@ struct StartupFiles {
     /// The witnesses and quorum of `ledger.witness_policy`, nil when none is set.
     let witnessPolicy: WitnessPolicy?
 
-    init(_ config: Config) throws {
-        signer = try KeyFile.load(path: config.ledger.key)
-        guard signer.name == config.ledger.origin else {
+    enum Database {
+        case sqlite(path: String)
+        case postgres(PostgresLocation)
+    }
+
+    /// With `readOnly`, no private key is read: checkpoints are verified against
+    /// `ledger.vkey`, and the store must be a PostgreSQL server (a replica).
+    init(_ config: Config, readOnly: Bool = false) throws {
+        if config.daemon.isPostgreSQL {
+            do { database = .postgres(try PostgresLocation.parse(config.daemon.database)) } catch {
+                throw DaemonError("daemon.database: \(error)")
+            }
+        } else {
+            guard !readOnly else {
+                throw DaemonError(
+                    "--read-only serves a PostgreSQL replica: daemon.database must be a postgresql:// URL, not a file")
+            }
+            database = .sqlite(path: config.daemon.database)
+        }
+        if readOnly {
+            guard let vkey = config.ledger.vkey else {
+                throw DaemonError(
+                    "ledger.vkey: a read-only daemon verifies checkpoints against the ledger's published key; set it to "
+                        + "the writer's verifier key (the .pub file beside its key)")
+            }
+            do { ledgerKey = try NoteVerifier(vkey) } catch { throw DaemonError("ledger.vkey: \(error)") }
+            signer = nil
+        } else {
+            let signer = try KeyFile.load(path: config.ledger.key)
+            self.signer = signer
+            ledgerKey = signer.verifier
+        }
+        guard ledgerKey.name == config.ledger.origin else {
             throw DaemonError(
-                "ledger.origin is \"\(config.ledger.origin)\" but the key in \(config.ledger.key) is for \"\(signer.name)\"")
+                "ledger.origin is \"\(config.ledger.origin)\" but the ledger's key is for \"\(ledgerKey.name)\"")
         }
         zones = try config.program.zones.map { path in
             let text = try Self.text(of: path, "program.zones")
@@ -41,14 +78,14 @@ struct StartupFiles {
             }
         }
         program = try Program(config: config.program, calendar: calendar)
-        witnessPolicy = try config.ledger.witnessPolicy.map { [signer] path in
+        witnessPolicy = try config.ledger.witnessPolicy.map { [ledgerKey] path in
             let policy: WitnessPolicy
             do { policy = try WitnessPolicy(parsing: try Self.text(of: path, "ledger.witness_policy")) } catch {
                 throw DaemonError("ledger.witness_policy: \(path): \(error)")
             }
             // A policy that names logs is one an auditor uses too: it must accept this ledger.
-            guard policy.logs.isEmpty || policy.logs.contains(where: { $0.verifier == signer.verifier }) else {
-                throw DaemonError("ledger.witness_policy: \(path) lists logs but not this ledger's key \(signer.verifier.vkey)")
+            guard policy.logs.isEmpty || policy.logs.contains(where: { $0.verifier == ledgerKey }) else {
+                throw DaemonError("ledger.witness_policy: \(path) lists logs but not this ledger's key \(ledgerKey.vkey)")
             }
             return policy
         }
@@ -74,7 +111,7 @@ struct StartupFiles {
 extension Daemon {
     /// Checks what the daemon checks before it opens the database: the key and its
     /// origin, the zone, factor and time-zone files, and the program parameters.
-    public static func check(_ config: Config) throws {
-        _ = try StartupFiles(config)
+    public static func check(_ config: Config, readOnly: Bool = false) throws {
+        _ = try StartupFiles(config, readOnly: readOnly)
     }
 }

@@ -79,6 +79,23 @@ public final class LocalCluster: @unchecked Sendable {
         await reader.close()
     }
 
+    /// Pauses this replica's replay and waits until it has stopped (a pause is only
+    /// requested until replay reaches a point it can stop at); `resumeReplay` goes on.
+    public func pauseReplay() async throws {
+        let session = try await connect()
+        try await session.execute("SELECT pg_wal_replay_pause()")
+        try await Self.waitUntil {
+            (try? await session.rows("SELECT pg_get_wal_replay_pause_state()").first?.decode(String.self)) == "paused"
+        }
+        await session.close()
+    }
+
+    public func resumeReplay() async throws {
+        let session = try await connect()
+        try await session.execute("SELECT pg_wal_replay_resume()")
+        await session.close()
+    }
+
     /// Starts the server and waits until it accepts connections.
     public func start() throws {
         try run([

@@ -48,6 +48,10 @@ public struct PostgresWriterEngine: WriterEngine {
 /// Opening the store on a PostgreSQL server: as its one writer, or as a reader of a
 /// streaming replica that serves only what it has verified.
 public enum PostgresStore {
+    /// How long a starting writer waits for the writer lock before it gives up naming
+    /// the holder (a writer killed a moment ago still holds it until its backend ends).
+    public static let lockPatience: Duration = .seconds(10)
+
     /// Opens the store at `location` as its writer: connects, takes the writer lock
     /// (refused naming the holder if another daemon writes), applies migrations, and
     /// prepares the ledger as the SQLite store does. Readers get `readers` connections
@@ -63,7 +67,7 @@ public enum PostgresStore {
         let session = try blocking { try await PostgresSession.connect(to: location, logger: logger) }
         do {
             try blocking {
-                try await WriterLock.acquire(on: session)
+                try await WriterLock.acquire(on: session, patience: lockPatience)
                 try await PostgresSchema.migrate(session)
             }
         } catch {

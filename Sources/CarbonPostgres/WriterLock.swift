@@ -21,6 +21,21 @@ public enum WriterLock {
         }
     }
 
+    /// Takes the lock, trying again for up to `patience` while another session holds
+    /// it: the server frees a killed writer's lock only once its backend has seen the
+    /// connection end, a moment after a restart may already ask.
+    public static func acquire(on session: PostgresSession, patience: Duration) async throws {
+        let deadline = ContinuousClock.now + patience
+        while true {
+            do {
+                return try await acquire(on: session)
+            } catch PostgresStoreError.locked(let message) {
+                guard ContinuousClock.now < deadline else { throw PostgresStoreError.locked(message) }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
     /// Gives the lock back (closing the session does too).
     public static func release(on session: PostgresSession) async throws {
         try await session.execute("SELECT pg_advisory_unlock(\(key))")

@@ -207,6 +207,12 @@ public final class CarbonStore: Sendable {
             "\(problem); --accept-rollback given: signing on from \(size) entries, a fork for any client that holds the checkpoint of \(highest.size)")
     }
 
+    /// The latest durable checkpoint: from the writer's memory, or on a store that only
+    /// reads, the latest its reads are bounded by.
+    public func durableCheckpoint() async throws -> StoredCheckpoint? {
+        isReadOnly ? try await reader.latestCheckpoint() : writer.latestCheckpoint
+    }
+
     /// Commits what is queued and stops the writer; later submissions fail.
     public func close() {
         writer.stop()

@@ -40,6 +40,11 @@ struct CarbonLedgerDaemon: AsyncParsableCommand {
         discussion: "The daemon keeps its highest signed checkpoint beside the key and refuses to start on a ledger that does not extend it (an older backup restored): signing on would fork the ledger for every client holding the later checkpoint. This flag accepts that, once, and logs it as critical."))
     var acceptRollback = false
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Serve a PostgreSQL replica's reads and refuse every write (405, naming daemon.writer).",
+        discussion: "daemon.database names the replica (postgresql://...), ledger.vkey the ledger's published key: only checkpoints verified against it and the ledger's own key entries are served, so a lagging replica answers an older signed state. No private key is read; periods are not closed and witnesses are not pushed to here."))
+    var readOnly = false
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
@@ -54,10 +59,13 @@ struct CarbonLedgerDaemon: AsyncParsableCommand {
         let base = FileManager.default.currentDirectoryPath
         func resolved(_ path: String) -> String { path.hasPrefix("/") ? path : base + "/" + path }
         if let socket { settings.daemon.socket = resolved(socket) }
-        if let database { settings.daemon.database = resolved(database) }
+        if let database {
+            let url = database.hasPrefix("postgresql://") || database.hasPrefix("postgres://")
+            settings.daemon.database = url ? database : resolved(database)
+        }
         if checkConfig {
             do {
-                try Daemon.check(settings)
+                try Daemon.check(settings, readOnly: readOnly)
             } catch {
                 FileHandle.standardError.write(Data("\(config): \(error)\n".utf8))
                 throw ExitCode(78)  // EX_CONFIG
@@ -80,7 +88,8 @@ struct CarbonLedgerDaemon: AsyncParsableCommand {
         let metrics = DaemonMetrics.bootstrap()
         do {
             try await Daemon(
-                config: settings, configPath: config, logger: logger, metrics: metrics, acceptRollback: acceptRollback
+                config: settings, configPath: config, logger: logger, metrics: metrics, acceptRollback: acceptRollback,
+                readOnly: readOnly
             ).run()
         } catch {
             logger.critical("\(error)")

@@ -29,7 +29,11 @@ final class DaemonProcess: @unchecked Sendable {
     var socket: String { directory.appendingPathComponent("api.sock").path }
     /// Where the database lives: the test's folder unless a test names another.
     var databaseDirectory: URL?
-    var database: String { (databaseDirectory ?? directory).appendingPathComponent("ledger.db").path }
+    /// A PostgreSQL server's URL to run on instead of an SQLite file in the folder.
+    var databaseURL: String?
+    var database: String { databaseURL ?? (databaseDirectory ?? directory).appendingPathComponent("ledger.db").path }
+    /// More `[daemon]` lines (`writer = ...`).
+    var daemonConfig = ""
     var configPath: String { directory.appendingPathComponent("carbonledger.toml").path }
     var logPath: String { directory.appendingPathComponent("daemon.log").path }
 
@@ -72,6 +76,7 @@ final class DaemonProcess: @unchecked Sendable {
             socket = "\(socket)"
             socket_mode = "0666"
             database = "\(database)"
+            \(daemonConfig)
             [ledger]
             origin = "\(origin)"
             key = "\(keyPath)"

@@ -32,7 +32,7 @@ final class InProcessDaemon: Sendable {
         logger.logLevel = .warning
         self.logger = logger
         let config = try Config.load(path: files.configPath)
-        let (store, calendar) = try DaemonApplication.openStore(config, logger: logger)
+        let (store, calendar) = try await DaemonApplication.openStore(config, logger: logger)
         do {
             let application = try await DaemonApplication(
                 config: config, store: store, calendar: calendar, metrics: .init(), logger: logger)

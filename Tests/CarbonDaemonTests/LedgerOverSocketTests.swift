@@ -1,4 +1,5 @@
 import CarbonClient
+import CarbonPostgres
 import Foundation
 import Testing
 import TransparencyLog
@@ -101,8 +102,11 @@ import Glibc
         #expect(daemon.stop() == 0)
     }
 
-    @Test func sigkillDuringIngestLosesNoAcknowledgedBatch() throws {
+    @Test(arguments: StorageEngine.allCases)
+    func sigkillDuringIngestLosesNoAcknowledgedBatch(on engine: StorageEngine) throws {
         let daemon = try DaemonProcess()
+        let cluster = try engine.prepare(daemon)
+        defer { withExtendedLifetime(cluster) {} }
         try daemon.start()
         let setup = try daemon.client()
         #expect(try setup.post("/v1/consumers", Self.consumers).status == 200)
@@ -200,5 +204,21 @@ final class Acknowledged: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return items
+    }
+}
+/// The engines a daemon test runs on: the embedded SQLite file, or a throwaway
+/// PostgreSQL cluster of the test's own.
+enum StorageEngine: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgresql
+
+    var testDescription: String { rawValue }
+
+    /// Points `daemon` at this engine; returns the cluster to keep alive for PostgreSQL.
+    func prepare(_ daemon: DaemonProcess) throws -> LocalCluster? {
+        guard self == .postgresql else { return nil }
+        let cluster = try LocalCluster()
+        daemon.databaseURL = cluster.url
+        try daemon.writeConfig()
+        return cluster
     }
 }

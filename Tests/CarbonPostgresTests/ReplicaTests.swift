@@ -99,11 +99,11 @@ struct ReplicaTests {
         }
 
         // A lagging replica answers the older signed state.
-        try await readerSession.execute("SELECT pg_wal_replay_pause()")
+        try await replica.pauseReplay()
         try await writer.append(3)
         #expect(try await ledger.refresh() == served)
         await #expect(throws: VerifiedLedger.Refusal.self) { try await ledger.inclusionProof(index: 16) }
-        try await readerSession.execute("SELECT pg_wal_replay_resume()")
+        try await replica.resumeReplay()
         try await replica.waitForReplay(of: primary)
         #expect(try await ledger.refresh()?.checkpoint.size == 19)
 

@@ -15,7 +15,7 @@ struct RegistryRoutes {
     func register(on router: Router<DaemonContext>) {
         router.get("/v1/health") { _, context in
             try context.require(.utility, .consumer, .reader, .auditor, .planner, .metrics, .admin)
-            let checkpoint = store.writer.latestCheckpoint
+            let checkpoint = try await store.durableCheckpoint()
             let problems = health.problems(of: store)
             return try JSONResponse.encode(HealthAnswer(
                 status: problems.isEmpty ? "ok" : "degraded", version: version, size: checkpoint?.size ?? 0,
