@@ -20,6 +20,10 @@ extension PostgresLedgerStorage: SQLConnection {
         }
     }
 
+    public func execute(_ sql: String, _ arguments: [DatabaseValue]) throws {
+        try execute(try PostgresSQL.query(sql, arguments))
+    }
+
     public func latestCheckpoint() throws -> StoredCheckpoint? {
         let columns = "SELECT size, root, note, time FROM checkpoints"
         switch bound {

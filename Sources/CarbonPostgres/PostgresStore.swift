@@ -41,8 +41,6 @@ public struct PostgresWriterEngine: WriterEngine {
             throw error
         }
     }
-
-    public func database(of tables: PostgresLedgerStorage) -> Database? { nil }
 }
 
 /// Opening the store on a PostgreSQL server: as its one writer, or as a reader of a

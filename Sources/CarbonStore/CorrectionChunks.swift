@@ -96,15 +96,17 @@ enum CorrectionChunks {
 
     /// Stores the records of a `corrections` entry, a chunk a row, and notes which
     /// batches' versions they replaced.
-    static func write(_ records: [CorrectionRecord], entry: UInt64, db: Database) throws {
-        let insert = try db.cachedStatement(sql: "INSERT INTO correction_chunks(entry, chunk, versions) VALUES (?, ?, ?)")
+    static func write(_ records: [CorrectionRecord], entry: UInt64, db: some SQLConnection) throws {
         for (chunk, start) in stride(from: 0, to: records.count, by: BatchChunks.size).enumerated() {
             let slice = records[start..<min(start + BatchChunks.size, records.count)]
-            try insert.execute(arguments: [Int64(entry), chunk, Data(encode(slice))])
+            try db.execute(
+                "INSERT INTO correction_chunks(entry, chunk, versions) VALUES (?, ?, ?)", Int64(entry), chunk,
+                Data(encode(slice)))
         }
-        let note = try db.cachedStatement(sql: "INSERT OR IGNORE INTO superseded_in(entry, corrections) VALUES (?, ?)")
-        for replacedEntry in Set(records.map(\.replaces.entry)) {
-            try note.execute(arguments: [Int64(replacedEntry), Int64(entry)])
+        for replacedEntry in Set(records.map(\.replaces.entry)).sorted() {
+            try db.execute(
+                "INSERT INTO superseded_in(entry, corrections) VALUES (?, ?) ON CONFLICT DO NOTHING", Int64(replacedEntry),
+                Int64(entry))
         }
     }
 

@@ -13,10 +13,15 @@ import TransparencyLog
 /// the entry's records (`CorrectionChunks`, where its batch's proofs still find them),
 /// and the consumer's hour sums change by the difference. Cost per correction: one
 /// indexed read of the stored reading and one row updated, plus a share of a blob.
-struct CorrectionIngest {
+///
+/// On SQLite the reads and updates step through SQLite's C API; on another engine
+/// they are a statement for up to `rowsAStatement` corrections.
+struct CorrectionIngest<Tables: IngestTables & SQLConnection> {
     let batch: CorrectionBatch
-    let db: Database
+    let tables: Tables
     let program: Program
+    /// Corrections read or updated in one statement on an engine reached through SQL only.
+    static var rowsAStatement: Int { 1_000 }
 
     /// A correction found good, with the version it replaces.
     private struct Accepted {
@@ -150,6 +155,7 @@ struct CorrectionIngest {
     /// hour, where a scan reads each row once), point lookups otherwise.
     private func storedVersions(of keys: [ReadingKeyOfMeter]) throws -> [ReadingKeyOfMeter: StoredReading] {
         let columns = "meter, duration_s, consumer, import_wh, export_wh, quality, ref, batch, position"
+        guard let db = tables.sqliteDatabase else { return try storedVersionsBySQL(of: keys, columns: columns) }
         let point = try db.cachedStatement(sql: "SELECT \(columns) FROM readings WHERE start = ? AND meter = ?")
             .sqliteStatement
         let range = try db.cachedStatement(
@@ -200,15 +206,73 @@ struct CorrectionIngest {
         return found
     }
 
+    /// `storedVersions` through SQL: each start's meters listed, `rowsAStatement` a statement.
+    private func storedVersionsBySQL(of keys: [ReadingKeyOfMeter], columns: String) throws -> [ReadingKeyOfMeter: StoredReading] {
+        var found: [ReadingKeyOfMeter: StoredReading] = [:]
+        let byStart = Dictionary(grouping: keys, by: \.start)
+        for (start, sameStart) in byStart {
+            let meters = Array(Set(sameStart.map(\.meter))).sorted()
+            for first in stride(from: 0, to: meters.count, by: Self.rowsAStatement) {
+                let some = meters[first..<min(first + Self.rowsAStatement, meters.count)]
+                let list = Array(repeating: "?", count: some.count).joined(separator: ", ")
+                try tables.forEachRow(
+                    "SELECT \(columns) FROM readings WHERE start = ? AND meter IN (\(list))",
+                    [start.databaseValue] + some.map(\.databaseValue)
+                ) { row in
+                    let meter: Int64 = row[0]
+                    found[ReadingKeyOfMeter(meter: meter, start: start)] = StoredReading(
+                        stored: CorrectionRecord.StoredVersion(
+                            start: start, meter: meter, consumerRow: row[2], durationS: row[1], importWh: row[3],
+                            exportWh: row[4], quality: row[5], ref: row[6]),
+                        version: ReadingVersion(entry: UInt64(row[7] as Int64), position: row[8]))
+                }
+            }
+        }
+        return found
+    }
+
+    /// The new figures of a corrected reading, at `position` of its `corrections` entry.
+    private struct CorrectedRow {
+        var start: Int64
+        var meter: Int64
+        var importWh: Int64
+        var exportWh: Int64
+        var quality: Int64
+        var ref: String?
+        var position: Int64
+    }
+
+    /// Writes corrected readings through SQL: one `UPDATE ... FROM (VALUES ...)` for up
+    /// to `rowsAStatement` of them.
+    private func updateBySQL(_ rows: [CorrectedRow], entry: UInt64) throws {
+        for first in stride(from: 0, to: rows.count, by: Self.rowsAStatement) {
+            let some = rows[first..<min(first + Self.rowsAStatement, rows.count)]
+            let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: some.count).joined(separator: ", ")
+            let arguments = some.flatMap { row -> [DatabaseValue] in
+                [row.start.databaseValue, row.meter.databaseValue, row.importWh.databaseValue, row.exportWh.databaseValue,
+                 row.quality.databaseValue, row.ref?.databaseValue ?? .null, row.position.databaseValue]
+            }
+            try tables.execute(
+                """
+                UPDATE readings SET import_wh = v.import_wh, export_wh = v.export_wh, quality = v.quality, ref = v.ref,
+                    batch = \(Int64(entry)), position = v.position
+                FROM (VALUES \(values)) AS v(start, meter, import_wh, export_wh, quality, ref, position)
+                WHERE readings.start = v.start AND readings.meter = v.meter
+                """,
+                arguments)
+        }
+    }
+
     /// Moves each replaced version aside, writes the new ones, appends the batch's
     /// `corrections` entry; returns its index.
     private func store(_ accepted: [Accepted], utility: String, appender: inout LedgerAppender, time: Int64) throws -> UInt64 {
         let entryIndex = appender.nextIndex
-        let update = try db.cachedStatement(sql: """
+        let update = try tables.sqliteDatabase?.cachedStatement(sql: """
             UPDATE readings SET import_wh = ?, export_wh = ?, quality = ?, ref = ?, batch = ?, position = ?
             WHERE start = ? AND meter = ?
             """).sqliteStatement
-        sqlite3_bind_int64(update, 5, Int64(entryIndex))
+        if let update { sqlite3_bind_int64(update, 5, Int64(entryIndex)) }
+        var corrected: [CorrectedRow] = []
         var records: [CorrectionRecord] = []
         records.reserveCapacity(accepted.count)
         var hours = ConsumerHoursBatch()
@@ -223,18 +287,24 @@ struct CorrectionIngest {
             let correction = batch.corrections[a.index]
             let reading = correction.reading
             let old = a.replaced.stored
-            sqlite3_bind_int64(update, 1, reading.importWh)
-            sqlite3_bind_int64(update, 2, reading.exportWh)
-            sqlite3_bind_int64(update, 3, QualityCode.code(reading.quality))
-            sqlite3_bind_int64(update, 6, Int64(position))
-            sqlite3_bind_int64(update, 7, reading.start)
-            sqlite3_bind_int64(update, 8, a.meterID)
-            try Self.withText(reading.id, bound: 4, to: update) {
-                let code = sqlite3_step(update)
-                sqlite3_reset(update)
-                guard code == SQLITE_DONE else {
-                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
+            if let update, let db = tables.sqliteDatabase {
+                sqlite3_bind_int64(update, 1, reading.importWh)
+                sqlite3_bind_int64(update, 2, reading.exportWh)
+                sqlite3_bind_int64(update, 3, QualityCode.code(reading.quality))
+                sqlite3_bind_int64(update, 6, Int64(position))
+                sqlite3_bind_int64(update, 7, reading.start)
+                sqlite3_bind_int64(update, 8, a.meterID)
+                try Self.withText(reading.id, bound: 4, to: update) {
+                    let code = sqlite3_step(update)
+                    sqlite3_reset(update)
+                    guard code == SQLITE_DONE else {
+                        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
+                    }
                 }
+            } else {
+                corrected.append(CorrectedRow(
+                    start: reading.start, meter: a.meterID, importWh: reading.importWh, exportWh: reading.exportWh,
+                    quality: QualityCode.code(reading.quality), ref: reading.id, position: Int64(position)))
             }
             records.append(CorrectionRecord(reason: correction.reason, replaces: a.replaced.version, replaced: old))
             guard let oldQuality = QualityCode.quality(old.quality) else {
@@ -253,23 +323,20 @@ struct CorrectionIngest {
             lastStart = max(lastStart, reading.start)
             lastEnd = max(lastEnd, reading.end)
         }
-        try hours.write(db: db)
-        try CorrectionChunks.write(records, entry: entryIndex, db: db)
+        try updateBySQL(corrected, entry: entryIndex)
+        try hours.write(to: tables)
+        try CorrectionChunks.write(records, entry: entryIndex, db: tables)
         let chunkRoots = BatchChunks.roots(of: leafHashes)
         let entry = ReadingsEntry(
             utility: utility, count: accepted.count, root: BatchChunks.batchRoot(ofChunkRoots: chunkRoots),
             firstStart: firstStart, lastEnd: lastEnd, batch: batch.batchID)
-        let index = try appender.append(.corrections(entry), time: time, db: db)
+        let index = try StoreError.mapping { try appender.append(.corrections(entry), time: time, to: tables) }
         guard index == entryIndex else {
             throw StoreError.corrupt("corrections entry got index \(index), expected \(entryIndex)")
         }
-        try db.cachedStatement(sql: """
-            INSERT INTO reading_batches(entry, first_start, last_start, count, chunks) VALUES (?, ?, ?, ?, ?)
-            """)
-            .execute(arguments: [
-                Int64(index), firstStart, lastStart, accepted.count,
-                Data(StoredChunk.encode(chunkKeys.chunks(roots: chunkRoots))),
-            ])
+        try tables.insertReadingBatch(
+            entry: index, firstStart: firstStart, lastStart: lastStart, count: accepted.count,
+            chunks: StoredChunk.encode(chunkKeys.chunks(roots: chunkRoots)))
         return index
     }
 }

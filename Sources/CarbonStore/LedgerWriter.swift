@@ -193,10 +193,7 @@ public final class LedgerWriter: StoreWriter, @unchecked Sendable {
                             if let key, case .success(.committed) = batches[k] { firstWithKey[key] = k }
                         case .close(let period, _):
                             closes[k] = perform(engine, tables) {
-                                guard let db = engine.database(of: tables) else {
-                                    throw StoreError.notOnThisEngine("closing a period")
-                                }
-                                return try PeriodClose(period: period, db: db, program: program).run(
+                                try PeriodClose(period: period, db: tables, program: program).run(
                                     cache: &cache, appender: &appender, time: time)
                             }
                         }
@@ -286,12 +283,11 @@ public final class LedgerWriter: StoreWriter, @unchecked Sendable {
         if let key = BatchKey(job), let earlier = try tables.earlierAnswer(to: key) { return .committed(earlier) }
         switch job {
         case .corrections(let batch):
-            guard let db = engine.database(of: tables) else { throw StoreError.notOnThisEngine("a correction") }
             return BatchOutcome(
-                try CorrectionIngest(batch: batch, db: db, program: program).run(cache: cache, appender: &appender, time: time))
+                try CorrectionIngest(batch: batch, tables: tables, program: program).run(
+                    cache: cache, appender: &appender, time: time))
         case .restate(let restatement):
-            guard let db = engine.database(of: tables) else { throw StoreError.notOnThisEngine("a restatement") }
-            return try restatement.run(cache: &cache, appender: &appender, time: time, db: db)
+            return try restatement.run(cache: &cache, appender: &appender, time: time, tables: tables)
         default:
             let done = try WriterJobs.run(
                 job, tables: tables, cache: &cache, appender: &appender, program: program, time: time)!

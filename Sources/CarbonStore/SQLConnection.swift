@@ -15,12 +15,21 @@ public protocol SQLConnection {
     /// Runs `sql` with `arguments` bound and hands each row to `body`, in order.
     func forEachRow(_ sql: String, _ arguments: [DatabaseValue], _ body: (SQLRow) throws -> Void) throws
 
+    /// Runs a statement that returns no rows (inside the writer's transaction).
+    func execute(_ sql: String, _ arguments: [DatabaseValue]) throws
+
+    /// SQLite's connection under this one, for the scans that step through SQLite's C
+    /// API; nil on other engines.
+    var sqliteDatabase: Database? { get }
+
     /// The checkpoint reads are bounded by: the latest stored one, or on a replica's
     /// reader the latest one it has verified (`VerifiedLedger`); nil before the first.
     func latestCheckpoint() throws -> StoredCheckpoint?
 }
 
 extension SQLConnection {
+    public var sqliteDatabase: Database? { nil }
+
     public func latestCheckpoint() throws -> StoredCheckpoint? {
         try storedCheckpoint(sql: "SELECT size, root, note, time FROM checkpoints ORDER BY size DESC LIMIT 1")
     }
@@ -32,6 +41,11 @@ extension SQLConnection {
         guard let row = found else { return nil }
         guard let root = Hash256(bytes: row["root"] as Data) else { throw StoreError.corrupt("checkpoint root") }
         return StoredCheckpoint(size: UInt64(row["size"] as Int64), root: root, note: row["note"], time: row["time"])
+    }
+
+    /// Runs a statement that returns no rows.
+    func execute(_ sql: String, _ arguments: (any DatabaseValueConvertible)?...) throws {
+        try execute(sql, arguments.map { $0?.databaseValue ?? .null })
     }
 
     /// Every row of `sql`.
@@ -132,6 +146,12 @@ private func decodeColumn<Value: DatabaseValueConvertible>(_ value: DatabaseValu
 }
 
 extension Database: SQLConnection {
+    public var sqliteDatabase: Database? { self }
+
+    public func execute(_ sql: String, _ arguments: [DatabaseValue]) throws {
+        try cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
+    }
+
     public func forEachRow(_ sql: String, _ arguments: [DatabaseValue], _ body: (SQLRow) throws -> Void) throws {
         let statement = try cachedStatement(sql: sql)
         let columns = statement.columnNames

@@ -38,9 +38,7 @@ public struct ReadOnlyWriter: StoreWriter {
 /// the savepoint each job runs in, and the tables both go through.
 ///
 /// `LedgerWriter` runs the same group commit over any engine: SQLite here
-/// (`SQLiteWriterEngine`), PostgreSQL in CarbonPostgres. Jobs whose code still speaks
-/// GRDB's `Database` (corrections, restatements, closing periods) run where
-/// `database(of:)` gives one, and are refused naming the engine elsewhere.
+/// (`SQLiteWriterEngine`), PostgreSQL in CarbonPostgres.
 public protocol WriterEngine {
     associatedtype Tables: StoreTables & SQLConnection
 
@@ -51,9 +49,6 @@ public protocol WriterEngine {
     /// Runs `body` in a savepoint of the open transaction: its work is undone alone
     /// when it throws.
     func savepoint<T>(_ tables: Tables, _ body: () throws -> T) throws -> T
-
-    /// SQLite's connection under `tables`, for the jobs not yet behind the interfaces.
-    func database(of tables: Tables) -> Database?
 }
 
 /// SQLite's writer connection (the pool's writer), `BEGIN IMMEDIATE` a group.
@@ -78,12 +73,16 @@ struct SQLiteWriterEngine: WriterEngine {
         // The savepoint committed, so `body` returned.
         return value!
     }
-
-    func database(of tables: StoredLedger) -> Database? { tables.db }
 }
 
 extension StoredLedger: SQLConnection {
     func forEachRow(_ sql: String, _ arguments: [DatabaseValue], _ body: (SQLRow) throws -> Void) throws {
         try db.forEachRow(sql, arguments, body)
     }
+
+    func execute(_ sql: String, _ arguments: [DatabaseValue]) throws {
+        try db.execute(sql, arguments)
+    }
+
+    var sqliteDatabase: Database? { db }
 }

@@ -214,7 +214,7 @@ extension HourSums {
     static func stored(
         consumerRow: Int64, from: Int64, to: Int64, db: some SQLConnection
     ) throws -> [(hour: Int64, sums: HourSums)] {
-        guard let db = db as? Database else { return try storedByList(consumerRow: consumerRow, from: from, to: to, db: db) }
+        guard let db = db.sqliteDatabase else { return try storedByList(consumerRow: consumerRow, from: from, to: to, db: db) }
         let statement = try db.cachedStatement(sql: "SELECT sums FROM consumer_hours WHERE hour = ? AND block = ?")
         let handle = statement.sqliteStatement
         sqlite3_bind_int64(handle, 2, consumerRow / blockSize)

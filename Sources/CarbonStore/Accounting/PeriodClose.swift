@@ -10,9 +10,9 @@ import TransparencyLog
 /// appended and the figures frozen. One transaction holds it all, so a crash leaves
 /// either no close or a whole one; from the commit on, readings and certificates
 /// starting before the period's end are refused.
-struct PeriodClose {
+struct PeriodClose<Tables: StoreTables & SQLConnection> {
     let period: Period
-    let db: Database
+    let db: Tables
     let program: Program
 
     func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64) throws -> CloseOutcome {
@@ -25,8 +25,7 @@ struct PeriodClose {
         let (start, end) = program.span(of: period)
         let reopened = cache.reopened[period] != nil
         if !reopened, let entry = try PeriodAccounting.closedEntry(of: period, db: db) {
-            let consumers = try Int.fetchOne(
-                db, sql: "SELECT consumers FROM periods WHERE period = ?", arguments: [period.description]) ?? 0
+            let consumers = try db.value("SELECT consumers FROM periods WHERE period = ?", period.description, as: Int.self) ?? 0
             return .closed(PeriodCloseResult(period: period, entry: entry, consumers: consumers, alreadyClosed: true))
         }
         let accounting = try PeriodAccounting(db: db, program: program)
@@ -69,22 +68,22 @@ struct PeriodClose {
                 period: period, method: result.method, timezone: program.calendar.identifier,
                 parameters: program.parameters, benchmarks: result.benchmarks, consumers: result.scores.count,
                 restates: restated?.entry)),
-            time: time, db: db)
+            time: time, to: db)
         if restated != nil {
             // The signed figures stay in the ledger; the tables hold the current ones.
             for sql in [
                 "DELETE FROM scores WHERE period = ?", "DELETE FROM periods WHERE period = ?",
                 "UPDATE restatements SET closed_by = \(periodIndex) WHERE period = ? AND closed_by IS NULL",
             ] {
-                try db.execute(sql: sql, arguments: [period.description])
+                try db.execute(sql, period.description)
             }
-            try db.execute(sql: "DELETE FROM certificate_use WHERE through = ?", arguments: [end])
+            try db.execute("DELETE FROM certificate_use WHERE through = ?", end)
         }
-        let insertScore = try db.cachedStatement(sql: """
+        let insertScore = """
             INSERT INTO scores(period, consumer, entry, zone, class, energy_wh, export_wh, loc_ug, mkt_ug, matched_wh,
                 estimated_wh, k_milli, p, q_milli, r, zone_flat_mg, s_milli, t, g, score, bench_ug, avoided_ug, points, flags)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+            """
         for score in result.scores {
             let id = score.consumer.id
             let roots = try score.factorDatasets.map { name in
@@ -96,21 +95,20 @@ struct PeriodClose {
                     consumer: id, period: period, method: result.method, figures: score.figures,
                     readingsRoot: computed.readingsRoots[id] ?? RFC6962.emptyRoot, certificates: score.certificates,
                     factorRoots: roots, restates: restated?.scores[id])),
-                time: time, db: db)
+                time: time, to: db)
             let f = score.figures
-            try insertScore.execute(arguments: [
+            try db.execute(
+                insertScore,
                 period.description, id, Int64(index), score.consumer.zone, score.consumer.consumerClass.rawValue,
                 f.energyWh, f.exportWh, f.locUg, f.mktUg, f.matchedWh, f.estimatedWh, f.kMilli, f.p, f.qMilli, f.r,
                 f.zoneFlatMg, f.sMilli, f.t, f.g, f.score, f.benchUg, f.avoidedUg, f.points,
-                f.flags.map(\.rawValue).joined(separator: ","),
-            ])
+                f.flags.map(\.rawValue).joined(separator: ","))
         }
         try db.execute(
-            sql: "INSERT INTO periods(period, start, end, entry, consumers) VALUES (?, ?, ?, ?, ?)",
-            arguments: [period.description, start, end, Int64(periodIndex), result.scores.count])
-        let insertUse = try db.cachedStatement(sql: "INSERT INTO certificate_use(id, through, used_wh) VALUES (?, ?, ?)")
+            #"INSERT INTO periods(period, start, "end", entry, consumers) VALUES (?, ?, ?, ?, ?)"#,
+            period.description, start, end, Int64(periodIndex), result.scores.count)
         for use in result.certificates where use.usedNowWh > 0 {
-            try insertUse.execute(arguments: [use.id, end, use.usedWh])
+            try db.execute("INSERT INTO certificate_use(id, through, used_wh) VALUES (?, ?, ?)", use.id, end, use.usedWh)
         }
         cache.closedThrough = max(cache.closedThrough, end)
         cache.reopened[period] = nil
@@ -120,24 +118,21 @@ struct PeriodClose {
     }
 
     /// The `period` entry and score entries in force of a closed period.
-    static func signed(_ period: Period, db: Database) throws -> (entry: UInt64, scores: [String: UInt64]) {
+    static func signed(_ period: Period, db: some SQLConnection) throws -> (entry: UInt64, scores: [String: UInt64]) {
         guard let entry = try PeriodAccounting.closedEntry(of: period, db: db) else {
             throw StoreError.corrupt("restated period \(period) is not closed")
         }
         var scores: [String: UInt64] = [:]
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT consumer, entry FROM scores WHERE period = ?"), arguments: [period.description])
-        while let row = try rows.next() { scores[row[0]] = UInt64(row[1] as Int64) }
+        try db.forEachRow("SELECT consumer, entry FROM scores WHERE period = ?", [period.description.databaseValue]) { row in
+            scores[row[0]] = UInt64(row[1] as Int64)
+        }
         return (entry, scores)
     }
 
     /// The `root` of every dataset's `factors` entry, by dataset name.
-    static func datasetRoots(db: Database) throws -> [String: Hash256] {
+    static func datasetRoots(db: some SQLConnection) throws -> [String: Hash256] {
         var roots: [String: Hash256] = [:]
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT d.dataset, e.body FROM factor_datasets d JOIN entries e ON e.idx = d.entry
-            """)
-        while let row = try rows.next() {
+        try db.forEachRow("SELECT d.dataset, e.body FROM factor_datasets d JOIN entries e ON e.idx = d.entry", []) { row in
             let name: String = row[0]
             let body: Data = row[1]
             guard case .factors(let entry)? = try? LedgerEntry(canonicalBytes: Array(body)) else {

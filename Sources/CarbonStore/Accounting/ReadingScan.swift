@@ -129,7 +129,7 @@ struct ReadingScan {
             reading.id = idUTF8.map { String(decoding: $0, as: UTF8.self) }
             group.append(ScannedReading(reading: reading, idUTF8: nil, consumer: position, meter: meterID))
         }
-        if let sqlite = db as? Database {
+        if let sqlite = db.sqliteDatabase {
             try Self.scan(sqlite, from: from, to: to, consumer: consumer, take)
         } else {
             try Self.scan(db, from: from, to: to, consumer: consumer, page: page, take)

@@ -16,25 +16,27 @@ public struct Restatement: Sendable {
 
     /// Appends the `restatement` entry and opens the period for corrections, inside
     /// the writer's transaction. Its figures stay those signed until it is closed again.
-    func run(cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64, db: Database) throws -> BatchOutcome {
+    func run(
+        cache: inout RegistryCache, appender: inout LedgerAppender, time: Int64, tables db: some StoreTables & SQLConnection
+    ) throws -> BatchOutcome {
         func refuse(_ message: String) -> BatchOutcome {
             .rejected(kind: .conflict, errors: [RecordError(index: 0, field: "period", message: message)])
         }
-        guard let closed = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT entry, start, end FROM periods WHERE period = ?"), arguments: [period.description])
+        guard let closed = try db.row(#"SELECT entry, start, "end" FROM periods WHERE period = ?"#, period.description)
         else { return refuse("\(period) is not closed: its readings can be corrected without a restatement") }
-        if let open = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT entry FROM restatements WHERE period = ? AND closed_by IS NULL"),
-            arguments: [period.description])
+        if let open = try db.value(
+            "SELECT entry FROM restatements WHERE period = ? AND closed_by IS NULL", period.description, as: Int64.self)
         {
             return refuse("\(period) is open for corrections already (restatement entry \(open)); close it to sign new figures")
         }
         let restates = UInt64(closed["entry"] as Int64)
-        let index = try appender.append(
-            .restatement(RestatementEntry(period: period, reason: reason, restates: restates)), time: time, db: db)
+        let index = try StoreError.mapping {
+            try appender.append(
+                .restatement(RestatementEntry(period: period, reason: reason, restates: restates)), time: time, to: db)
+        }
         try db.execute(
-            sql: "INSERT INTO restatements(entry, period, reason, restates) VALUES (?, ?, ?, ?)",
-            arguments: [Int64(index), period.description, reason, Int64(restates)])
+            "INSERT INTO restatements(entry, period, reason, restates) VALUES (?, ?, ?, ?)",
+            Int64(index), period.description, reason, Int64(restates))
         cache.reopened[period] = (closed["start"] as Int64)..<(closed["end"] as Int64)
         return .committed(BatchResult(accepted: 1, duplicates: 0, entry: index, entries: [index]))
     }
