@@ -282,20 +282,28 @@ public final class LedgerWriter: StoreWriter, @unchecked Sendable {
     ) throws -> BatchOutcome {
         if let key = BatchKey(job), let earlier = try tables.earlierAnswer(to: key) { return .committed(earlier) }
         switch job {
+        case .readings(let batch):
+            let answer = try ReadingIngest(batch: batch, tables: tables, program: program)
+                .run(cache: &cache, appender: &appender, time: time)
+            tally.add(answer: answer.0, rejections: answer.1)
+            return BatchOutcome(answer)
         case .corrections(let batch):
             return BatchOutcome(
                 try CorrectionIngest(batch: batch, tables: tables, program: program).run(
                     cache: cache, appender: &appender, time: time))
         case .restate(let restatement):
             return try restatement.run(cache: &cache, appender: &appender, time: time, tables: tables)
-        default:
-            let done = try WriterJobs.run(
-                job, tables: tables, cache: &cache, appender: &appender, program: program, time: time)!
-            if case .readings = job {
-                let stored: BatchResult? = if case .committed(let result) = done.outcome { result } else { nil }
-                tally.add(answer: stored, rejections: done.rejections)
-            }
-            return done.outcome
+        case .consumers(let batch):
+            return BatchOutcome(
+                try ConsumerRegistration(batch: batch, tables: tables).run(cache: &cache, appender: &appender, time: time))
+        case .certificates(let batch):
+            return BatchOutcome(
+                try CertificateRegistration(batch: batch, tables: tables, program: program)
+                    .run(cache: cache, appender: &appender, time: time))
+        case .rotateKey(let rotation):
+            return try rotation.run(appender: &appender, time: time, tables: tables)
+        case .factors(let dataset):
+            return try FactorDatasets.load(dataset, appender: &appender, time: time, tables: tables)
         }
     }
 
@@ -365,6 +373,16 @@ struct BatchKey: Hashable {
 }
 
 extension BatchOutcome {
+    /// A job's answer: committed with its result, or refused with its worst rejection.
+    init(_ answer: (BatchResult?, [Rejection])) {
+        if let result = answer.0 {
+            self = .committed(result)
+        } else {
+            let summary = answer.1.summarized() ?? (.invalid, [])
+            self = .rejected(kind: summary.kind, errors: summary.errors)
+        }
+    }
+
     /// The same outcome, marked as an answer given again.
     var replayed: BatchOutcome {
         guard case .committed(var result) = self else { return self }

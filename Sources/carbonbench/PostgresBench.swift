@@ -11,11 +11,11 @@ import TransparencyLog
 ///
 /// - floor: each hour of all meters as one `COPY readings FROM STDIN`, one
 ///   transaction a batch;
-/// - ingest: the same batches through the store's writer code on PostgreSQL
-///   (`TableWriter`): each reading decided against the registry and its meter's
-///   state, the readings copied, the consumers' hour sums merged, the batch's row, the
-///   signed `readings` entry, its tree nodes and a signed checkpoint, one transaction
-///   a batch.
+/// - ingest: the same batches through the store's writer on PostgreSQL (the daemon's
+///   `LedgerWriter`, submitted one at a time so each is a transaction of its own):
+///   each reading decided against the registry and its meter's state, the readings
+///   copied, the consumers' hour sums merged, the batch's row, the signed `readings`
+///   entry, its tree nodes and a signed checkpoint.
 ///
 /// Both start from the same prefilled hours in databases of their own in one cluster,
 /// and take turns batch by batch so both see the same machine and server. What the
@@ -40,27 +40,27 @@ struct PostgresBench {
             try blocking { try await admin.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)")) }
         }
         let floor = try blocking { try await PostgresSession.connect(to: cluster.location(database: "floor"), logger: logger) }
-        let ingest = try blocking { try await PostgresSession.connect(to: cluster.location(database: "ingest"), logger: logger) }
-        for session in [floor, ingest] { try blocking { try await PostgresSchema.migrate(session) } }
+        try blocking { try await PostgresSchema.migrate(floor) }
 
         // The store: consumers registered, then the prefilled hours ingested (untimed).
-        let tables = PostgresLedgerStorage(session: ingest)
         let signer = try NoteSigner(skey: NoteSigner.generate(name: setup.origin).skey)
         let zones = try ZoneTree([Zone(zone: "CN", parent: nil, name: "China"), Zone(zone: "CN-ZJ", parent: "CN", name: "Zhejiang")])
-        var writer = try inTransaction(ingest) {
-            try TableWriter.open(tables: tables, signer: signer, zones: zones, program: Program(), time: setup.firstHour)
-        }
+        let store = try PostgresStore.openWriter(
+            at: cluster.location(database: "ingest"), readers: 1, signer: signer, zones: zones,
+            clock: { [firstHour = setup.firstHour] in firstHour }, logger: logger)
+        defer { store.close() }
         let consumers = (0..<setup.meters).map {
             Consumer(id: "c\($0)", utility: "bench-grid", zone: "CN-ZJ", consumerClass: .residential, normalizer: 1)
         }
         try submit(.consumers(ConsumerBatch(
             submitter: Submitter(utility: nil), partial: false, consumers: consumers, recordIndex: Array(consumers.indices),
-            parseErrors: [])), to: &writer, tables: tables)
+            parseErrors: [])), to: store)
         for hour in 0..<setup.prefillHours {
-            try submit(batch(hour: hour), to: &writer, tables: tables)
+            try submit(batch(hour: hour), to: store)
             let rows = rows(hour: hour, batch: Int64(hour))
             try blocking { try await floor.transaction { try await ReadingCopy.copy(rows, into: $0) } }
         }
+        let ingest = try blocking { try await PostgresSession.connect(to: cluster.location(database: "ingest"), logger: logger) }
         for session in [floor, ingest] { try blocking { try await session.execute("VACUUM ANALYZE") } }
 
         // Built before the clock starts, as the daemon's requests arrive parsed and hashed.
@@ -70,7 +70,7 @@ struct PostgresBench {
         var (floorMs, ingestMs) = ([Double](), [Double]())
         for (rows, job) in zip(floorBatches, ingestBatches) {
             floorMs.append(try timed { try blocking { try await floor.transaction { try await ReadingCopy.copy(rows, into: $0) } } })
-            ingestMs.append(try timed { try submit(job, to: &writer, tables: tables) })
+            ingestMs.append(try timed { try submit(job, to: store) })
         }
         for session in [floor, ingest, admin] { try blocking { await session.close() } }
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
@@ -79,21 +79,12 @@ struct PostgresBench {
             ingestMs: median(ingestMs))
     }
 
-    /// One job in a transaction of its own, as the writer commits it.
-    private func submit(_ job: LedgerWriter.Job, to writer: inout TableWriter, tables: PostgresLedgerStorage) throws {
-        let outcome = try inTransaction(tables.session) { () throws -> BatchOutcome in
-            try writer.submit(job, time: setup.firstHour, tables: tables)
-        }
+    /// One job, waited for: alone in the writer's queue, it commits in a transaction of its own.
+    private func submit(_ job: LedgerWriter.Job, to store: CarbonStore) throws {
+        let outcome = try blocking { try await store.writer.submit(job) }
         guard case .committed(let result) = outcome, result.errors.isEmpty else {
             throw BenchFailure("a bench batch was refused: \(outcome)")
         }
-    }
-
-    private func inTransaction<T>(_ session: PostgresSession, _ work: () throws -> T) throws -> T {
-        try blocking { try await session.execute("BEGIN") }
-        let value = try work()
-        try blocking { try await session.execute("COMMIT") }
-        return value
     }
 
     /// The bench's readings of `hour`, parsed and hashed as the daemon hands them to its writer.

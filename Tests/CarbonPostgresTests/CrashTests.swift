@@ -34,55 +34,54 @@ struct CrashTests {
         let numbers = Mutex<[Int]>([])
     }
 
-    /// Opens the writer on `session` and submits `jobs`, a transaction each, on a thread
-    /// of its own; `acknowledged` gets each job's number once its commit has returned.
+    /// Opens the store on `cluster` as the daemon does, submits `jobs` one after the
+    /// other, and returns the store; `acknowledged` gets each job's number once its
+    /// commit has returned.
     static func ingest(
-        session: PostgresSession, signer: NoteSigner, jobs: [LedgerWriter.Job], acknowledged: Acknowledged? = nil
-    ) async throws -> TableWriter {
+        into cluster: LocalCluster, signer: NoteSigner, jobs: [LedgerWriter.Job], acknowledged: Acknowledged? = nil
+    ) async throws -> CarbonStore {
         let zones = try ZoneTree([Zone(zone: "CN", parent: nil, name: "China")])
-        return try await onOwnThread {
-            let tables = PostgresLedgerStorage(session: session)
-            try blocking { try await session.execute("BEGIN") }
-            var writer = try TableWriter.open(tables: tables, signer: signer, zones: zones, program: Program(), time: time)
-            try blocking { try await session.execute("COMMIT") }
+        let store = try await onOwnThread {
+            try PostgresStore.openWriter(at: cluster.location(), readers: 1, signer: signer, zones: zones, clock: { time })
+        }
+        do {
             for (number, job) in jobs.enumerated() {
-                try blocking { try await session.execute("BEGIN") }
-                let outcome = try writer.submit(job, time: time, tables: tables)
-                try blocking { try await session.execute("COMMIT") }
+                let outcome = try await store.writer.submit(job)
                 guard case .committed = outcome else { throw LocalCluster.ClusterError("job \(number): \(outcome)") }
                 acknowledged?.numbers.withLock { $0.append(number) }
             }
-            return writer
+        } catch {
+            store.close()
+            throw error
         }
+        return store
     }
 
     @Test func everyAcknowledgedBatchSurvivesAndTheWriterSignsOn() async throws {
         let cluster = try LocalCluster()
         let signer = try NoteSigner(skey: NoteSigner.generate(name: "test.example/ledger").skey)
-        let session = try await cluster.connect()
-        try await PostgresSchema.migrate(session)
         let consumers = (0..<Self.meters).map {
             Consumer(id: "c\($0)", utility: "u1", zone: "CN", consumerClass: .residential, normalizer: 1)
         }
-        _ = try await Self.ingest(session: session, signer: signer, jobs: [LedgerWriter.Job.consumers(ConsumerBatch(
+        try await Self.ingest(into: cluster, signer: signer, jobs: [LedgerWriter.Job.consumers(ConsumerBatch(
             submitter: Submitter(utility: nil), partial: false, consumers: consumers, recordIndex: Array(consumers.indices),
-            parseErrors: []))])
+            parseErrors: []))]).close()
 
         // Batches go in until the server dies under them.
         let acknowledged = Acknowledged()
         let hours = (0..<10_000).map { Self.batch(hour: $0) }
-        let ingesting = Task { try await Self.ingest(session: session, signer: signer, jobs: hours, acknowledged: acknowledged) }
+        let ingesting = Task { try await Self.ingest(into: cluster, signer: signer, jobs: hours, acknowledged: acknowledged) }
         try await LocalCluster.waitUntil { acknowledged.numbers.withLock { $0.count } >= 20 }
         try cluster.stop()
         // The writer's wait ends: a COPY the dead server never finishes fails with the connection.
         await #expect(throws: (any Error).self) { _ = try await ingesting.value }
         let survivors = acknowledged.numbers.withLock { $0 }
-        await session.close()
 
         try cluster.start()
-        let again = try await cluster.connect()
         // The writer loads: the last checkpoint verifies and matches the stored tree.
-        let writer = try await Self.ingest(session: again, signer: signer, jobs: [Self.batch(hour: 20_000)])
+        let store = try await Self.ingest(into: cluster, signer: signer, jobs: [Self.batch(hour: 20_000)])
+        defer { store.close() }
+        let again = try await cluster.connect()
         let stored = try await again.rows("SELECT start, count(*) FROM readings GROUP BY start")
         var perHour: [Int64: Int64] = [:]
         for row in stored {
@@ -95,7 +94,8 @@ struct CrashTests {
         // Nothing half-stored: every hour holds all its readings or none.
         #expect(perHour.values.allSatisfy { $0 == Int64(Self.meters) })
         #expect(perHour[Self.hour + 20_000 * 3600] == Int64(Self.meters))
-        let checkpoint = try SignedCheckpoint.open(writer.appender.lastNote!, verifiers: [signer.verifier]).checkpoint
+        let checkpoint = try SignedCheckpoint.open(
+            try #require(store.writer.latestCheckpoint?.note), verifiers: [signer.verifier]).checkpoint
         let entries = try await again.rows("SELECT count(*) FROM entries")[0].decode(Int64.self)
         #expect(checkpoint.size == UInt64(entries))
         await again.close()
