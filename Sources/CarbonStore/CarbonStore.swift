@@ -61,16 +61,13 @@ public final class CarbonStore: Sendable {
             if let connection = db.sqliteConnection { walMonitor.install(on: connection) }
         }
         let opened = try Self.openWriter(
-            engine: SQLiteWriterEngine(pool: pool), reads: SQLiteReads(pool: pool), signer: signer, keyPath: keyPath,
+            engine: SQLiteWriterEngine(pool: pool), signer: signer, keyPath: keyPath,
             zones: zones, factorDatasets: factorDatasets, program: program, highestCheckpoint: highestCheckpoint,
             acceptRollback: acceptRollback, clock: clock, logger: logger)
         self.walMonitor = walMonitor
         self.program = program
         self.isReadOnly = false
-        self.release = { [pool] in
-            _ = pool
-            lock.release()
-        }
+        self.release = { lock.release() }
         self.reader = LedgerReader(
             pool: pool, program: program, durable: opened.durable, provisionalRefresh: provisionalRefresh, clock: clock)
         self.writer = opened.writer
@@ -88,7 +85,7 @@ public final class CarbonStore: Sendable {
         logger: Logger = Logger(label: "carbonledger.store"), release: @escaping @Sendable () -> Void
     ) throws {
         let opened = try Self.openWriter(
-            engine: engine, reads: reads, signer: signer, keyPath: keyPath, zones: zones, factorDatasets: factorDatasets,
+            engine: engine, signer: signer, keyPath: keyPath, zones: zones, factorDatasets: factorDatasets,
             program: program, highestCheckpoint: highestCheckpoint, acceptRollback: acceptRollback, clock: clock,
             logger: logger)
         self.walMonitor = WALMonitor()
@@ -118,7 +115,7 @@ public final class CarbonStore: Sendable {
     /// Prepares the ledger on `engine` (the key, the genesis on first use, the check
     /// against the highest signed checkpoint) and starts its writer.
     private static func openWriter<Engine: WriterEngine>(
-        engine: Engine, reads: any ReadConnections, signer: NoteSigner, keyPath: String, zones: ZoneTree?,
+        engine: Engine, signer: NoteSigner, keyPath: String, zones: ZoneTree?,
         factorDatasets: [FactorDataset], program: Program, highestCheckpoint: HighestCheckpoint?, acceptRollback: Bool,
         clock: @escaping @Sendable () -> Int64, logger: Logger
     ) throws -> (writer: LedgerWriter, durable: DurableCheckpoint) {

@@ -65,9 +65,9 @@ public enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Read-only queries over the ledger and registry. Reads run on reader connections
 /// in snapshot isolation, never blocking the writer.
 ///
-/// The ledger's own reads (checkpoints, entries, proofs, tiles, the registry records)
-/// go through `connections`, on either engine. The accounting queries (`Accounting/`)
-/// still read SQLite's pool, and on a store without one refuse naming the engine.
+/// Every read goes through `connections`, on either engine, except a backup: that is
+/// SQLite's own online copy, and a store without SQLite's pool refuses it naming the
+/// engine (PostgreSQL's backups are the server's tools).
 public struct LedgerReader: Sendable {
     let connections: any ReadConnections
     private let sqlitePool: DatabasePool?
@@ -121,12 +121,21 @@ public struct LedgerReader: Sendable {
         self.snapshots = ProvisionalSnapshots(refreshAfter: provisionalRefresh)
     }
 
-    /// SQLite's pool, for the queries not yet written against `SQLConnection`.
+    /// SQLite's pool, for its online backup.
     var pool: DatabasePool {
         get throws {
-            guard let sqlitePool else { throw StoreError.notOnThisEngine("this accounting query") }
-            return sqlitePool
+            try checkBackups()
+            return sqlitePool!
         }
+    }
+
+    /// Throws, naming the engine's own tools, unless this store is backed up through
+    /// the daemon (SQLite's).
+    public func checkBackups() throws {
+        guard sqlitePool == nil else { return }
+        throw StoreError.notOnThisEngine(
+            "this store is a PostgreSQL server: back it up with the server's tools (pg_dump, or pg_basebackup "
+                + "with WAL archiving), not through the daemon")
     }
 
     /// The size of the latest durable checkpoint: from the writer's memory when it runs

@@ -15,7 +15,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case io(String)
     /// The database's ledger does not extend the highest checkpoint this daemon signed.
     case rollback(String)
-    /// A job this engine's writer does not carry out yet (named).
+    /// Something this storage engine does not do (named, with what does it instead).
     case notOnThisEngine(String)
     /// This store only reads; the message names where writes go.
     case readOnly(String)
@@ -29,7 +29,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .entryTooLarge(let kind, let bytes): "a \(kind) entry of \(bytes) bytes exceeds the 65535-byte limit"
         case .stopped: "the ledger writer has stopped"
         case .locked(let message): message
-        case .notOnThisEngine(let job): "\(job) is not yet carried out by this storage engine's writer"
+        case .notOnThisEngine(let what): what
         case .readOnly(let writer): "this daemon serves reads only (a replica's); send writes to the writer, \(writer)"
         }
     }

@@ -82,6 +82,10 @@ import Glibc
         #expect(refused.text.contains("carbonledgerd on the primary, /run/carbonledger/api.sock"))
         #expect(refused.header("allow") == "GET, HEAD")
 
+        // Backups of a PostgreSQL store are the server's own.
+        let backup = try client.request("POST", "/v1/admin/backup")
+        #expect(backup.status == 501 && backup.text.contains("pg_dump"), "\(backup.text)")
+
         // A lagging replica answers the older signed state, then catches up.
         try await replica.pauseReplay()
         let later = try client.post("/v1/readings", LedgerOverSocketTests.readings(hour: 5, meters: 0..<4))

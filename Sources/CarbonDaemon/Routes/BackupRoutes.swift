@@ -34,6 +34,7 @@ struct BackupRoutes {
         let running = Running()
         router.post("/v1/admin/backup") { _, context in
             try context.require(.admin)
+            try store.reader.checkBackups()
             guard running.flag.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
                 throw Problem(.conflict, "backup-running", "a backup is being taken already; retry when it has finished")
             }
