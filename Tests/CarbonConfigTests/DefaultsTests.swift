@@ -32,6 +32,22 @@ struct DefaultsTests {
         #expect(config.grants == [])
     }
 
+    @Test func aPostgreSQLDatabaseIsAURLNotAPath() throws {
+        let config = try parse("""
+            [daemon]
+            database = "postgresql://carbon@/ledger?host=/run/postgresql"
+            writer = "carbonledgerd on db-primary"
+            [ledger]
+            vkey = "carbonledger.local/demo+01234567+AAAA"
+            """)
+        #expect(config.daemon.database == "postgresql://carbon@/ledger?host=/run/postgresql")
+        #expect(config.daemon.isPostgreSQL)
+        #expect(config.daemon.writer == "carbonledgerd on db-primary")
+        #expect(config.ledger.vkey == "carbonledger.local/demo+01234567+AAAA")
+        let file = try parse("[daemon]\ndatabase = \"postgresql.db\"")
+        #expect(!file.daemon.isPostgreSQL && file.daemon.database == base + "/postgresql.db")
+    }
+
     @Test func emptySectionsAreDefaultsToo() throws {
         let config = try parse("[daemon]\n[ledger]\n[program]\n[limits]\n[access]\n")
         #expect(config == (try parse("")))
