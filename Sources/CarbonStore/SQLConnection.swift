@@ -37,7 +37,7 @@ extension SQLConnection {
     /// The checkpoint row `sql` selects (`size, root, note, time`).
     public func storedCheckpoint(sql: String, _ arguments: (any DatabaseValueConvertible)?...) throws -> StoredCheckpoint? {
         var found: SQLRow?
-        try forEachRow(sql, arguments.map { $0?.databaseValue ?? .null }) { if found == nil { found = $0 } }
+        try forEachRow(sql, arguments.map { $0?.databaseValue ?? .null }) { if found == nil { found = $0.detached() } }
         guard let row = found else { return nil }
         guard let root = Hash256(bytes: row["root"] as Data) else { throw StoreError.corrupt("checkpoint root") }
         return StoredCheckpoint(size: UInt64(row["size"] as Int64), root: root, note: row["note"], time: row["time"])
@@ -51,7 +51,7 @@ extension SQLConnection {
     /// Every row of `sql`.
     func rows(_ sql: String, _ arguments: (any DatabaseValueConvertible)?...) throws -> [SQLRow] {
         var rows: [SQLRow] = []
-        try forEachRow(sql, arguments.map { $0?.databaseValue ?? .null }) { rows.append($0) }
+        try forEachRow(sql, arguments.map { $0?.databaseValue ?? .null }) { rows.append($0.detached()) }
         return rows
     }
 
@@ -59,7 +59,7 @@ extension SQLConnection {
     func row(_ sql: String, _ arguments: (any DatabaseValueConvertible)?...) throws -> SQLRow? {
         var first: SQLRow?
         try forEachRow(sql, arguments.map { $0?.databaseValue ?? .null }) { row in
-            if first == nil { first = row }
+            if first == nil { first = row.detached() }
         }
         return first
     }
@@ -70,7 +70,7 @@ extension SQLConnection {
     ) throws -> Value? {
         var first: DatabaseValue?
         try forEachRow(sql, arguments.map { $0?.databaseValue ?? .null }) { row in
-            if first == nil { first = row.values[0] }
+            if first == nil { first = row.value(at: 0) }
         }
         guard let first, !first.isNull else { return nil }
         return decodeColumn(first, as: Value.self, column: "0")
@@ -94,8 +94,10 @@ extension SQLConnection {
         return nodes
     }
 
-    /// Runs `compute` over the stored tree, reading the nodes it needs in one statement.
+    /// Runs `compute` over the stored tree: on SQLite a cached point read a node (each
+    /// a few microseconds), elsewhere the nodes it needs in one statement.
     func readingTree<T>(_ compute: (any NodeSource) throws -> T) throws -> T {
+        if let db = sqliteDatabase { return try compute(StoredLedger(db: db)) }
         let nodes = try treeNodes(at: NodePrefetch.positions { _ = try compute($0) })
         do {
             return try NodePrefetch.run(compute, over: nodes)
@@ -114,20 +116,66 @@ public struct SQLRow {
     /// The column names, shared by every row of one answer.
     let columns: [String]
     let values: [DatabaseValue]
+    /// On SQLite, GRDB's row itself, read in place while its statement is on it (no
+    /// copy of its values); `detached()` copies it to keep.
+    private let sqlite: Row?
 
     public init(columns: [String], values: [DatabaseValue]) {
         self.columns = columns
         self.values = values
+        self.sqlite = nil
+    }
+
+    init(sqlite row: Row, columns: [String]) {
+        self.columns = columns
+        self.values = []
+        self.sqlite = row
+    }
+
+    /// A row that stays valid after its statement has moved on.
+    func detached() -> SQLRow {
+        guard let sqlite else { return self }
+        return SQLRow(sqlite: sqlite.copy(), columns: columns)
+    }
+
+    func value(at index: Int) -> DatabaseValue {
+        sqlite.map { $0[index] as DatabaseValue } ?? values[index]
     }
 
     public subscript<Value: DatabaseValueConvertible>(_ index: Int) -> Value {
-        decodeColumn(values[index], as: Value.self, column: columns.indices.contains(index) ? columns[index] : "\(index)")
+        decodeColumn(value(at: index), as: Value.self, column: columns.indices.contains(index) ? columns[index] : "\(index)")
     }
 
     public subscript<Value: DatabaseValueConvertible>(_ name: String) -> Value {
         guard let index = columns.firstIndex(of: name) else { fatalError("the answer has no column \(name)") }
-        return decodeColumn(values[index], as: Value.self, column: name)
+        return decodeColumn(value(at: index), as: Value.self, column: name)
     }
+
+    // The types the store reads most, read from SQLite's row in place (GRDB's
+    // column-convertible path: no `DatabaseValue` in between). Only integers, which the
+    // tables never hold as NULL where they are read so, and optional text: a
+    // non-optional `String` here would also be chosen where an optional is wanted, and
+    // trap on a NULL.
+
+    public subscript(_ index: Int) -> Int64 { column(index) }
+    public subscript(_ index: Int) -> Int64? { optionalColumn(index) }
+    public subscript(_ index: Int) -> Int { column(index) }
+    public subscript(_ index: Int) -> String? { optionalColumn(index) }
+
+    /// Column `index` as `Value`: read from SQLite's row in place when there is one.
+    @inline(__always)
+    private func column<Value: DatabaseValueConvertible & StatementColumnConvertible>(_ index: Int) -> Value {
+        if let sqlite { return sqlite[index] as Value }
+        return decodeColumn(values[index], as: Value.self, column: name(index))
+    }
+
+    @inline(__always)
+    private func optionalColumn<Value: DatabaseValueConvertible & StatementColumnConvertible>(_ index: Int) -> Value? {
+        if let sqlite { return sqlite[index] as Value? }
+        return decodeColumn(values[index], as: Value?.self, column: name(index))
+    }
+
+    private func name(_ index: Int) -> String { columns.indices.contains(index) ? columns[index] : "\(index)" }
 }
 
 /// A row whose columns are read by name: GRDB's `Row`, or an `SQLRow` of either engine.
@@ -157,7 +205,7 @@ extension Database: SQLConnection {
         let columns = statement.columnNames
         let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(arguments))
         while let row = try cursor.next() {
-            try body(SQLRow(columns: columns, values: Array(row.databaseValues)))
+            try body(SQLRow(sqlite: row, columns: columns))
         }
     }
 }
