@@ -22,8 +22,8 @@ import TransparencyLog
     }
 
     /// A daemon process whose only factor is CN-ZJ's 2023 average.
-    static func daemonWithOneAnnualFactor() async throws -> (DaemonProcess, UnixHTTPClient) {
-        let daemon = try DaemonProcess(extraConfig: manualClose)
+    static func daemonWithOneAnnualFactor(engine: StorageEngine = .sqlite) async throws -> (DaemonProcess, UnixHTTPClient) {
+        let daemon = try DaemonProcess(extraConfig: manualClose, engine: engine)
         try daemon.start()
         let client = try daemon.client()
         try await loadOneAnnualFactor(SocketAPI(client: client))
@@ -265,8 +265,9 @@ import TransparencyLog
             """).status == 200)
     }
 
-    @Test func aDuePeriodClosesByItself() throws {
-        let daemon = try DaemonProcess(extraConfig: #"close_after = "1s""#)
+    @Test(arguments: StorageEngine.allCases)
+    func aDuePeriodClosesByItself(on engine: StorageEngine) throws {
+        let daemon = try DaemonProcess(extraConfig: #"close_after = "1s""#, engine: engine)
         try daemon.start()
         let client = try daemon.client()
         #expect(try client.post("/v1/factors?dataset=worked", """
@@ -287,8 +288,9 @@ import TransparencyLog
         #expect(daemon.stop() == 0)
     }
 
-    @Test func aDaemonKilledWhileClosingRestartsWithNoCloseOrAWholeOne() async throws {
-        let (daemon, client) = try await Self.daemonWithOneAnnualFactor()
+    @Test(arguments: StorageEngine.allCases)
+    func aDaemonKilledWhileClosingRestartsWithNoCloseOrAWholeOne(on engine: StorageEngine) async throws {
+        let (daemon, client) = try await Self.daemonWithOneAnnualFactor(engine: engine)
         let consumers = (0..<60).map { #"{"consumer":"c\#($0)","utility":"u1","zone":"CN-ZJ","class":"residential"}"# }
         #expect(try client.post("/v1/consumers", consumers.joined(separator: "\n")).status == 200)
         let march = 1_677_600_000  // 2023-03-01T00:00:00+08:00

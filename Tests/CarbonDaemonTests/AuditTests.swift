@@ -13,9 +13,10 @@ import TransparencyLog
 @Suite(.serialized) struct AuditTests {
     /// A ledger with every kind of entry that carries data: zones, factors, readings
     /// (several batches), consumers, certificates, a closed period and its scores.
-    static func populated(close: Bool = true) throws -> DaemonProcess {
+    static func populated(close: Bool = true, engine: StorageEngine = .sqlite) throws -> DaemonProcess {
         let factors = DaemonProcess.repositoryRoot.appendingPathComponent("config/factors/cn-mee-annual.csv").path
-        let daemon = try DaemonProcess(extraConfig: "factors = [\"\(factors)\"]\n\(AccountingTests.manualClose)")
+        let daemon = try DaemonProcess(
+            extraConfig: "factors = [\"\(factors)\"]\n\(AccountingTests.manualClose)", engine: engine)
         try daemon.start()
         let client = try daemon.client()
         let consumers = (0..<6).map { #"{"consumer":"c\#($0)","utility":"u1","zone":"CN-ZJ","class":"residential"}"# }
@@ -54,8 +55,9 @@ import TransparencyLog
         return try carbonctl(["audit", bundle, "--key", daemon.vkey], socket: daemon.socket)
     }
 
-    @Test func anUntamperedBundleAuditsAndItsTilesPassAnIndependentCheck() throws {
-        let daemon = try Self.populated()
+    @Test(arguments: StorageEngine.allCases)
+    func anUntamperedBundleAuditsAndItsTilesPassAnIndependentCheck(on engine: StorageEngine) throws {
+        let daemon = try Self.populated(engine: engine)
         let audit = try Self.exportAndAudit(daemon, name: "bundle")
         #expect(audit.status == 0, "\(audit.out) \(audit.err)")
         #expect(audit.out.contains("and 6 scores recomputed"), "\(audit.out)")

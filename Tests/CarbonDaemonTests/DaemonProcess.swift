@@ -1,5 +1,6 @@
 import CarbonClient
 import CarbonLedger
+import CarbonPostgres
 import CarbonStore
 import Foundation
 import TransparencyLog
@@ -31,6 +32,9 @@ final class DaemonProcess: @unchecked Sendable {
     var databaseDirectory: URL?
     /// A PostgreSQL server's URL to run on instead of an SQLite file in the folder.
     var databaseURL: String?
+    /// The throwaway PostgreSQL cluster the daemon runs on (`engine: .postgresql`),
+    /// stopped after the daemon.
+    private(set) var cluster: LocalCluster?
     var database: String { databaseURL ?? (databaseDirectory ?? directory).appendingPathComponent("ledger.db").path }
     /// More `[daemon]` lines (`writer = ...`).
     var daemonConfig = ""
@@ -39,7 +43,8 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// `grants`: TOML `[[access.grant]]` tables; the default makes the test itself admin.
     init(
-        origin: String = "test.carbonledger.local/daemon", grants: String = DaemonProcess.selfAdmin, extraConfig: String = ""
+        origin: String = "test.carbonledger.local/daemon", grants: String = DaemonProcess.selfAdmin, extraConfig: String = "",
+        engine: StorageEngine = .sqlite
     ) throws {
         self.origin = origin
         directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("cld-\(UUID().uuidString.prefix(8))")
@@ -50,6 +55,11 @@ final class DaemonProcess: @unchecked Sendable {
         vkey = try KeyFile.create(path: keyPath, origin: origin)
         verifier = try NoteVerifier(vkey)
         self.grants = grants
+        if engine == .postgresql {
+            let cluster = try LocalCluster()
+            self.cluster = cluster
+            databaseURL = cluster.url
+        }
         try writeConfig(extra: extraConfig)
     }
 

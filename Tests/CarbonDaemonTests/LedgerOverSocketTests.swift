@@ -35,8 +35,9 @@ import Glibc
         var size: Int
     }
 
-    @Test func everyCheckpointEntryAndProofVerifiesIndependently() throws {
-        let daemon = try DaemonProcess()
+    @Test(arguments: StorageEngine.allCases)
+    func everyCheckpointEntryAndProofVerifiesIndependently(on engine: StorageEngine) throws {
+        let daemon = try DaemonProcess(engine: engine)
         try daemon.start()
         let client = try daemon.client()
         #expect(try client.post("/v1/consumers", Self.consumers).status == 200)
@@ -104,9 +105,7 @@ import Glibc
 
     @Test(arguments: StorageEngine.allCases)
     func sigkillDuringIngestLosesNoAcknowledgedBatch(on engine: StorageEngine) throws {
-        let daemon = try DaemonProcess()
-        let cluster = try engine.prepare(daemon)
-        defer { withExtendedLifetime(cluster) {} }
+        let daemon = try DaemonProcess(engine: engine)
         try daemon.start()
         let setup = try daemon.client()
         #expect(try setup.post("/v1/consumers", Self.consumers).status == 200)
@@ -135,8 +134,9 @@ import Glibc
         #expect(!firstNote.isEmpty)
     }
 
-    @Test func sigtermDuringIngestKeepsEveryAcknowledgedBatchAndExitsZero() throws {
-        let daemon = try DaemonProcess(extraConfig: "")
+    @Test(arguments: StorageEngine.allCases)
+    func sigtermDuringIngestKeepsEveryAcknowledgedBatchAndExitsZero(on engine: StorageEngine) throws {
+        let daemon = try DaemonProcess(engine: engine)
         try daemon.start()
         #expect(try daemon.client().post("/v1/consumers", Self.consumers).status == 200)
         // Graceful: requests in flight finish, queued batches commit, exit 0 (past
@@ -207,18 +207,9 @@ final class Acknowledged: @unchecked Sendable {
     }
 }
 /// The engines a daemon test runs on: the embedded SQLite file, or a throwaway
-/// PostgreSQL cluster of the test's own.
+/// PostgreSQL cluster of the test's own (`DaemonProcess(engine:)`).
 enum StorageEngine: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite, postgresql
 
     var testDescription: String { rawValue }
-
-    /// Points `daemon` at this engine; returns the cluster to keep alive for PostgreSQL.
-    func prepare(_ daemon: DaemonProcess) throws -> LocalCluster? {
-        guard self == .postgresql else { return nil }
-        let cluster = try LocalCluster()
-        daemon.databaseURL = cluster.url
-        try daemon.writeConfig()
-        return cluster
-    }
 }
