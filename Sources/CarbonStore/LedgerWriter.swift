@@ -9,11 +9,12 @@ import Synchronization
 
 /// The single writer of the ledger: it takes batches from any number of
 /// requests and group-commits them: every batch waiting when a commit starts goes
-/// into one SQLite transaction with one checkpoint, so throughput grows with
-/// concurrency while each answer still waits for its own durable commit.
+/// into one transaction of its engine (SQLite's or PostgreSQL's, `WriterEngine`) with
+/// one checkpoint, so throughput grows with concurrency while each answer still waits
+/// for its own durable commit.
 ///
-/// SQLite work blocks, so it runs on a thread of its own rather than on the
-/// (two-thread) cooperative pool.
+/// Both engines' calls block (PostgreSQL's wait for the server), so it runs on a
+/// thread of its own rather than on the (two-thread) cooperative pool.
 public final class LedgerWriter: StoreWriter, @unchecked Sendable {
     /// A batch for the writer: its answer is a `BatchOutcome`.
     public enum Job: Sendable {
@@ -178,48 +179,48 @@ public final class LedgerWriter: StoreWriter, @unchecked Sendable {
         let meterStateSavedBefore = meterStateSavedAt
         do {
             try engine.transaction { tables in
-                    // A batch id sent twice in one group is answered once.
-                    var replayOf: [Int: Int] = [:]
-                    var firstWithKey: [BatchKey: Int] = [:]
-                    for (k, pending) in group.enumerated() {
-                        switch pending {
-                        case .batch(let job, _):
-                            let key = BatchKey(job)
-                            if let key, let first = firstWithKey[key] {
-                                replayOf[k] = first
-                                continue
-                            }
-                            batches[k] = perform(engine, tables) { try run(job, time: time, engine: engine, tables: tables) }
-                            if let key, case .success(.committed) = batches[k] { firstWithKey[key] = k }
-                        case .close(let period, _):
-                            closes[k] = perform(engine, tables) {
-                                try PeriodClose(period: period, db: tables, program: program).run(
-                                    cache: &cache, appender: &appender, time: time)
-                            }
+                // A batch id sent twice in one group is answered once.
+                var replayOf: [Int: Int] = [:]
+                var firstWithKey: [BatchKey: Int] = [:]
+                for (k, pending) in group.enumerated() {
+                    switch pending {
+                    case .batch(let job, _):
+                        let key = BatchKey(job)
+                        if let key, let first = firstWithKey[key] {
+                            replayOf[k] = first
+                            continue
+                        }
+                        batches[k] = perform(engine, tables) { try run(job, time: time, engine: engine, tables: tables) }
+                        if let key, case .success(.committed) = batches[k] { firstWithKey[key] = k }
+                    case .close(let period, _):
+                        closes[k] = perform(engine, tables) {
+                            try PeriodClose(period: period, db: tables, program: program).run(
+                                cache: &cache, appender: &appender, time: time)
                         }
                     }
-                    if cache.unsavedMeterCount > 0, appender.nextIndex >= meterStateSavedAt + Self.meterStateInterval {
-                        try cache.saveMeterState(to: tables, asOf: appender.nextIndex)
-                        meterStateSavedAt = appender.nextIndex
-                    }
-                    if appender.hasUnpublishedEntries {
-                        let signing = ContinuousClock.now
-                        _ = try StoreError.mapping { try appender.publishCheckpoint(time: time, to: tables) }
-                        metrics.checkpoint.record(duration: ContinuousClock.now - signing)
-                    }
-                    for (k, pending) in group.enumerated() where replayOf[k] == nil {
-                        if case .success(.closed(var result)) = closes[k] {
-                            result.checkpoint = appender.lastNote
-                            closes[k] = .success(.closed(result))
-                        }
-                        guard case .batch(let job, _) = pending, case .success(.committed(var result)) = batches[k],
-                            !result.replayed
-                        else { continue }
+                }
+                if cache.unsavedMeterCount > 0, appender.nextIndex >= meterStateSavedAt + Self.meterStateInterval {
+                    try cache.saveMeterState(to: tables, asOf: appender.nextIndex)
+                    meterStateSavedAt = appender.nextIndex
+                }
+                if appender.hasUnpublishedEntries {
+                    let signing = ContinuousClock.now
+                    _ = try StoreError.mapping { try appender.publishCheckpoint(time: time, to: tables) }
+                    metrics.checkpoint.record(duration: ContinuousClock.now - signing)
+                }
+                for (k, pending) in group.enumerated() where replayOf[k] == nil {
+                    if case .success(.closed(var result)) = closes[k] {
                         result.checkpoint = appender.lastNote
-                        batches[k] = .success(.committed(result))
-                        if let key = BatchKey(job) { try tables.storeAnswer(result, to: key) }
+                        closes[k] = .success(.closed(result))
                     }
-                    for (k, first) in replayOf { batches[k] = batches[first].map(\.replayed) }
+                    guard case .batch(let job, _) = pending, case .success(.committed(var result)) = batches[k],
+                        !result.replayed
+                    else { continue }
+                    result.checkpoint = appender.lastNote
+                    batches[k] = .success(.committed(result))
+                    if let key = BatchKey(job) { try tables.storeAnswer(result, to: key) }
+                }
+                for (k, first) in replayOf { batches[k] = batches[first].map(\.replayed) }
             }
         } catch {
             logger.error("commit failed, \(group.count) batches refused: \(error)")
