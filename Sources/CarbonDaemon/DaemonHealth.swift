@@ -33,6 +33,7 @@ extension DaemonHealth {
         var problems = current.sorted { $0.key.rawValue < $1.key.rawValue }.map(\.value)
         if let witnesses = witnessing?.problem { problems.append(witnesses) }
         if let writer = store.writer.problem { problems.insert(writer, at: 0) }
+        if let reads = store.reader.problem { problems.append(reads) }
         return problems
     }
 }

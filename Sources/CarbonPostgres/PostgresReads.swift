@@ -132,6 +132,8 @@ public final class PostgresReads: ReadConnections {
     let limit: Int
     let verified: VerifiedLedger?
     let logger: Logger
+    /// Why the latest refresh refused a newer checkpoint (`VerifiedLedger.problem`).
+    private let refusal = Mutex<String?>(nil)
     private let state = Mutex(State())
 
     private struct State {
@@ -151,8 +153,14 @@ public final class PostgresReads: ReadConnections {
     }
 
     public func read<T: Sendable>(_ work: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
-        let bound: PostgresLedgerStorage.CheckpointBound =
-            if let verified { .verified(try await verified.refresh()) } else { .latestStored }
+        let bound: PostgresLedgerStorage.CheckpointBound
+        if let verified {
+            bound = .verified(try await verified.refresh())
+            let problem = await verified.problem
+            refusal.withLock { $0 = problem }
+        } else {
+            bound = .latestStored
+        }
         let session = try await acquire()
         var healthy = false
         defer { release(session, healthy: healthy) }
@@ -171,6 +179,8 @@ public final class PostgresReads: ReadConnections {
         healthy = true
         return value
     }
+
+    public var problem: String? { refusal.withLock { $0 } }
 
     /// Closes every idle session, waiting on the calling thread; reads under way close
     /// theirs as they finish.

@@ -145,6 +145,10 @@ public struct LedgerReader: Sendable {
         return try await latestCheckpoint()?.size ?? 0
     }
 
+    /// Why reads are held back from what is stored (a replica's newer checkpoint that
+    /// did not verify), nil when they are not.
+    public var problem: String? { connections.problem }
+
     /// The latest checkpoint, nil before the first commit.
     public func latestCheckpoint() async throws -> StoredCheckpoint? {
         try await connections.read { db in try Self.latestCheckpoint(db) }

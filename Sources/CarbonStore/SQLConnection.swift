@@ -214,6 +214,14 @@ extension Database: SQLConnection {
 /// one consistent snapshot of the store, never blocking the writer.
 public protocol ReadConnections: Sendable {
     func read<T: Sendable>(_ work: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+
+    /// Why reads are held back from what is stored (a replica's newer checkpoint that
+    /// did not verify), nil when they are not: for health checks.
+    var problem: String? { get }
+}
+
+extension ReadConnections {
+    public var problem: String? { nil }
 }
 
 /// SQLite's readers: the pool's reader connections, each read in a snapshot (WAL).

@@ -97,11 +97,24 @@ import Glibc
         #expect(try replicaClient.get("/v1/ledger/checkpoint").text == laterNote)
         notes.append(laterNote)
 
+        // A checkpoint row no key signed reaches the replica: the reader keeps serving the
+        // genuine one, and its health names the refusal.
+        let primarySession = try await primary.connect()
+        try await primarySession.execute(
+            "INSERT INTO checkpoints(size, root, note, time) VALUES (1000, decode(repeat('00', 32), 'hex'), 'forged', 0)")
+        await primarySession.close()
+        try await replica.waitForReplay(of: primary)
+        #expect(try replicaClient.get("/v1/ledger/checkpoint").text == laterNote)
+        let health = try replicaClient.get("/v1/health").json()
+        #expect(health["status"] as? String == "degraded", "\(health)")
+        #expect((health["problems"] as? [String] ?? []).contains { $0.contains("size 1000") }, "\(health)")
+
         // The writer dies; the reader goes on serving what it verified.
         _ = writer.stop(signal: SIGKILL)
         #expect(try replicaClient.get("/v1/ledger/checkpoint").text == notes.last)
         #expect(try replicaClient.get("/v1/readings/u1/m2/\(Self.hour)/proof").status == 200)
         #expect(try reader.client().get("/v1/health").status == 200)
+        #expect(try replicaClient.get("/v1/ledger/checkpoint").text == laterNote)
         #expect(reader.stop() == 0, "\(reader.log)")
         withExtendedLifetime((primary, replica)) {}
     }
