@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import Synchronization
+import TransparencyLog
 
 /// The store's engine-neutral queries (`SQLConnection`) on PostgreSQL: placeholders
 /// numbered, values bound in PostgreSQL's types, cells read back as the `DatabaseValue`s
@@ -18,6 +19,10 @@ extension PostgresLedgerStorage: SQLConnection {
             if columns == nil { columns = cells.map(\.columnName) }
             try body(SQLRow(columns: columns!, values: try cells.map(PostgresSQL.value)))
         }
+    }
+
+    public func readingTree<T>(_ compute: (any NodeSource) throws -> T) throws -> T {
+        try readingNodes(compute)
     }
 
     public func execute(_ sql: String, _ arguments: [DatabaseValue]) throws {

@@ -19,7 +19,7 @@ extension LedgerReader {
         try DatabaseFiles.createPrivate(path)
         do {
             return try await pool.read { source in
-                let checkpoint = try Self.latestCheckpoint(source)
+                let checkpoint = try source.latestCheckpoint()
                 let copy = try DatabaseQueue(path: path)
                 try copy.writeWithoutTransaction { destination in
                     try source.backup(to: destination)
@@ -122,7 +122,7 @@ extension Backup {
         if FileManager.default.fileExists(atPath: database) {
             // Closing the last connection merges the WAL into the file and deletes it.
             if let queue = try? DatabaseQueue(path: database) {
-                previousSize = try? queue.read { try LedgerReader.latestCheckpoint($0)?.size }
+                previousSize = try? queue.read { try $0.latestCheckpoint()?.size }
                 try? queue.close()
             }
             let kept = database + ".before-restore-\(now)"

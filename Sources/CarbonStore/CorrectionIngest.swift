@@ -267,7 +267,8 @@ struct CorrectionIngest<Tables: IngestTables & SQLConnection> {
     /// `corrections` entry; returns its index.
     private func store(_ accepted: [Accepted], utility: String, appender: inout LedgerAppender, time: Int64) throws -> UInt64 {
         let entryIndex = appender.nextIndex
-        let update = try tables.sqliteDatabase?.cachedStatement(sql: """
+        let sqlite = tables.sqliteDatabase
+        let update = try sqlite?.cachedStatement(sql: """
             UPDATE readings SET import_wh = ?, export_wh = ?, quality = ?, ref = ?, batch = ?, position = ?
             WHERE start = ? AND meter = ?
             """).sqliteStatement
@@ -287,7 +288,7 @@ struct CorrectionIngest<Tables: IngestTables & SQLConnection> {
             let correction = batch.corrections[a.index]
             let reading = correction.reading
             let old = a.replaced.stored
-            if let update, let db = tables.sqliteDatabase {
+            if let update, let db = sqlite {
                 sqlite3_bind_int64(update, 1, reading.importWh)
                 sqlite3_bind_int64(update, 2, reading.exportWh)
                 sqlite3_bind_int64(update, 3, QualityCode.code(reading.quality))

@@ -83,7 +83,7 @@ public enum LedgerFile {
             throw Problem("\(name) belongs to the ledger key \(vkey), not to the configured key \(verifier.vkey)")
         }
         let origin = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'origin'") ?? ""
-        guard let stored = try LedgerReader.latestCheckpoint(db) else {
+        guard let stored = try db.latestCheckpoint() else {
             throw Problem("\(name) has no signed checkpoint")
         }
         let signed: Checkpoint
@@ -150,11 +150,11 @@ struct DatabaseLedger: LedgerSource {
 
     init(_ db: Database) throws {
         self.db = db
-        size = try LedgerReader.latestCheckpoint(db)?.size ?? 0
+        size = try db.latestCheckpoint()?.size ?? 0
     }
 
     func checkpoint() -> Result<[UInt8], LedgerSourceError> {
-        read("checkpoint") { try LedgerReader.latestCheckpoint(db).map { Array($0.note.utf8) } }
+        read("checkpoint") { try db.latestCheckpoint().map { Array($0.note.utf8) } }
     }
 
     func tile(_ tile: Tile) -> Result<[UInt8], LedgerSourceError> {

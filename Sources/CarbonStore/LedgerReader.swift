@@ -151,7 +151,7 @@ public struct LedgerReader: Sendable {
 
     /// The latest checkpoint, nil before the first commit.
     public func latestCheckpoint() async throws -> StoredCheckpoint? {
-        try await connections.read { db in try Self.latestCheckpoint(db) }
+        try await connections.read { db in try db.latestCheckpoint() }
     }
 
     /// Every key the ledger has been signed with, the one in force first.
@@ -162,7 +162,7 @@ public struct LedgerReader: Sendable {
     /// Entries `[start, end)`, cut to what exists, with the current tree size.
     public func entries(start: UInt64, end: UInt64) async throws -> (entries: [StoredEntry], size: UInt64) {
         try await connections.read { db in
-            let size = try Self.latestCheckpoint(db)?.size ?? 0
+            let size = try db.latestCheckpoint()?.size ?? 0
             let rows = try db.rows(
                 """
                 SELECT e.idx, e.body, e.signature, t.hash FROM entries e
@@ -227,7 +227,7 @@ public struct LedgerReader: Sendable {
             guard
                 let meterID = try db.value("SELECT id FROM meters WHERE utility = ? AND meter = ?", utility, meter, as: Int64.self),
                 let placed = try db.row("SELECT batch, position FROM readings WHERE start = ? AND meter = ?", start, meterID),
-                let checkpoint = try Self.latestCheckpoint(db), (placed["batch"] as Int64) < checkpoint.size
+                let checkpoint = try db.latestCheckpoint(), (placed["batch"] as Int64) < checkpoint.size
             else { return nil }
             let entryIndex: Int64 = placed["batch"]
             let position: Int = placed["position"]
@@ -307,12 +307,8 @@ public struct LedgerReader: Sendable {
         }
     }
 
-    static func latestCheckpoint(_ db: some SQLConnection) throws -> StoredCheckpoint? {
-        try db.latestCheckpoint()
-    }
-
     private static func treeSize(_ asked: UInt64?, db: some SQLConnection) throws -> UInt64 {
-        let current = try latestCheckpoint(db)?.size ?? 0
+        let current = try db.latestCheckpoint()?.size ?? 0
         guard let asked else { return current }
         guard asked <= current else {
             throw QueryError.outOfRange(parameter: "size", message: "the ledger has only \(current) entries")

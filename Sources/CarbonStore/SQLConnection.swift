@@ -22,6 +22,11 @@ public protocol SQLConnection {
     /// API; nil on other engines.
     var sqliteDatabase: Database? { get }
 
+    /// Runs a proof or root computation over the stored tree: SQLite reads each node,
+    /// an engine whose every read is a round trip fetches them in one
+    /// (`LedgerStorage.readingNodes`).
+    func readingTree<T>(_ compute: (any NodeSource) throws -> T) throws -> T
+
     /// The checkpoint reads are bounded by: the latest stored one, or on a replica's
     /// reader the latest one it has verified (`VerifiedLedger`); nil before the first.
     func latestCheckpoint() throws -> StoredCheckpoint?
@@ -76,34 +81,11 @@ extension SQLConnection {
         return decodeColumn(first, as: Value.self, column: "0")
     }
 
-    /// The tree nodes at `positions`, in one statement (`NodePrefetch`); a position not
-    /// stored is left out.
-    func treeNodes(at positions: [NodePosition]) throws -> [NodePosition: Hash256] {
-        guard !positions.isEmpty else { return [:] }
-        var nodes: [NodePosition: Hash256] = [:]
-        // At most a few hundred positions a proof or root, so the statement stays small.
-        let pairs = Array(repeating: "(?, ?)", count: positions.count).joined(separator: ", ")
-        let arguments = positions.flatMap { [Int64($0.level).databaseValue, Int64(bitPattern: $0.index).databaseValue] }
-        try forEachRow("SELECT level, idx, hash FROM tree WHERE (level, idx) IN (VALUES \(pairs))", arguments) { row in
-            let (level, index): (Int64, Int64) = (row[0], row[1])
-            guard let hash = Hash256(bytes: row[2] as Data) else {
-                throw StoreError.corrupt("tree node at level \(level), index \(index) is malformed")
-            }
-            nodes[NodePosition(level: Int(level), index: UInt64(bitPattern: index))] = hash
-        }
-        return nodes
-    }
-
-    /// Runs `compute` over the stored tree: on SQLite a cached point read a node (each
-    /// a few microseconds), elsewhere the nodes it needs in one statement.
-    func readingTree<T>(_ compute: (any NodeSource) throws -> T) throws -> T {
-        if let db = sqliteDatabase { return try compute(StoredLedger(db: db)) }
-        let nodes = try treeNodes(at: NodePrefetch.positions { _ = try compute($0) })
-        do {
-            return try NodePrefetch.run(compute, over: nodes)
-        } catch let missing as NodePrefetch.Missing {
-            throw StoreError.corrupt("\(missing)")
-        }
+    /// Runs `compute` over the stored tree, SQLite's: a cached point read a node, a few
+    /// microseconds each.
+    public func readingTree<T>(_ compute: (any NodeSource) throws -> T) throws -> T {
+        guard let db = sqliteDatabase else { throw StoreError.notOnThisEngine("reading the tree through SQL") }
+        return try compute(StoredLedger(db: db))
     }
 }
 

@@ -12,12 +12,12 @@ extension LedgerReader {
     /// partial tile is served for any width the tree covers, so a client working from
     /// an older checkpoint still gets its tiles.
     public func tile(_ tile: Tile) async throws -> [UInt8]? {
-        try await connections.read { db in try Self.tile(tile, size: Self.latestCheckpoint(db)?.size ?? 0, db: db) }
+        try await connections.read { db in try Self.tile(tile, size: db.latestCheckpoint()?.size ?? 0, db: db) }
     }
 
     /// The 64-byte Ed25519 signatures of the entries of an entries tile, concatenated.
     public func signatures(_ tile: Tile) async throws -> [UInt8]? {
-        try await connections.read { db in try Self.signatures(tile, size: Self.latestCheckpoint(db)?.size ?? 0, db: db) }
+        try await connections.read { db in try Self.signatures(tile, size: db.latestCheckpoint()?.size ?? 0, db: db) }
     }
 
     /// The entries of an entries tile that have data behind them (`readings`, `factors`
@@ -29,7 +29,7 @@ extension LedgerReader {
     /// batch order, factor rows by zone, kind, start, zones by zone). Served one entry
     /// at a time, an answer holds at most one entry's leaves, whatever the tile.
     public func dataEntries(_ tile: Tile) async throws -> [(index: Int64, kind: String)]? {
-        try await connections.read { db in try Self.dataEntries(tile, size: Self.latestCheckpoint(db)?.size ?? 0, db: db) }
+        try await connections.read { db in try Self.dataEntries(tile, size: db.latestCheckpoint()?.size ?? 0, db: db) }
     }
 
     /// One entry's part of a data tile: its header line and its leaves, a line each.

@@ -132,7 +132,7 @@ extension LedgerReader {
             return ConsumerPeriodScore(score: nil, provisional: false, signed: nil, benchmarksAsOf: nil)
         }
         guard let row = try db.row("SELECT body, signature FROM entries WHERE idx = ?", Int64(index)),
-            let checkpoint = try latestCheckpoint(db), index < checkpoint.size
+            let checkpoint = try db.latestCheckpoint(), index < checkpoint.size
         else { throw StoreError.corrupt("score entry \(index) is missing or unpublished") }
         let proof = try db.readingTree { try MerkleProofs.inclusionProof(index: index, size: checkpoint.size, nodes: $0) }
         return ConsumerPeriodScore(
@@ -151,7 +151,7 @@ extension LedgerReader {
         return try await snapshots.snapshot(period, size: size, now: clock(), current: current) {
             let started = ContinuousClock.now
             var snapshot = try await connections.read { db in
-                let size = try Self.latestCheckpoint(db)?.size ?? 0
+                let size = try db.latestCheckpoint()?.size ?? 0
                 let (factors, _) = try factorSets.factors(db: db, calendar: program.calendar)
                 let accounting = try PeriodAccounting(db: db, program: program, factors: factors)
                 var scores: PeriodScores? = nil
